@@ -1,0 +1,2 @@
+#define PARCONC_IMPLEMENTATION
+#include "../../parconc.h"

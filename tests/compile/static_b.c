@@ -1,0 +1,8 @@
+#define PARCONC_STATIC
+#define PARCONC_IMPLEMENTATION
+#include "../../parconc.h"
+
+int static_b_cpu_count(void)
+{
+    return parconc_cpu_count();
+}

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Runs every test binary of each build variant given on the command line
+# (directories under build/), then the compile checks, and prints the sum as
+# "N passed, N failed" on the last line.  Exit status 1 on any failure.
+# TEST_FILTER selects tests by name inside each binary.
+top=$(cd "$(dirname "$0")/.." && pwd)
+total_pass=0; total_fail=0
+tally() { # reads a log, adds its closing "N passed, N failed" line
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
+    if [ -z "$line" ]; then total_fail=$((total_fail+1)); echo "  (no result line: crashed or timed out)"; return; fi
+    p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+    total_pass=$((total_pass+p)); total_fail=$((total_fail+f))
+}
+for dir in "$@"; do
+    variant=$(basename "$dir")
+    for bin in "$dir"/test_*; do
+        [ -x "$bin" ] || continue
+        echo "== $variant/$(basename "$bin")"
+        log="$bin.log"
+        timeout "${TEST_TIMEOUT:-600}" "$bin" $TEST_FILTER >"$log" 2>&1
+        rc=$?
+        grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | grep -E 'FAIL|WARNING|ERROR|runtime error|Sanitizer' | head -40
+        tail -n 1 "$log"
+        tally "$log"
+        if [ $rc -ne 0 ] && ! grep -q 'FAILED' "$log"; then
+            echo "  exit status $rc without a failed test (sanitizer report or crash):"; tail -n 30 "$log"
+            total_fail=$((total_fail+1))
+        fi
+    done
+done
+if [ -n "${EXAMPLE_BINS:-}" ]; then
+    echo "== examples"
+    ep=0; ef=0
+    for e in $EXAMPLE_BINS; do
+        if timeout 120 "$e" >"$e.log" 2>&1; then ep=$((ep+1)); else ef=$((ef+1)); echo "  FAILED: $e"; tail -n 10 "$e.log"; fi
+    done
+    echo "$ep passed, $ef failed"
+    total_pass=$((total_pass+ep)); total_fail=$((total_fail+ef))
+fi
+if [ -z "${SKIP_COMPILE_CHECKS:-}" ]; then
+    echo "== compile checks"
+    BUILD="$top/build" sh "$top/tests/compile_checks.sh" >"$top/build/compile_checks.log" 2>&1
+    grep -E 'FAILED|^    ' "$top/build/compile_checks.log"
+    tail -n 1 "$top/build/compile_checks.log"
+    tally "$top/build/compile_checks.log"
+fi
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
