@@ -201,6 +201,213 @@ PARCONC_API void parconc_thread_yield(void);
    CPU quota (v2 cpu.max, or v1 cfs quota) rounded up.  Never less than 1. */
 PARCONC_API int parconc_cpu_count(void);
 
+/* ===================================================================== */
+/* Locks                                                                 */
+/* ===================================================================== */
+/* Every lock is a small transparent struct the caller allocates; an
+   all-zero lock (or the PARCONC_*_INIT initialiser) is valid and unlocked.
+   None needs destroy() to free anything; destroy only checks the lock is
+   free.  Locks are not copyable while in use. Unlocking a lock you do not
+   hold is a bug: it returns PARCONC_EPERM where that is detectable. */
+
+/* ---- mutex ------------------------------------------------------------
+   One 32-bit futex word.  lock spins briefly then sleeps; a waiter that has
+   waited more than ~1 ms switches the mutex to hand-off mode so no thread
+   starves (see the implementation for the mechanism).  Not recursive:
+   re-locking from the owner deadlocks (EDEADLK under PARCONC_DEBUG_LOCKS). */
+typedef struct parconc_mutex { uint32_t state_; } parconc_mutex;
+#define PARCONC_MUTEX_INIT {0}
+
+PARCONC_API int parconc_mutex_init(parconc_mutex *m);
+/* EBUSY if locked or waited on (debug builds also assert). */
+PARCONC_API int parconc_mutex_destroy(parconc_mutex *m);
+/* Blocks until owned.  OK, or EINVAL (NULL), EDEADLK (debug validator). */
+PARCONC_API int parconc_mutex_lock(parconc_mutex *m);
+/* Never blocks: OK or EBUSY. */
+PARCONC_API int parconc_mutex_trylock(parconc_mutex *m);
+/* Blocks at most timeout_ns (§3.1): OK or ETIMEDOUT. */
+PARCONC_API int parconc_mutex_timedlock(parconc_mutex *m, int64_t timeout_ns);
+/* OK, or EPERM if the mutex was not locked. */
+PARCONC_API int parconc_mutex_unlock(parconc_mutex *m);
+
+/* ---- reentrant mutex ----------------------------------------------------
+   The owner may lock it again; it is released after as many unlocks.
+   Unlock by a thread that does not own it returns EPERM; more than
+   UINT32_MAX-1 nested locks return EAGAIN (like POSIX). */
+typedef struct parconc_rmutex {
+    parconc_mutex mutex_;
+    uint32_t depth_;
+    uintptr_t owner_;
+} parconc_rmutex;
+#define PARCONC_RMUTEX_INIT {PARCONC_MUTEX_INIT, 0, 0}
+
+PARCONC_API int parconc_rmutex_init(parconc_rmutex *m);
+PARCONC_API int parconc_rmutex_destroy(parconc_rmutex *m);   /* EBUSY if held */
+PARCONC_API int parconc_rmutex_lock(parconc_rmutex *m);
+PARCONC_API int parconc_rmutex_trylock(parconc_rmutex *m);   /* OK or EBUSY */
+PARCONC_API int parconc_rmutex_timedlock(parconc_rmutex *m, int64_t timeout_ns);
+PARCONC_API int parconc_rmutex_unlock(parconc_rmutex *m);    /* OK or EPERM */
+
+/* ---- robust (abandoned-lock aware) mutex --------------------------------
+   If the owning thread exits while holding it, the next locker gets
+   PARCONC_EOWNERDEAD and holds the lock: it repairs the protected data and
+   calls parconc_mutex_consistent(), or unlocks without doing so, after
+   which every lock attempt returns PARCONC_ENOTRECOVERABLE.  Each held
+   robust mutex is tracked per thread (a thread-exit destructor marks them),
+   so the plain mutex pays nothing for this.  Only thread exit is detected,
+   not process death. */
+typedef struct parconc_robust_mutex {
+    parconc_mutex mutex_;
+    uint32_t status_;   /* 0 consistent, else PARCONC__ROBUST_* */
+    uintptr_t owner_;
+    struct parconc_robust_mutex *next_, *prev_; /* the owner's held list */
+} parconc_robust_mutex;
+#define PARCONC_ROBUST_MUTEX_INIT {PARCONC_MUTEX_INIT, 0, 0, NULL, NULL}
+
+PARCONC_API int parconc_robust_mutex_init(parconc_robust_mutex *m);
+PARCONC_API int parconc_robust_mutex_destroy(parconc_robust_mutex *m);
+/* OK, EOWNERDEAD (held, needs repair), ENOTRECOVERABLE (not held). */
+PARCONC_API int parconc_robust_mutex_lock(parconc_robust_mutex *m);
+PARCONC_API int parconc_robust_mutex_trylock(parconc_robust_mutex *m);
+PARCONC_API int parconc_robust_mutex_timedlock(parconc_robust_mutex *m, int64_t timeout_ns);
+/* OK or EPERM (not the owner). */
+PARCONC_API int parconc_robust_mutex_unlock(parconc_robust_mutex *m);
+/* Called by the owner after EOWNERDEAD: the state is repaired. OK, EPERM
+   (not the owner) or EINVAL (the lock was not abandoned). */
+PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m);
+
+/* ---- reader-writer lock -------------------------------------------------
+   Many readers or one writer.  Policies (parconc_rwlock_init):
+     PARCONC_RW_FAIR (default, also the all-zero lock): phase-fair.  A
+       reader that arrives while a writer holds or waits waits for that one
+       writer only: when a writer leaves, every waiting reader enters
+       together; writers are served FIFO among themselves.
+     PARCONC_RW_PREFER_READERS: readers enter whenever no writer holds the
+       lock (writers may starve under a reader flood).
+     PARCONC_RW_PREFER_WRITERS: no new reader enters while a writer waits
+       (readers may starve under a writer flood).
+   Recursive read locking (a reader taking the read lock again) can
+   DEADLOCK under FAIR and PREFER_WRITERS when a writer arrives in between.
+   Waiters queue on their own stack and are woken one by one with the lock
+   already handed to them (no thundering herd). */
+enum { PARCONC_RW_FAIR = 0, PARCONC_RW_PREFER_READERS = 1, PARCONC_RW_PREFER_WRITERS = 2 };
+
+typedef struct parconc_rwlock {
+    uint32_t state_;     /* readers | WRITER | QUEUED bits */
+    parconc_mutex guard_; /* protects the wait queue (slow path only) */
+    uint32_t policy_;
+    uint32_t queued_writers_;
+    void *head_, *tail_; /* FIFO queue of waiters */
+} parconc_rwlock;
+#define PARCONC_RWLOCK_INIT {0, PARCONC_MUTEX_INIT, PARCONC_RW_FAIR, 0, NULL, NULL}
+
+PARCONC_API int parconc_rwlock_init(parconc_rwlock *rw, int policy); /* EINVAL: unknown policy */
+PARCONC_API int parconc_rwlock_destroy(parconc_rwlock *rw);          /* EBUSY if held */
+PARCONC_API int parconc_rwlock_rdlock(parconc_rwlock *rw);
+PARCONC_API int parconc_rwlock_tryrdlock(parconc_rwlock *rw);        /* OK or EBUSY */
+PARCONC_API int parconc_rwlock_timedrdlock(parconc_rwlock *rw, int64_t timeout_ns);
+PARCONC_API int parconc_rwlock_rdunlock(parconc_rwlock *rw);         /* EPERM if not read-held */
+PARCONC_API int parconc_rwlock_wrlock(parconc_rwlock *rw);
+PARCONC_API int parconc_rwlock_trywrlock(parconc_rwlock *rw);        /* OK or EBUSY */
+PARCONC_API int parconc_rwlock_timedwrlock(parconc_rwlock *rw, int64_t timeout_ns);
+PARCONC_API int parconc_rwlock_wrunlock(parconc_rwlock *rw);         /* EPERM if not write-held */
+/* Writer becomes a reader atomically: no other writer can get in between.
+   Readers waiting may enter with it (FAIR, PREFER_READERS).  EPERM if not
+   write-held. */
+PARCONC_API int parconc_rwlock_downgrade(parconc_rwlock *rw);
+
+/* ---- counting semaphore ------------------------------------------------ */
+typedef struct parconc_sem { uint32_t count_; uint32_t waiters_; } parconc_sem;
+#define PARCONC_SEM_INIT(n) {(n), 0}
+
+PARCONC_API int parconc_sem_init(parconc_sem *s, uint32_t initial);
+PARCONC_API int parconc_sem_destroy(parconc_sem *s);     /* EBUSY if threads wait */
+PARCONC_API int parconc_sem_post(parconc_sem *s);        /* ERANGE at UINT32_MAX */
+PARCONC_API int parconc_sem_wait(parconc_sem *s);
+PARCONC_API int parconc_sem_trywait(parconc_sem *s);     /* OK or EBUSY */
+PARCONC_API int parconc_sem_timedwait(parconc_sem *s, int64_t timeout_ns);
+PARCONC_API uint32_t parconc_sem_value(const parconc_sem *s);
+
+/* ---- condition variable (with parconc_mutex) ---------------------------
+   wait: atomically unlocks m and sleeps until signaled, then re-locks m.
+   Spurious wake-ups happen: always wait in a loop on your predicate.
+   timedwait returns ETIMEDOUT after at least timeout_ns (m re-locked). */
+typedef struct parconc_cond { uint32_t seq_; uint32_t waiters_; } parconc_cond;
+#define PARCONC_COND_INIT {0, 0}
+
+PARCONC_API int parconc_cond_init(parconc_cond *c);
+PARCONC_API int parconc_cond_destroy(parconc_cond *c);
+PARCONC_API int parconc_cond_wait(parconc_cond *c, parconc_mutex *m);
+PARCONC_API int parconc_cond_timedwait(parconc_cond *c, parconc_mutex *m, int64_t timeout_ns);
+PARCONC_API int parconc_cond_signal(parconc_cond *c);
+PARCONC_API int parconc_cond_broadcast(parconc_cond *c);
+
+/* ---- once ----------------------------------------------------------------
+   parconc_once_call runs fn(arg) exactly once per flag, however many
+   threads call it; the others wait until it returned. */
+typedef struct parconc_once { uint32_t state_; } parconc_once;
+#define PARCONC_ONCE_INIT {0}
+PARCONC_API int parconc_once_call(parconc_once *once, void (*fn)(void *arg), void *arg);
+
+/* ---- wait group (Go's sync.WaitGroup) ------------------------------------
+   add(n) before starting n jobs, done() as each ends, wait() until zero.
+   A counter that would go negative or overflow returns ERANGE, unchanged. */
+typedef struct parconc_waitgroup { uint32_t count_; uint32_t waiters_; } parconc_waitgroup;
+#define PARCONC_WAITGROUP_INIT {0, 0}
+PARCONC_API int parconc_waitgroup_init(parconc_waitgroup *wg);
+PARCONC_API int parconc_waitgroup_add(parconc_waitgroup *wg, int32_t delta);
+PARCONC_API int parconc_waitgroup_done(parconc_waitgroup *wg);
+PARCONC_API int parconc_waitgroup_wait(parconc_waitgroup *wg);
+PARCONC_API int parconc_waitgroup_timedwait(parconc_waitgroup *wg, int64_t timeout_ns);
+
+/* ---- several mutexes at once ---------------------------------------------
+   Locks all n mutexes or none, within timeout_ns, without deadlock whatever
+   order callers list them in (lock one, try the rest, back off and block on
+   the busy one).  EINVAL: n == 0, a NULL entry, or the same mutex twice.
+   ETIMEDOUT: none is held on return. */
+PARCONC_API int parconc_lock_many(parconc_mutex *const *locks, size_t n, int64_t timeout_ns);
+PARCONC_API int parconc_unlock_many(parconc_mutex *const *locks, size_t n);
+
+/* ---- scoped guard (GCC / Clang) --------------------------------------------
+       { PARCONC_GUARD(&m);  ... }   locks m; every way out of the enclosing
+                                     block (break, continue, return, goto)
+                                     unlocks it. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PARCONC__CAT2(a, b) a##b
+#define PARCONC__CAT(a, b) PARCONC__CAT2(a, b)
+#define PARCONC_GUARD(m)                                                        \
+    parconc_mutex *PARCONC__CAT(parconc__guard_, __LINE__)                    \
+        __attribute__((cleanup(parconc__guard_release), unused)) = parconc__guard_acquire(m)
+PARCONC_API parconc_mutex *parconc__guard_acquire(parconc_mutex *m);
+PARCONC_API void parconc__guard_release(parconc_mutex **slot);
+#endif
+
+/* ---- deadlock detection (PARCONC_DEBUG_LOCKS) ------------------------------
+   Every mutex, reentrant, robust and rw lock acquisition records, per thread,
+   which locks were already held.  The first acquisition that closes a cycle
+   in the lock-order graph (A then B somewhere, B then A anywhere else, in
+   any thread, at any time) is refused with PARCONC_EDEADLK, and the logger
+   gets both call sites, before any thread actually deadlocks.  Re-locking a
+   held non-recursive lock is reported the same way.  Define the macro in
+   EVERY file (it turns the lock calls into macros that pass __FILE__ and
+   __LINE__); without it none of this code exists. */
+#ifdef PARCONC_DEBUG_LOCKS
+PARCONC_API void parconc_debug_site(const char *file, int line);
+PARCONC_API void parconc_debug_reset(void); /* forgets the recorded graph (tests) */
+#define PARCONC__SITE(call) (parconc_debug_site(__FILE__, __LINE__), call)
+#define parconc_mutex_lock(m)            PARCONC__SITE((parconc_mutex_lock)(m))
+#define parconc_mutex_trylock(m)         PARCONC__SITE((parconc_mutex_trylock)(m))
+#define parconc_mutex_timedlock(m, t)    PARCONC__SITE((parconc_mutex_timedlock)(m, t))
+#define parconc_rmutex_lock(m)           PARCONC__SITE((parconc_rmutex_lock)(m))
+#define parconc_rmutex_timedlock(m, t)   PARCONC__SITE((parconc_rmutex_timedlock)(m, t))
+#define parconc_robust_mutex_lock(m)     PARCONC__SITE((parconc_robust_mutex_lock)(m))
+#define parconc_robust_mutex_timedlock(m, t) PARCONC__SITE((parconc_robust_mutex_timedlock)(m, t))
+#define parconc_rwlock_rdlock(rw)        PARCONC__SITE((parconc_rwlock_rdlock)(rw))
+#define parconc_rwlock_timedrdlock(rw, t) PARCONC__SITE((parconc_rwlock_timedrdlock)(rw, t))
+#define parconc_rwlock_wrlock(rw)        PARCONC__SITE((parconc_rwlock_wrlock)(rw))
+#define parconc_rwlock_timedwrlock(rw, t) PARCONC__SITE((parconc_rwlock_timedwrlock)(rw, t))
+#endif
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
@@ -610,6 +817,1218 @@ PARCONC__PRIVATE int parconc__from_errno(int e)
     default:        return PARCONC_EINVAL;
     }
 }
+
+/* ===================================================================== */
+/* Locks                                                                 */
+/* ===================================================================== */
+
+/* ---- ThreadSanitizer annotations ---------------------------------------
+   The locks are built on atomics and futexes TSan cannot see as locks; the
+   __tsan_mutex_* hooks tell it, so it checks user code for races and lock
+   order inversions around parconc locks as it does around pthread ones. */
+#if defined(__SANITIZE_THREAD__)
+#define PARCONC__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PARCONC__TSAN 1
+#endif
+#endif
+#ifdef PARCONC__TSAN
+#include <sanitizer/tsan_interface.h>
+#define PARCONC__TSAN_READ   __tsan_mutex_read_lock
+#define PARCONC__TSAN_TRY    __tsan_mutex_try_lock
+#define PARCONC__TSAN_FAILED __tsan_mutex_try_lock_failed
+#define PARCONC__TSAN_PRE_LOCK(m, f)     __tsan_mutex_pre_lock((void *)(m), (f))
+#define PARCONC__TSAN_POST_LOCK(m, f, r) __tsan_mutex_post_lock((void *)(m), (f), (r))
+#define PARCONC__TSAN_PRE_UNLOCK(m, f)   __tsan_mutex_pre_unlock((void *)(m), (f))
+#define PARCONC__TSAN_POST_UNLOCK(m, f)  __tsan_mutex_post_unlock((void *)(m), (f))
+#define PARCONC__TSAN_DESTROY(m)         __tsan_mutex_destroy((void *)(m), 0)
+#else
+#define PARCONC__TSAN_READ   0u
+#define PARCONC__TSAN_TRY    0u
+#define PARCONC__TSAN_FAILED 0u
+#define PARCONC__TSAN_PRE_LOCK(m, f)     ((void)(f))
+#define PARCONC__TSAN_POST_LOCK(m, f, r) ((void)(f))
+#define PARCONC__TSAN_PRE_UNLOCK(m, f)   ((void)0)
+#define PARCONC__TSAN_POST_UNLOCK(m, f)  ((void)0)
+#define PARCONC__TSAN_DESTROY(m)         ((void)0)
+#endif
+/* Flags for a lock call: blocking (0) or try/timed, which may fail. */
+#define PARCONC__TSAN_KIND(deadline) ((deadline) == PARCONC__DEADLINE_NEVER ? 0u : (unsigned)PARCONC__TSAN_TRY)
+#define PARCONC__TSAN_RESULT(kind, rc) ((kind) | ((rc) == PARCONC_OK || (rc) == PARCONC_EOWNERDEAD ? 0u : (unsigned)PARCONC__TSAN_FAILED))
+
+/* Identity of the calling thread (owner fields).  pthread_t is a scalar on
+   every platform parconc supports; a struct pthread_t fails to compile here. */
+static inline uintptr_t parconc__self(void)
+{
+    return (uintptr_t)pthread_self();
+}
+
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define PARCONC__THREAD_LOCAL thread_local
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define PARCONC__THREAD_LOCAL _Thread_local
+#else
+#define PARCONC__THREAD_LOCAL __thread
+#endif
+
+/* ---- lock-order validator (PARCONC_DEBUG_LOCKS) --------------------------
+   A global graph of "lock X was held while lock Y was taken" edges, each
+   with the two call sites, plus a per-thread stack of held locks.  Before a
+   thread blocks on Y while holding X, a path Y -> ... -> X in the graph means
+   some thread took them in the opposite order: a potential deadlock, which
+   is refused (EDEADLK) and logged with both sites.  Fixed-size tables, no
+   heap; the graph is protected by a plain pthread mutex (never a parconc
+   lock, so the validator cannot recurse into itself). */
+#ifdef PARCONC_DEBUG_LOCKS
+#define PARCONC__DBG_MAX_HELD 64
+#define PARCONC__DBG_MAX_EDGES 4096
+typedef struct parconc__dbg_held { const void *lock; const char *file; int line; } parconc__dbg_held;
+typedef struct parconc__dbg_edge {
+    const void *from, *to;
+    const char *from_file, *to_file;
+    int from_line, to_line;
+} parconc__dbg_edge;
+static PARCONC__THREAD_LOCAL parconc__dbg_held parconc__dbg_stack[PARCONC__DBG_MAX_HELD];
+static PARCONC__THREAD_LOCAL int parconc__dbg_depth;
+static PARCONC__THREAD_LOCAL const char *parconc__dbg_site_file;
+static PARCONC__THREAD_LOCAL int parconc__dbg_site_line;
+static pthread_mutex_t parconc__dbg_mutex = PTHREAD_MUTEX_INITIALIZER;
+static parconc__dbg_edge parconc__dbg_edges[PARCONC__DBG_MAX_EDGES];
+static int parconc__dbg_nedges;
+static int parconc__dbg_full_reported;
+
+PARCONC_API void parconc_debug_site(const char *file, int line)
+{
+    parconc__dbg_site_file = file;
+    parconc__dbg_site_line = line;
+}
+
+PARCONC_API void parconc_debug_reset(void)
+{
+    pthread_mutex_lock(&parconc__dbg_mutex);
+    parconc__dbg_nedges = 0;
+    parconc__dbg_full_reported = 0;
+    pthread_mutex_unlock(&parconc__dbg_mutex);
+}
+
+/* The site set by the macro wrapper of the current call, consumed once. */
+static void parconc__dbg_take_site(const char **file, int *line)
+{
+    *file = parconc__dbg_site_file ? parconc__dbg_site_file : "(unknown site)";
+    *line = parconc__dbg_site_file ? parconc__dbg_site_line : 0;
+    parconc__dbg_site_file = NULL;
+}
+
+/* Tiny no-stdio string builder for the report. */
+static void parconc__dbg_cat(char *buf, size_t cap, size_t *len, const char *s)
+{
+    while (*s && *len + 1 < cap) buf[(*len)++] = *s++;
+    buf[*len] = '\0';
+}
+static void parconc__dbg_cat_int(char *buf, size_t cap, size_t *len, long v)
+{
+    char tmp[24];
+    int i = 0, neg = v < 0;
+    unsigned long u = neg ? 0ul - (unsigned long)v : (unsigned long)v;
+    do { tmp[i++] = (char)('0' + u % 10); u /= 10; } while (u);
+    if (neg) tmp[i++] = '-';
+    while (i > 0 && *len + 1 < cap) buf[(*len)++] = tmp[--i];
+    buf[*len] = '\0';
+}
+static void parconc__dbg_cat_site(char *buf, size_t cap, size_t *len, const char *file, int line)
+{
+    parconc__dbg_cat(buf, cap, len, file);
+    parconc__dbg_cat(buf, cap, len, ":");
+    parconc__dbg_cat_int(buf, cap, len, line);
+}
+
+static int parconc__dbg_find_edge(const void *from, const void *to)
+{
+    int i;
+    for (i = 0; i < parconc__dbg_nedges; i++)
+        if (parconc__dbg_edges[i].from == from && parconc__dbg_edges[i].to == to) return i;
+    return -1;
+}
+
+/* Depth-first search for a path from -> ... -> target.  Returns the index of
+   the first edge of such a path, or -1. */
+static int parconc__dbg_path(const void *from, const void *target)
+{
+    static const void *stack[PARCONC__DBG_MAX_EDGES + 1];
+    static int first_edge[PARCONC__DBG_MAX_EDGES + 1];
+    static unsigned char seen[PARCONC__DBG_MAX_EDGES];
+    int top = 0, i;
+    memset(seen, 0, sizeof seen);
+    stack[top] = from;
+    first_edge[top++] = -1;
+    while (top > 0) {
+        const void *node = stack[--top];
+        int via = first_edge[top];
+        for (i = 0; i < parconc__dbg_nedges; i++) {
+            if (seen[i] || parconc__dbg_edges[i].from != node) continue;
+            seen[i] = 1;
+            if (parconc__dbg_edges[i].to == target) return via >= 0 ? via : i;
+            stack[top] = parconc__dbg_edges[i].to;
+            first_edge[top++] = via >= 0 ? via : i;
+        }
+    }
+    return -1;
+}
+
+/* Called before blocking on `lock`.  recursive: the same thread may take it
+   again (reentrant mutex, reader-preferring read lock). */
+static int parconc__dbg_before_acquire(const void *lock, int recursive, const char *file, int line)
+{
+    int i, rc = PARCONC_OK;
+    char msg[512];
+    size_t len = 0;
+    for (i = 0; i < parconc__dbg_depth; i++) {
+        if (parconc__dbg_stack[i].lock != lock) continue;
+        if (recursive) return PARCONC_OK;
+        parconc__dbg_cat(msg, sizeof msg, &len, "parconc: deadlock: re-locking a lock this thread already holds (taken at ");
+        parconc__dbg_cat_site(msg, sizeof msg, &len, parconc__dbg_stack[i].file, parconc__dbg_stack[i].line);
+        parconc__dbg_cat(msg, sizeof msg, &len, ") at ");
+        parconc__dbg_cat_site(msg, sizeof msg, &len, file, line);
+        parconc__log(PARCONC_LOG_ERROR, PARCONC_EDEADLK, msg, file, line);
+        return PARCONC_EDEADLK;
+    }
+    pthread_mutex_lock(&parconc__dbg_mutex);
+    for (i = 0; i < parconc__dbg_depth && rc == PARCONC_OK; i++) {
+        const parconc__dbg_held *h = &parconc__dbg_stack[i];
+        int e;
+        if (parconc__dbg_find_edge(h->lock, lock) >= 0) continue;
+        e = parconc__dbg_path(lock, h->lock);
+        if (e >= 0) {
+            const parconc__dbg_edge *x = &parconc__dbg_edges[e];
+            parconc__dbg_cat(msg, sizeof msg, &len, "parconc: lock order inversion (potential deadlock): taking lock B at ");
+            parconc__dbg_cat_site(msg, sizeof msg, &len, file, line);
+            parconc__dbg_cat(msg, sizeof msg, &len, " while holding lock A taken at ");
+            parconc__dbg_cat_site(msg, sizeof msg, &len, h->file, h->line);
+            parconc__dbg_cat(msg, sizeof msg, &len, "; the opposite order was seen: B taken at ");
+            parconc__dbg_cat_site(msg, sizeof msg, &len, x->from_file, x->from_line);
+            parconc__dbg_cat(msg, sizeof msg, &len, x->to == h->lock ? ", then A taken at " : ", then (via other locks) ");
+            parconc__dbg_cat_site(msg, sizeof msg, &len, x->to_file, x->to_line);
+            rc = PARCONC_EDEADLK;
+        } else if (parconc__dbg_nedges < PARCONC__DBG_MAX_EDGES) {
+            parconc__dbg_edge *n = &parconc__dbg_edges[parconc__dbg_nedges++];
+            n->from = h->lock; n->from_file = h->file; n->from_line = h->line;
+            n->to = lock;      n->to_file = file;      n->to_line = line;
+        } else if (!parconc__dbg_full_reported) {
+            parconc__dbg_full_reported = 1;
+            parconc__log(PARCONC_LOG_WARN, PARCONC_ENOMEM, "parconc: lock-order graph full; new orders are not checked", file, line);
+        }
+    }
+    pthread_mutex_unlock(&parconc__dbg_mutex);
+    if (rc != PARCONC_OK) parconc__log(PARCONC_LOG_ERROR, rc, msg, file, line);
+    return rc;
+}
+
+static void parconc__dbg_acquired(const void *lock, const char *file, int line)
+{
+    if (parconc__dbg_depth < PARCONC__DBG_MAX_HELD) {
+        parconc__dbg_held *h = &parconc__dbg_stack[parconc__dbg_depth++];
+        h->lock = lock; h->file = file; h->line = line;
+    }
+}
+
+static void parconc__dbg_released(const void *lock)
+{
+    int i;
+    for (i = parconc__dbg_depth - 1; i >= 0; i--) {
+        if (parconc__dbg_stack[i].lock != lock) continue;
+        memmove(&parconc__dbg_stack[i], &parconc__dbg_stack[i + 1], (size_t)(parconc__dbg_depth - 1 - i) * sizeof parconc__dbg_stack[0]);
+        parconc__dbg_depth--;
+        return;
+    }
+}
+
+/* A destroyed lock's address may be reused by an unrelated lock. */
+static void parconc__dbg_forget(const void *lock)
+{
+    int i, j = 0;
+    pthread_mutex_lock(&parconc__dbg_mutex);
+    for (i = 0; i < parconc__dbg_nedges; i++)
+        if (parconc__dbg_edges[i].from != lock && parconc__dbg_edges[i].to != lock) parconc__dbg_edges[j++] = parconc__dbg_edges[i];
+    parconc__dbg_nedges = j;
+    pthread_mutex_unlock(&parconc__dbg_mutex);
+}
+/* Wrappers used by every lock below; they vanish without PARCONC_DEBUG_LOCKS. */
+#define PARCONC__DBG_SITE const char *dbg_file_; int dbg_line_; parconc__dbg_take_site(&dbg_file_, &dbg_line_)
+#define PARCONC__DBG_CHECK(lock, recursive) do { int dbg_rc_ = parconc__dbg_before_acquire((lock), (recursive), dbg_file_, dbg_line_); \
+                                                 if (dbg_rc_ != PARCONC_OK) return dbg_rc_; } while (0)
+#define PARCONC__DBG_ACQUIRED(lock) parconc__dbg_acquired((lock), dbg_file_, dbg_line_)
+#define PARCONC__DBG_RELEASED(lock) parconc__dbg_released(lock)
+#define PARCONC__DBG_FORGET(lock) parconc__dbg_forget(lock)
+#else
+#define PARCONC__DBG_SITE ((void)0)
+#define PARCONC__DBG_CHECK(lock, recursive) ((void)0)
+#define PARCONC__DBG_ACQUIRED(lock) ((void)0)
+#define PARCONC__DBG_RELEASED(lock) ((void)0)
+#define PARCONC__DBG_FORGET(lock) ((void)0)
+#endif /* PARCONC_DEBUG_LOCKS */
+
+/* ---- mutex -----------------------------------------------------------------
+   The word:  bit 0 LOCKED, bit 1 HANDOFF, bit 2 STARVING, bits 3..31 the
+   number of waiters (threads registered in the slow path).
+
+   Normal mode: unlock clears LOCKED and wakes one waiter if there are any;
+   the woken waiter competes with threads arriving (barging), which keeps the
+   lock hot in the cache of whoever runs: best throughput.
+
+   Starvation mode (Go's mutex.go idea): a waiter that has waited more than
+   PARCONC__MUTEX_STARVE_NS sets STARVING.  From then on newcomers do not
+   barge (they queue), and unlock does not release the lock: it sets HANDOFF
+   while keeping LOCKED and wakes one waiter, and the first waiter to see
+   HANDOFF owns the lock.  Ownership thus passes waiter to waiter in the
+   kernel's FIFO order until a waiter that got the lock quickly, or the last
+   waiter, switches back to normal mode.  Invariant: STARVING implies at
+   least one registered waiter (set only by a waiter, cleared by whichever
+   waiter leaves the count at zero), so a HANDOFF always has a taker.
+
+   No lost wake-up: all state is one word, so an unlock either happens
+   before a waiter registers (the waiter then sees the lock free) or sees its
+   count and wakes; a waiter sleeps with futex_wait(word, value seen), which
+   returns at once if anything changed since.  A waiter whose timeout
+   expires leaves only through a CAS that re-checks HANDOFF: if it was handed
+   the lock meanwhile it keeps it (and reports success). */
+#define PARCONC__M_LOCKED   1u
+#define PARCONC__M_HANDOFF  2u
+#define PARCONC__M_STARVING 4u
+#define PARCONC__M_WAITER   8u
+#define PARCONC__M_SPINS    100
+#define PARCONC__MUTEX_STARVE_NS 1000000u
+
+/* Whether a waiter taking the lock (or leaving) should end starvation mode:
+   it is the last waiter, or it did not wait long. */
+static inline uint32_t parconc__mutex_leave_waiters(uint32_t s, uint64_t waited_ns)
+{
+    s -= PARCONC__M_WAITER;
+    if (s < PARCONC__M_WAITER || waited_ns < PARCONC__MUTEX_STARVE_NS) s &= ~PARCONC__M_STARVING;
+    return s;
+}
+
+static int parconc__mutex_lock_slow(uint32_t *w, uint64_t deadline)
+{
+    uint32_t s;
+    uint64_t start;
+    int spins;
+    if (deadline == PARCONC__DEADLINE_NOW) { /* try once */
+        s = parconc__load(w, PARCONC__RELAXED);
+        while (!(s & (PARCONC__M_LOCKED | PARCONC__M_STARVING)))
+            if (parconc__cas(w, &s, s | PARCONC__M_LOCKED, PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
+        return PARCONC_ETIMEDOUT;
+    }
+    /* 1. Spin briefly: critical sections are usually shorter than a sleep. */
+    for (spins = 0; spins < PARCONC__M_SPINS; spins++) {
+        s = parconc__load(w, PARCONC__RELAXED);
+        if (s & PARCONC__M_STARVING) break; /* a starving waiter is owed the lock */
+        if (!(s & PARCONC__M_LOCKED)) {
+            if (parconc__cas(w, &s, s | PARCONC__M_LOCKED, PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
+            continue;
+        }
+        parconc__cpu_relax();
+    }
+    /* 2. Register as a waiter and sleep until the lock is free or handed over. */
+    parconc__fetch_add(w, PARCONC__M_WAITER, PARCONC__RELAXED);
+    start = parconc_now_ns();
+    for (;;) {
+        uint64_t waited;
+        int timed_out;
+        s = parconc__load(w, PARCONC__RELAXED);
+        waited = parconc_now_ns() - start;
+        if (s & PARCONC__M_HANDOFF) {
+            /* LOCKED stays set: ownership passes to us */
+            if (parconc__cas(w, &s, parconc__mutex_leave_waiters(s & ~PARCONC__M_HANDOFF, waited),
+                             PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
+            continue;
+        }
+        if (!(s & PARCONC__M_LOCKED)) {
+            if (parconc__cas(w, &s, parconc__mutex_leave_waiters(s, waited) | PARCONC__M_LOCKED,
+                             PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
+            continue;
+        }
+        if (!(s & PARCONC__M_STARVING) && waited > PARCONC__MUTEX_STARVE_NS) {
+            parconc__cas(w, &s, s | PARCONC__M_STARVING, PARCONC__RELAXED, PARCONC__RELAXED);
+            continue;
+        }
+        timed_out = parconc__futex_wait(w, s, deadline) == PARCONC_ETIMEDOUT;
+        if (!timed_out) continue;
+        /* Deadline passed: leave the count, unless the lock is free or was
+           handed to us in the meantime, in which case we take it. */
+        s = parconc__load(w, PARCONC__RELAXED);
+        for (;;) {
+            uint32_t n;
+            waited = parconc_now_ns() - start;
+            if (s & PARCONC__M_HANDOFF) n = parconc__mutex_leave_waiters(s & ~PARCONC__M_HANDOFF, waited);
+            else if (!(s & PARCONC__M_LOCKED)) n = parconc__mutex_leave_waiters(s, waited) | PARCONC__M_LOCKED;
+            else n = parconc__mutex_leave_waiters(s, 0);
+            if (parconc__cas(w, &s, n, PARCONC__ACQUIRE, PARCONC__RELAXED))
+                return (s & PARCONC__M_HANDOFF) || !(s & PARCONC__M_LOCKED) ? PARCONC_OK : PARCONC_ETIMEDOUT;
+        }
+    }
+}
+
+/* Inline fast path: one CAS from "free, nobody waiting". */
+static inline int parconc__mutex_lock_raw(parconc_mutex *m, uint64_t deadline)
+{
+    uint32_t expected = 0;
+    if (PARCONC__LIKELY(parconc__cas(&m->state_, &expected, PARCONC__M_LOCKED, PARCONC__ACQUIRE, PARCONC__RELAXED)))
+        return PARCONC_OK;
+    return parconc__mutex_lock_slow(&m->state_, deadline);
+}
+
+static int parconc__mutex_unlock_slow(uint32_t *w, uint32_t s)
+{
+    for (;;) {
+        if (!(s & PARCONC__M_LOCKED) || (s & PARCONC__M_HANDOFF)) return PARCONC_EPERM;
+        if (s & PARCONC__M_STARVING) {
+            /* hand off: keep LOCKED so no newcomer can take it */
+            if (parconc__cas(w, &s, s | PARCONC__M_HANDOFF, PARCONC__RELEASE, PARCONC__RELAXED)) {
+                parconc__futex_wake(w, 1);
+                return PARCONC_OK;
+            }
+        } else if (parconc__cas(w, &s, s & ~PARCONC__M_LOCKED, PARCONC__RELEASE, PARCONC__RELAXED)) {
+            /* only the wake touches the word after the releasing CAS: the
+               mutex may be freed by its next owner; a stray futex wake on
+               freed memory is harmless */
+            if (s >= PARCONC__M_WAITER) parconc__futex_wake(w, 1);
+            return PARCONC_OK;
+        }
+    }
+}
+
+static inline int parconc__mutex_unlock_raw(parconc_mutex *m)
+{
+    uint32_t expected = PARCONC__M_LOCKED;
+    if (PARCONC__LIKELY(parconc__cas(&m->state_, &expected, 0u, PARCONC__RELEASE, PARCONC__RELAXED)))
+        return PARCONC_OK;
+    return parconc__mutex_unlock_slow(&m->state_, expected);
+}
+
+PARCONC_API int parconc_mutex_init(parconc_mutex *m)
+{
+    if (!m) return PARCONC_EINVAL;
+    m->state_ = 0;
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_mutex_destroy(parconc_mutex *m)
+{
+    if (!m) return PARCONC_EINVAL;
+    if (parconc__load(&m->state_, PARCONC__RELAXED) != 0) return PARCONC_EBUSY;
+    PARCONC__TSAN_DESTROY(m);
+    PARCONC__DBG_FORGET(m);
+    return PARCONC_OK;
+}
+
+/* Shared by lock / trylock / timedlock: validator, TSan, then the lock. */
+static int parconc__mutex_acquire(parconc_mutex *m, uint64_t deadline)
+{
+    int rc;
+    unsigned kind = PARCONC__TSAN_KIND(deadline);
+    PARCONC__DBG_SITE;
+    if (!m) return PARCONC_EINVAL;
+    if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(m, 0); /* a try cannot deadlock */
+    PARCONC__TSAN_PRE_LOCK(m, kind);
+    rc = parconc__mutex_lock_raw(m, deadline);
+    PARCONC__TSAN_POST_LOCK(m, PARCONC__TSAN_RESULT(kind, rc), 0);
+    if (rc == PARCONC_OK) PARCONC__DBG_ACQUIRED(m);
+    return rc;
+}
+
+PARCONC_API int (parconc_mutex_lock)(parconc_mutex *m)
+{
+    return parconc__mutex_acquire(m, PARCONC__DEADLINE_NEVER);
+}
+
+PARCONC_API int (parconc_mutex_trylock)(parconc_mutex *m)
+{
+    int rc = parconc__mutex_acquire(m, PARCONC__DEADLINE_NOW);
+    return rc == PARCONC_ETIMEDOUT ? PARCONC_EBUSY : rc;
+}
+
+PARCONC_API int (parconc_mutex_timedlock)(parconc_mutex *m, int64_t timeout_ns)
+{
+    return parconc__mutex_acquire(m, parconc__deadline(timeout_ns));
+}
+
+PARCONC_API int parconc_mutex_unlock(parconc_mutex *m)
+{
+    uint32_t s;
+    if (!m) return PARCONC_EINVAL;
+    /* misuse check first, so TSan is told only about real unlocks */
+    s = parconc__load(&m->state_, PARCONC__RELAXED);
+    if (!(s & PARCONC__M_LOCKED) || (s & PARCONC__M_HANDOFF)) {
+        PARCONC_ASSERT(!"unlock of a mutex that is not locked");
+        return PARCONC_EPERM;
+    }
+    PARCONC__TSAN_PRE_UNLOCK(m, 0);
+    parconc__mutex_unlock_raw(m);
+    PARCONC__TSAN_POST_UNLOCK(m, 0);
+    PARCONC__DBG_RELEASED(m);
+    return PARCONC_OK;
+}
+
+/* ---- reentrant mutex -------------------------------------------------------
+   owner_ is written only by the thread that holds the inner mutex (itself,
+   or 0 before release), so a thread reads its own id there only if it
+   really owns the lock; relaxed atomics suffice because the inner mutex
+   orders everything else.  depth_ is touched only by the owner. */
+static int parconc__rmutex_acquire(parconc_rmutex *m, uint64_t deadline)
+{
+    uintptr_t me = parconc__self();
+    unsigned kind = PARCONC__TSAN_KIND(deadline);
+    int rc;
+    PARCONC__DBG_SITE;
+    if (!m) return PARCONC_EINVAL;
+    if (parconc__load(&m->owner_, PARCONC__RELAXED) == me) {
+        if (m->depth_ == UINT32_MAX) return PARCONC_EAGAIN;
+        m->depth_++;
+        return PARCONC_OK;
+    }
+    if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(m, 1);
+    PARCONC__TSAN_PRE_LOCK(m, kind);
+    rc = parconc__mutex_lock_raw(&m->mutex_, deadline);
+    PARCONC__TSAN_POST_LOCK(m, PARCONC__TSAN_RESULT(kind, rc), 0);
+    if (rc != PARCONC_OK) return rc;
+    parconc__store(&m->owner_, me, PARCONC__RELAXED);
+    m->depth_ = 1;
+    PARCONC__DBG_ACQUIRED(m);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_rmutex_init(parconc_rmutex *m)
+{
+    if (!m) return PARCONC_EINVAL;
+    memset(m, 0, sizeof *m);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_rmutex_destroy(parconc_rmutex *m)
+{
+    if (!m) return PARCONC_EINVAL;
+    if (parconc__load(&m->mutex_.state_, PARCONC__RELAXED) != 0) return PARCONC_EBUSY;
+    PARCONC__TSAN_DESTROY(m);
+    PARCONC__DBG_FORGET(m);
+    return PARCONC_OK;
+}
+
+PARCONC_API int (parconc_rmutex_lock)(parconc_rmutex *m) { return parconc__rmutex_acquire(m, PARCONC__DEADLINE_NEVER); }
+PARCONC_API int parconc_rmutex_trylock(parconc_rmutex *m)
+{
+    int rc = parconc__rmutex_acquire(m, PARCONC__DEADLINE_NOW);
+    return rc == PARCONC_ETIMEDOUT ? PARCONC_EBUSY : rc;
+}
+PARCONC_API int (parconc_rmutex_timedlock)(parconc_rmutex *m, int64_t timeout_ns)
+{
+    return parconc__rmutex_acquire(m, parconc__deadline(timeout_ns));
+}
+
+PARCONC_API int parconc_rmutex_unlock(parconc_rmutex *m)
+{
+    if (!m) return PARCONC_EINVAL;
+    if (parconc__load(&m->owner_, PARCONC__RELAXED) != parconc__self()) {
+        PARCONC_ASSERT(!"unlock of a reentrant mutex by a thread that does not own it");
+        return PARCONC_EPERM;
+    }
+    if (--m->depth_ > 0) return PARCONC_OK;
+    parconc__store(&m->owner_, (uintptr_t)0, PARCONC__RELAXED);
+    PARCONC__TSAN_PRE_UNLOCK(m, 0);
+    parconc__mutex_unlock_raw(&m->mutex_);
+    PARCONC__TSAN_POST_UNLOCK(m, 0);
+    PARCONC__DBG_RELEASED(m);
+    return PARCONC_OK;
+}
+
+/* ---- robust mutex ------------------------------------------------------------
+   Each thread keeps an intrusive list of the robust mutexes it holds.  The
+   first lock in a thread sets a pthread key whose destructor runs when the
+   thread exits: it marks every mutex still on the list OWNERDEAD and
+   releases it, so the next locker gets EOWNERDEAD.  status_ is only changed
+   by the holder of the inner mutex (or by the dying owner's destructor,
+   which still holds it); it is read without the lock only for the early
+   ENOTRECOVERABLE answer, hence atomic. */
+#define PARCONC__ROBUST_OWNERDEAD 1u
+#define PARCONC__ROBUST_NOTRECOVERABLE 2u
+
+static PARCONC__THREAD_LOCAL parconc_robust_mutex *parconc__robust_held;
+static pthread_key_t parconc__robust_key;
+static pthread_once_t parconc__robust_key_once = PTHREAD_ONCE_INIT;
+static int parconc__robust_key_ok;
+
+static void parconc__robust_thread_exit(void *unused)
+{
+    parconc_robust_mutex *m = parconc__robust_held;
+    (void)unused;
+    while (m) {
+        parconc_robust_mutex *next = m->next_;
+        m->next_ = m->prev_ = NULL;
+        parconc__store(&m->status_, PARCONC__ROBUST_OWNERDEAD, PARCONC__RELAXED);
+        parconc__store(&m->owner_, (uintptr_t)0, PARCONC__RELAXED);
+        PARCONC__TSAN_PRE_UNLOCK(m, 0);
+        parconc__mutex_unlock_raw(&m->mutex_);
+        PARCONC__TSAN_POST_UNLOCK(m, 0);
+        m = next;
+    }
+    parconc__robust_held = NULL;
+}
+
+static void parconc__robust_key_init(void)
+{
+    parconc__robust_key_ok = pthread_key_create(&parconc__robust_key, parconc__robust_thread_exit) == 0;
+}
+
+static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
+{
+    unsigned kind = PARCONC__TSAN_KIND(deadline);
+    uint32_t status;
+    int rc;
+    PARCONC__DBG_SITE;
+    if (!m) return PARCONC_EINVAL;
+    if (parconc__load(&m->status_, PARCONC__ACQUIRE) == PARCONC__ROBUST_NOTRECOVERABLE) return PARCONC_ENOTRECOVERABLE;
+    if (parconc__load(&m->owner_, PARCONC__RELAXED) == parconc__self()) return PARCONC_EDEADLK;
+    pthread_once(&parconc__robust_key_once, parconc__robust_key_init);
+    if (!parconc__robust_key_ok) return PARCONC_EAGAIN;
+    if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(m, 0);
+    PARCONC__TSAN_PRE_LOCK(m, kind);
+    rc = parconc__mutex_lock_raw(&m->mutex_, deadline);
+    status = rc == PARCONC_OK ? parconc__load(&m->status_, PARCONC__RELAXED) : 0;
+    if (status == PARCONC__ROBUST_NOTRECOVERABLE) {
+        parconc__mutex_unlock_raw(&m->mutex_);
+        rc = PARCONC_ENOTRECOVERABLE;
+    }
+    PARCONC__TSAN_POST_LOCK(m, PARCONC__TSAN_RESULT(kind, rc), 0);
+    if (rc != PARCONC_OK) return rc;
+    /* arm the thread-exit destructor (its value only needs to be non-NULL) */
+    pthread_setspecific(parconc__robust_key, (void *)m);
+    parconc__store(&m->owner_, parconc__self(), PARCONC__RELAXED);
+    m->prev_ = NULL;
+    m->next_ = parconc__robust_held;
+    if (m->next_) m->next_->prev_ = m;
+    parconc__robust_held = m;
+    PARCONC__DBG_ACQUIRED(m);
+    return status == PARCONC__ROBUST_OWNERDEAD ? PARCONC_EOWNERDEAD : PARCONC_OK;
+}
+
+PARCONC_API int parconc_robust_mutex_init(parconc_robust_mutex *m)
+{
+    if (!m) return PARCONC_EINVAL;
+    memset(m, 0, sizeof *m);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_robust_mutex_destroy(parconc_robust_mutex *m)
+{
+    if (!m) return PARCONC_EINVAL;
+    if (parconc__load(&m->mutex_.state_, PARCONC__RELAXED) != 0) return PARCONC_EBUSY;
+    PARCONC__TSAN_DESTROY(m);
+    PARCONC__DBG_FORGET(m);
+    return PARCONC_OK;
+}
+
+PARCONC_API int (parconc_robust_mutex_lock)(parconc_robust_mutex *m) { return parconc__robust_acquire(m, PARCONC__DEADLINE_NEVER); }
+PARCONC_API int parconc_robust_mutex_trylock(parconc_robust_mutex *m)
+{
+    int rc = parconc__robust_acquire(m, PARCONC__DEADLINE_NOW);
+    return rc == PARCONC_ETIMEDOUT ? PARCONC_EBUSY : rc;
+}
+PARCONC_API int (parconc_robust_mutex_timedlock)(parconc_robust_mutex *m, int64_t timeout_ns)
+{
+    return parconc__robust_acquire(m, parconc__deadline(timeout_ns));
+}
+
+PARCONC_API int parconc_robust_mutex_unlock(parconc_robust_mutex *m)
+{
+    if (!m) return PARCONC_EINVAL;
+    if (parconc__load(&m->owner_, PARCONC__RELAXED) != parconc__self()) return PARCONC_EPERM;
+    if (m->prev_) m->prev_->next_ = m->next_; else parconc__robust_held = m->next_;
+    if (m->next_) m->next_->prev_ = m->prev_;
+    m->next_ = m->prev_ = NULL;
+    /* unlocked while still abandoned: nobody repaired the data */
+    if (parconc__load(&m->status_, PARCONC__RELAXED) == PARCONC__ROBUST_OWNERDEAD)
+        parconc__store(&m->status_, PARCONC__ROBUST_NOTRECOVERABLE, PARCONC__RELEASE);
+    parconc__store(&m->owner_, (uintptr_t)0, PARCONC__RELAXED);
+    PARCONC__TSAN_PRE_UNLOCK(m, 0);
+    parconc__mutex_unlock_raw(&m->mutex_);
+    PARCONC__TSAN_POST_UNLOCK(m, 0);
+    PARCONC__DBG_RELEASED(m);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m)
+{
+    if (!m) return PARCONC_EINVAL;
+    if (parconc__load(&m->owner_, PARCONC__RELAXED) != parconc__self()) return PARCONC_EPERM;
+    if (parconc__load(&m->status_, PARCONC__RELAXED) != PARCONC__ROBUST_OWNERDEAD) return PARCONC_EINVAL;
+    parconc__store(&m->status_, 0u, PARCONC__RELAXED);
+    return PARCONC_OK;
+}
+
+/* ---- reader-writer lock --------------------------------------------------------
+   state_: bits 0..29 active readers, bit 30 WRITER, bit 31 QUEUED.
+
+   Fast paths (no waiters, QUEUED clear) are one CAS on state_.  Once any
+   thread has to wait, QUEUED is set and from then on every change to
+   state_ is made under guard_ (fast-path CASes expect QUEUED clear, so they
+   fail and take the slow path).  Waiters sit in a FIFO queue of nodes on
+   their own stacks.  Whoever releases the lock in the slow path decides, by
+   the policy, who enters next, counts them into state_ itself, and only
+   then sets their node's `granted` word and wakes exactly that thread: the
+   lock is handed over, never raced for.  A waiter whose deadline passes
+   takes guard_ and either finds itself granted (success) or unlinks itself.
+
+   The policy is applied in two places: parconc__rw_may_enter (a newcomer)
+   and parconc__rw_grant (after a release, a downgrade or a departure).
+   FAIR = phase-fair: when a writer leaves, ALL queued readers enter (they
+   waited one writer phase at most); when the last reader leaves, the first
+   queued writer enters; writers are FIFO; a newcomer reader queues behind a
+   waiting writer. */
+#define PARCONC__RW_READERS 0x3FFFFFFFu
+#define PARCONC__RW_WRITER  0x40000000u
+#define PARCONC__RW_QUEUED  0x80000000u
+
+typedef struct parconc__rw_waiter {
+    struct parconc__rw_waiter *next, *prev;
+    uint32_t writer;
+    uint32_t granted; /* futex word: 0 waiting, 1 the lock is ours */
+} parconc__rw_waiter;
+
+static void parconc__rw_unlink(parconc_rwlock *rw, parconc__rw_waiter *w)
+{
+    if (w->prev) w->prev->next = w->next; else rw->head_ = w->next;
+    if (w->next) w->next->prev = w->prev; else rw->tail_ = w->prev;
+    if (w->writer) rw->queued_writers_--;
+}
+
+static void parconc__rw_wake(parconc__rw_waiter *w)
+{
+    /* after this store the waiter may return and its node vanish; the wake
+       below only names the address (a stray futex wake is harmless) */
+    parconc__store(&w->granted, 1u, PARCONC__RELEASE);
+    parconc__futex_wake(&w->granted, 1);
+}
+
+/* Under guard_: may a newcomer enter now, given state s? */
+static int parconc__rw_may_enter(const parconc_rwlock *rw, uint32_t s, int writer)
+{
+    if (writer) return (s & (PARCONC__RW_WRITER | PARCONC__RW_READERS)) == 0 && rw->head_ == NULL;
+    if (s & PARCONC__RW_WRITER) return 0;
+    return rw->policy_ == PARCONC_RW_PREFER_READERS || rw->queued_writers_ == 0;
+}
+
+/* Under guard_: hand the lock to the waiters the policy lets in now.
+   after_writer: a writer just left (release or downgrade). */
+static void parconc__rw_grant(parconc_rwlock *rw, int after_writer)
+{
+    parconc__rw_waiter *w, *next;
+    uint32_t s = parconc__load(&rw->state_, PARCONC__RELAXED);
+    if (!(s & PARCONC__RW_WRITER)) {
+        /* readers first, per policy */
+        int all = rw->policy_ == PARCONC_RW_PREFER_READERS || (rw->policy_ == PARCONC_RW_FAIR && after_writer) ||
+                  (rw->policy_ == PARCONC_RW_PREFER_WRITERS && rw->queued_writers_ == 0);
+        int front = rw->policy_ == PARCONC_RW_FAIR; /* readers ahead of the first writer */
+        for (w = (parconc__rw_waiter *)rw->head_; w && (all || front); w = next) {
+            next = w->next;
+            if (w->writer) { front = 0; continue; }
+            if ((s & PARCONC__RW_READERS) == PARCONC__RW_READERS) break;
+            parconc__rw_unlink(rw, w);
+            s = parconc__fetch_add(&rw->state_, 1u, PARCONC__RELAXED) + 1u;
+            parconc__rw_wake(w);
+        }
+        /* then the first writer, if the lock is now free */
+        if ((s & PARCONC__RW_READERS) == 0) {
+            for (w = (parconc__rw_waiter *)rw->head_; w && !w->writer; w = w->next) {}
+            if (w) {
+                parconc__rw_unlink(rw, w);
+                parconc__fetch_or(&rw->state_, PARCONC__RW_WRITER, PARCONC__RELAXED);
+                parconc__rw_wake(w);
+            }
+        }
+    }
+    if (!rw->head_) parconc__fetch_and(&rw->state_, ~PARCONC__RW_QUEUED, PARCONC__RELAXED);
+}
+
+static int parconc__rw_lock_slow(parconc_rwlock *rw, int writer, uint64_t deadline)
+{
+    parconc__rw_waiter self;
+    uint32_t s;
+    parconc__mutex_lock_raw(&rw->guard_, PARCONC__DEADLINE_NEVER);
+    s = parconc__load(&rw->state_, PARCONC__RELAXED);
+    for (;;) {
+        if (!writer && (s & PARCONC__RW_READERS) == PARCONC__RW_READERS) {
+            parconc__mutex_unlock_raw(&rw->guard_);
+            return PARCONC_EAGAIN; /* 2^30 - 1 readers */
+        }
+        if (parconc__rw_may_enter(rw, s, writer)) {
+            uint32_t n = writer ? (s | PARCONC__RW_WRITER) : s + 1u;
+            if (parconc__cas(&rw->state_, &s, n, PARCONC__ACQUIRE, PARCONC__RELAXED)) {
+                parconc__mutex_unlock_raw(&rw->guard_);
+                return PARCONC_OK;
+            }
+            continue;
+        }
+        if (deadline == PARCONC__DEADLINE_NOW) {
+            parconc__mutex_unlock_raw(&rw->guard_);
+            return PARCONC_ETIMEDOUT;
+        }
+        /* QUEUED freezes the fast paths; a CAS failure means a fast-path
+           release got in first: look again */
+        if ((s & PARCONC__RW_QUEUED) ||
+            parconc__cas(&rw->state_, &s, s | PARCONC__RW_QUEUED, PARCONC__RELAXED, PARCONC__RELAXED))
+            break;
+    }
+    self.writer = (uint32_t)writer;
+    self.granted = 0;
+    self.next = NULL;
+    self.prev = (parconc__rw_waiter *)rw->tail_;
+    if (self.prev) self.prev->next = &self; else rw->head_ = &self;
+    rw->tail_ = &self;
+    if (writer) rw->queued_writers_++;
+    parconc__mutex_unlock_raw(&rw->guard_);
+
+    while (!parconc__load(&self.granted, PARCONC__ACQUIRE)) {
+        if (parconc__futex_wait(&self.granted, 0, deadline) != PARCONC_ETIMEDOUT) continue;
+        parconc__mutex_lock_raw(&rw->guard_, PARCONC__DEADLINE_NEVER);
+        if (parconc__load(&self.granted, PARCONC__ACQUIRE)) { /* granted just in time */
+            parconc__mutex_unlock_raw(&rw->guard_);
+            break;
+        }
+        parconc__rw_unlink(rw, &self);
+        parconc__rw_grant(rw, 0); /* our leaving may let those behind us in */
+        parconc__mutex_unlock_raw(&rw->guard_);
+        return PARCONC_ETIMEDOUT;
+    }
+    return PARCONC_OK;
+}
+
+static int parconc__rw_acquire(parconc_rwlock *rw, int writer, uint64_t deadline)
+{
+    unsigned kind;
+    uint32_t s;
+    int rc;
+    PARCONC__DBG_SITE;
+    if (!rw) return PARCONC_EINVAL;
+    kind = PARCONC__TSAN_KIND(deadline) | (writer ? 0u : (unsigned)PARCONC__TSAN_READ);
+    if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(rw, !writer && rw->policy_ == PARCONC_RW_PREFER_READERS);
+    PARCONC__TSAN_PRE_LOCK(rw, kind);
+    s = parconc__load(&rw->state_, PARCONC__RELAXED);
+    for (;;) { /* fast path: nobody queued */
+        uint32_t n;
+        if (writer) {
+            if (s != 0) { rc = 1; break; }
+            n = PARCONC__RW_WRITER;
+        } else {
+            if (s & (PARCONC__RW_WRITER | PARCONC__RW_QUEUED)) { rc = 1; break; }
+            if ((s & PARCONC__RW_READERS) == PARCONC__RW_READERS) { rc = 1; break; }
+            n = s + 1u;
+        }
+        if (parconc__cas_weak(&rw->state_, &s, n, PARCONC__ACQUIRE, PARCONC__RELAXED)) { rc = PARCONC_OK; break; }
+    }
+    if (rc != PARCONC_OK) rc = parconc__rw_lock_slow(rw, writer, deadline);
+    PARCONC__TSAN_POST_LOCK(rw, PARCONC__TSAN_RESULT(kind, rc), 0);
+    if (rc == PARCONC_OK) PARCONC__DBG_ACQUIRED(rw);
+    return rc;
+}
+
+PARCONC_API int parconc_rwlock_init(parconc_rwlock *rw, int policy)
+{
+    if (!rw || policy < PARCONC_RW_FAIR || policy > PARCONC_RW_PREFER_WRITERS) return PARCONC_EINVAL;
+    memset(rw, 0, sizeof *rw);
+    rw->policy_ = (uint32_t)policy;
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_rwlock_destroy(parconc_rwlock *rw)
+{
+    if (!rw) return PARCONC_EINVAL;
+    if (parconc__load(&rw->state_, PARCONC__RELAXED) != 0) return PARCONC_EBUSY;
+    PARCONC__TSAN_DESTROY(rw);
+    PARCONC__DBG_FORGET(rw);
+    return PARCONC_OK;
+}
+
+PARCONC_API int (parconc_rwlock_rdlock)(parconc_rwlock *rw) { return parconc__rw_acquire(rw, 0, PARCONC__DEADLINE_NEVER); }
+PARCONC_API int (parconc_rwlock_wrlock)(parconc_rwlock *rw) { return parconc__rw_acquire(rw, 1, PARCONC__DEADLINE_NEVER); }
+PARCONC_API int (parconc_rwlock_timedrdlock)(parconc_rwlock *rw, int64_t timeout_ns)
+{
+    return parconc__rw_acquire(rw, 0, parconc__deadline(timeout_ns));
+}
+PARCONC_API int (parconc_rwlock_timedwrlock)(parconc_rwlock *rw, int64_t timeout_ns)
+{
+    return parconc__rw_acquire(rw, 1, parconc__deadline(timeout_ns));
+}
+PARCONC_API int parconc_rwlock_tryrdlock(parconc_rwlock *rw)
+{
+    int rc = parconc__rw_acquire(rw, 0, PARCONC__DEADLINE_NOW);
+    return rc == PARCONC_ETIMEDOUT ? PARCONC_EBUSY : rc;
+}
+PARCONC_API int parconc_rwlock_trywrlock(parconc_rwlock *rw)
+{
+    int rc = parconc__rw_acquire(rw, 1, PARCONC__DEADLINE_NOW);
+    return rc == PARCONC_ETIMEDOUT ? PARCONC_EBUSY : rc;
+}
+
+PARCONC_API int parconc_rwlock_rdunlock(parconc_rwlock *rw)
+{
+    uint32_t s;
+    if (!rw) return PARCONC_EINVAL;
+    s = parconc__load(&rw->state_, PARCONC__RELAXED);
+    for (;;) {
+        if ((s & PARCONC__RW_READERS) == 0 || (s & PARCONC__RW_WRITER)) {
+            PARCONC_ASSERT(!"read-unlock of a rwlock that is not read-locked");
+            return PARCONC_EPERM;
+        }
+        if (s & PARCONC__RW_QUEUED) break;
+        PARCONC__TSAN_PRE_UNLOCK(rw, PARCONC__TSAN_READ);
+        if (parconc__cas_weak(&rw->state_, &s, s - 1u, PARCONC__RELEASE, PARCONC__RELAXED)) {
+            PARCONC__TSAN_POST_UNLOCK(rw, PARCONC__TSAN_READ);
+            PARCONC__DBG_RELEASED(rw);
+            return PARCONC_OK;
+        }
+        PARCONC__TSAN_POST_UNLOCK(rw, PARCONC__TSAN_READ);
+    }
+    PARCONC__TSAN_PRE_UNLOCK(rw, PARCONC__TSAN_READ);
+    parconc__mutex_lock_raw(&rw->guard_, PARCONC__DEADLINE_NEVER);
+    s = parconc__fetch_sub(&rw->state_, 1u, PARCONC__RELEASE) - 1u;
+    if ((s & PARCONC__RW_READERS) == 0) parconc__rw_grant(rw, 0);
+    parconc__mutex_unlock_raw(&rw->guard_);
+    PARCONC__TSAN_POST_UNLOCK(rw, PARCONC__TSAN_READ);
+    PARCONC__DBG_RELEASED(rw);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_rwlock_wrunlock(parconc_rwlock *rw)
+{
+    uint32_t s = PARCONC__RW_WRITER;
+    if (!rw) return PARCONC_EINVAL;
+    if (!(parconc__load(&rw->state_, PARCONC__RELAXED) & PARCONC__RW_WRITER)) {
+        PARCONC_ASSERT(!"write-unlock of a rwlock that is not write-locked");
+        return PARCONC_EPERM;
+    }
+    PARCONC__TSAN_PRE_UNLOCK(rw, 0);
+    if (!parconc__cas(&rw->state_, &s, 0u, PARCONC__RELEASE, PARCONC__RELAXED)) {
+        parconc__mutex_lock_raw(&rw->guard_, PARCONC__DEADLINE_NEVER);
+        parconc__fetch_and(&rw->state_, ~PARCONC__RW_WRITER, PARCONC__RELEASE);
+        parconc__rw_grant(rw, 1);
+        parconc__mutex_unlock_raw(&rw->guard_);
+    }
+    PARCONC__TSAN_POST_UNLOCK(rw, 0);
+    PARCONC__DBG_RELEASED(rw);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_rwlock_downgrade(parconc_rwlock *rw)
+{
+    uint32_t s = PARCONC__RW_WRITER;
+    if (!rw) return PARCONC_EINVAL;
+    if (!(parconc__load(&rw->state_, PARCONC__RELAXED) & PARCONC__RW_WRITER)) return PARCONC_EPERM;
+    PARCONC__TSAN_PRE_UNLOCK(rw, 0);
+    if (!parconc__cas(&rw->state_, &s, 1u, PARCONC__ACQ_REL, PARCONC__RELAXED)) {
+        /* queued waiters: become a reader and let in whom the policy allows */
+        parconc__mutex_lock_raw(&rw->guard_, PARCONC__DEADLINE_NEVER);
+        s = parconc__load(&rw->state_, PARCONC__RELAXED);
+        while (!parconc__cas(&rw->state_, &s, (s & ~PARCONC__RW_WRITER) + 1u, PARCONC__ACQ_REL, PARCONC__RELAXED)) {}
+        parconc__rw_grant(rw, 1);
+        parconc__mutex_unlock_raw(&rw->guard_);
+    }
+    PARCONC__TSAN_POST_UNLOCK(rw, 0);
+    PARCONC__TSAN_PRE_LOCK(rw, PARCONC__TSAN_READ);
+    PARCONC__TSAN_POST_LOCK(rw, PARCONC__TSAN_READ, 0);
+    return PARCONC_OK;
+}
+
+/* ---- semaphore ---------------------------------------------------------------
+   count_ is the futex word.  Lost wake-up: post increments count_ and then
+   reads waiters_; a waiter increments waiters_ and then sleeps only while
+   count_ is 0.  Both are seq_cst, so at least one sees the other's write:
+   either post sees the waiter and wakes it, or the waiter's futex_wait sees
+   count_ != 0 and returns at once. */
+PARCONC_API int parconc_sem_init(parconc_sem *s, uint32_t initial)
+{
+    if (!s) return PARCONC_EINVAL;
+    s->count_ = initial;
+    s->waiters_ = 0;
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_sem_destroy(parconc_sem *s)
+{
+    if (!s) return PARCONC_EINVAL;
+    return parconc__load(&s->waiters_, PARCONC__RELAXED) ? PARCONC_EBUSY : PARCONC_OK;
+}
+
+PARCONC_API int parconc_sem_post(parconc_sem *s)
+{
+    uint32_t c;
+    if (!s) return PARCONC_EINVAL;
+    c = parconc__load(&s->count_, PARCONC__RELAXED);
+    do {
+        if (c == UINT32_MAX) return PARCONC_ERANGE;
+    } while (!parconc__cas_weak(&s->count_, &c, c + 1u, PARCONC__SEQ_CST, PARCONC__RELAXED));
+    if (parconc__load(&s->waiters_, PARCONC__SEQ_CST)) parconc__futex_wake(&s->count_, 1);
+    return PARCONC_OK;
+}
+
+static int parconc__sem_take(parconc_sem *s, uint64_t deadline)
+{
+    if (!s) return PARCONC_EINVAL;
+    for (;;) {
+        uint32_t c = parconc__load(&s->count_, PARCONC__RELAXED);
+        int timed_out;
+        while (c > 0)
+            if (parconc__cas_weak(&s->count_, &c, c - 1u, PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
+        if (deadline == PARCONC__DEADLINE_NOW) return PARCONC_ETIMEDOUT;
+        parconc__fetch_add(&s->waiters_, 1u, PARCONC__SEQ_CST);
+        timed_out = parconc__futex_wait(&s->count_, 0, deadline) == PARCONC_ETIMEDOUT;
+        parconc__fetch_sub(&s->waiters_, 1u, PARCONC__RELAXED);
+        if (timed_out) {
+            /* one last try: a post may have landed just at the deadline */
+            c = parconc__load(&s->count_, PARCONC__RELAXED);
+            while (c > 0)
+                if (parconc__cas_weak(&s->count_, &c, c - 1u, PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
+            return PARCONC_ETIMEDOUT;
+        }
+    }
+}
+
+PARCONC_API int parconc_sem_wait(parconc_sem *s) { return parconc__sem_take(s, PARCONC__DEADLINE_NEVER); }
+PARCONC_API int parconc_sem_trywait(parconc_sem *s)
+{
+    int rc = parconc__sem_take(s, PARCONC__DEADLINE_NOW);
+    return rc == PARCONC_ETIMEDOUT ? PARCONC_EBUSY : rc;
+}
+PARCONC_API int parconc_sem_timedwait(parconc_sem *s, int64_t timeout_ns)
+{
+    return parconc__sem_take(s, parconc__deadline(timeout_ns));
+}
+PARCONC_API uint32_t parconc_sem_value(const parconc_sem *s)
+{
+    return s ? parconc__load(&s->count_, PARCONC__RELAXED) : 0;
+}
+
+/* ---- condition variable ----------------------------------------------------
+   seq_ is a futex word bumped by every signal/broadcast.  A waiter reads seq_
+   BEFORE unlocking the mutex and sleeps only while seq_ still has that
+   value: a signal sent after the waiter released the mutex (the only
+   signals it may rely on) changes seq_, so futex_wait returns at once.
+   waiters_ lets signal skip the system call when nobody waits. */
+PARCONC_API int parconc_cond_init(parconc_cond *c)
+{
+    if (!c) return PARCONC_EINVAL;
+    c->seq_ = 0;
+    c->waiters_ = 0;
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_cond_destroy(parconc_cond *c)
+{
+    if (!c) return PARCONC_EINVAL;
+    return parconc__load(&c->waiters_, PARCONC__RELAXED) ? PARCONC_EBUSY : PARCONC_OK;
+}
+
+static int parconc__cond_wait(parconc_cond *c, parconc_mutex *m, uint64_t deadline)
+{
+    uint32_t seq;
+    int rc = PARCONC_OK;
+    if (!c || !m) return PARCONC_EINVAL;
+    parconc__fetch_add(&c->waiters_, 1u, PARCONC__SEQ_CST);
+    seq = parconc__load(&c->seq_, PARCONC__SEQ_CST);
+    if (parconc_mutex_unlock(m) != PARCONC_OK) {
+        parconc__fetch_sub(&c->waiters_, 1u, PARCONC__RELAXED);
+        return PARCONC_EPERM;
+    }
+    if (deadline == PARCONC__DEADLINE_NOW) rc = PARCONC_ETIMEDOUT;
+    else rc = parconc__futex_wait(&c->seq_, seq, deadline);
+    parconc__fetch_sub(&c->waiters_, 1u, PARCONC__RELAXED);
+    /* relock without the validator: this thread held m already */
+    PARCONC__TSAN_PRE_LOCK(m, 0);
+    parconc__mutex_lock_raw(m, PARCONC__DEADLINE_NEVER);
+    PARCONC__TSAN_POST_LOCK(m, 0, 0);
+#ifdef PARCONC_DEBUG_LOCKS
+    parconc__dbg_acquired(m, "(condition wait)", 0);
+#endif
+    return rc;
+}
+
+PARCONC_API int parconc_cond_wait(parconc_cond *c, parconc_mutex *m)
+{
+    return parconc__cond_wait(c, m, PARCONC__DEADLINE_NEVER);
+}
+PARCONC_API int parconc_cond_timedwait(parconc_cond *c, parconc_mutex *m, int64_t timeout_ns)
+{
+    return parconc__cond_wait(c, m, parconc__deadline(timeout_ns));
+}
+
+static int parconc__cond_wake(parconc_cond *c, int n)
+{
+    if (!c) return PARCONC_EINVAL;
+    parconc__fetch_add(&c->seq_, 1u, PARCONC__SEQ_CST);
+    if (parconc__load(&c->waiters_, PARCONC__SEQ_CST)) parconc__futex_wake(&c->seq_, n);
+    return PARCONC_OK;
+}
+PARCONC_API int parconc_cond_signal(parconc_cond *c) { return parconc__cond_wake(c, 1); }
+PARCONC_API int parconc_cond_broadcast(parconc_cond *c) { return parconc__cond_wake(c, INT_MAX); }
+
+/* ---- once ----------------------------------------------------------------------
+   0 not run, 1 running, 2 running with waiters, 3 done.  The winner of the
+   0 -> 1 CAS runs fn; its final exchange (release) publishes fn's effects to
+   every caller that reads 3 (acquire). */
+PARCONC_API int parconc_once_call(parconc_once *once, void (*fn)(void *arg), void *arg)
+{
+    uint32_t s;
+    if (!once || !fn) return PARCONC_EINVAL;
+    s = parconc__load(&once->state_, PARCONC__ACQUIRE);
+    if (PARCONC__LIKELY(s == 3u)) return PARCONC_OK;
+    if (s == 0u && parconc__cas(&once->state_, &s, 1u, PARCONC__ACQUIRE, PARCONC__ACQUIRE)) {
+        fn(arg);
+        if (parconc__exchange(&once->state_, 3u, PARCONC__RELEASE) == 2u) parconc__futex_wake(&once->state_, INT_MAX);
+        return PARCONC_OK;
+    }
+    while (s != 3u) {
+        if (s == 1u && !parconc__cas(&once->state_, &s, 2u, PARCONC__ACQUIRE, PARCONC__ACQUIRE)) continue;
+        parconc__futex_wait(&once->state_, 2u, PARCONC__DEADLINE_NEVER);
+        s = parconc__load(&once->state_, PARCONC__ACQUIRE);
+    }
+    return PARCONC_OK;
+}
+
+/* ---- wait group ---------------------------------------------------------------
+   count_ is the futex word; waiters sleep on its current value and are
+   woken (all) by the change that brings it to zero.  add/done are acq_rel
+   so work finished before done() is visible to whoever sees zero. */
+PARCONC_API int parconc_waitgroup_init(parconc_waitgroup *wg)
+{
+    if (!wg) return PARCONC_EINVAL;
+    wg->count_ = 0;
+    wg->waiters_ = 0;
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_waitgroup_add(parconc_waitgroup *wg, int32_t delta)
+{
+    uint32_t c, n;
+    if (!wg) return PARCONC_EINVAL;
+    c = parconc__load(&wg->count_, PARCONC__RELAXED);
+    do {
+        int64_t v = (int64_t)c + delta;
+        if (v < 0 || v > INT32_MAX) return PARCONC_ERANGE;
+        n = (uint32_t)v;
+    } while (!parconc__cas_weak(&wg->count_, &c, n, PARCONC__SEQ_CST, PARCONC__RELAXED));
+    if (n == 0 && delta != 0 && parconc__load(&wg->waiters_, PARCONC__SEQ_CST))
+        parconc__futex_wake(&wg->count_, INT_MAX);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_waitgroup_done(parconc_waitgroup *wg) { return parconc_waitgroup_add(wg, -1); }
+
+PARCONC_API int parconc_waitgroup_timedwait(parconc_waitgroup *wg, int64_t timeout_ns)
+{
+    uint64_t deadline = parconc__deadline(timeout_ns);
+    if (!wg) return PARCONC_EINVAL;
+    for (;;) {
+        uint32_t c = parconc__load(&wg->count_, PARCONC__ACQUIRE);
+        int rc;
+        if (c == 0) return PARCONC_OK;
+        if (deadline == PARCONC__DEADLINE_NOW) return PARCONC_ETIMEDOUT;
+        parconc__fetch_add(&wg->waiters_, 1u, PARCONC__SEQ_CST);
+        rc = parconc__futex_wait(&wg->count_, c, deadline);
+        parconc__fetch_sub(&wg->waiters_, 1u, PARCONC__RELAXED);
+        if (rc == PARCONC_ETIMEDOUT)
+            return parconc__load(&wg->count_, PARCONC__ACQUIRE) == 0 ? PARCONC_OK : PARCONC_ETIMEDOUT;
+    }
+}
+
+PARCONC_API int parconc_waitgroup_wait(parconc_waitgroup *wg) { return parconc_waitgroup_timedwait(wg, PARCONC_FOREVER); }
+
+/* ---- lock many -------------------------------------------------------------------
+   The "lock one, try the others, back off" algorithm (as std::lock): block
+   only on one mutex while holding none, so no hold-and-wait cycle can form
+   whatever order callers use; after a failed try, the next round blocks on
+   the mutex that was busy.  Lock-order validation covers the set as a
+   whole (its members are taken in no particular order among themselves). */
+PARCONC_API int parconc_lock_many(parconc_mutex *const *locks, size_t n, int64_t timeout_ns)
+{
+    uint64_t deadline = parconc__deadline(timeout_ns);
+    size_t i, j, first = 0;
+    if (!locks || n == 0) return PARCONC_EINVAL;
+    for (i = 0; i < n; i++) {
+        if (!locks[i]) return PARCONC_EINVAL;
+        for (j = 0; j < i; j++)
+            if (locks[j] == locks[i]) return PARCONC_EINVAL;
+    }
+#ifdef PARCONC_DEBUG_LOCKS
+    {
+        PARCONC__DBG_SITE;
+        if (deadline != PARCONC__DEADLINE_NOW)
+            for (i = 0; i < n; i++) PARCONC__DBG_CHECK(locks[i], 0);
+#endif
+    for (;;) {
+        size_t busy = n;
+        int rc;
+        PARCONC__TSAN_PRE_LOCK(locks[first], PARCONC__TSAN_KIND(deadline));
+        rc = parconc__mutex_lock_raw(locks[first], deadline);
+        PARCONC__TSAN_POST_LOCK(locks[first], PARCONC__TSAN_RESULT(PARCONC__TSAN_KIND(deadline), rc), 0);
+        if (rc != PARCONC_OK) return PARCONC_ETIMEDOUT;
+        for (i = 0; i < n && busy == n; i++) {
+            if (i == first) continue;
+            PARCONC__TSAN_PRE_LOCK(locks[i], PARCONC__TSAN_TRY);
+            rc = parconc__mutex_lock_raw(locks[i], PARCONC__DEADLINE_NOW);
+            PARCONC__TSAN_POST_LOCK(locks[i], PARCONC__TSAN_RESULT(PARCONC__TSAN_TRY, rc), 0);
+            if (rc != PARCONC_OK) busy = i;
+        }
+        if (busy == n) {
+#ifdef PARCONC_DEBUG_LOCKS
+            for (i = 0; i < n; i++) PARCONC__DBG_ACQUIRED(locks[i]);
+#endif
+            return PARCONC_OK;
+        }
+        for (i = 0; i < busy; i++) { /* back off: release what we took */
+            if (i == first) continue;
+            PARCONC__TSAN_PRE_UNLOCK(locks[i], 0);
+            parconc__mutex_unlock_raw(locks[i]);
+            PARCONC__TSAN_POST_UNLOCK(locks[i], 0);
+        }
+        PARCONC__TSAN_PRE_UNLOCK(locks[first], 0);
+        parconc__mutex_unlock_raw(locks[first]);
+        PARCONC__TSAN_POST_UNLOCK(locks[first], 0);
+        if (deadline != PARCONC__DEADLINE_NEVER && parconc__deadline_left(deadline) == 0) return PARCONC_ETIMEDOUT;
+        first = busy;
+        parconc_thread_yield(); /* let the holder finish */
+    }
+#ifdef PARCONC_DEBUG_LOCKS
+    }
+#endif
+}
+
+PARCONC_API int parconc_unlock_many(parconc_mutex *const *locks, size_t n)
+{
+    size_t i;
+    int rc = PARCONC_OK;
+    if (!locks || n == 0) return PARCONC_EINVAL;
+    for (i = 0; i < n; i++)
+        if (!locks[i]) return PARCONC_EINVAL;
+    for (i = n; i-- > 0;) {
+        int r = parconc_mutex_unlock(locks[i]);
+        if (r != PARCONC_OK) rc = r;
+    }
+    return rc;
+}
+
+/* ---- scoped guard ------------------------------------------------------------- */
+#if defined(__GNUC__) || defined(__clang__)
+PARCONC_API parconc_mutex *parconc__guard_acquire(parconc_mutex *m)
+{
+    int rc = (parconc_mutex_lock)(m);
+    PARCONC_ASSERT(rc == PARCONC_OK && "PARCONC_GUARD could not lock");
+    return rc == PARCONC_OK ? m : NULL;
+}
+
+PARCONC_API void parconc__guard_release(parconc_mutex **slot)
+{
+    if (*slot) parconc_mutex_unlock(*slot);
+}
+#endif
 
 /* ===================================================================== */
 /* Threads                                                               */

@@ -45,11 +45,20 @@ check no_stdio_build gcc -std=c99 $W -O2 -DPARCONC_NO_STDIO -DNDEBUG -c embedded
 check no_stdio_symbols nm_lacks "$out/no_stdio.o" "$STDIO_RE"
 check no_malloc_build gcc -std=c99 $W -O2 -DPARCONC_NO_MALLOC -DPARCONC_NO_STDIO -DNDEBUG -c embedded.c -o "$out/no_malloc.o"
 check no_malloc_symbols nm_lacks "$out/no_malloc.o" "$HEAP_RE|$STDIO_RE"
+check debug_locks_no_stdio_build gcc -std=c99 $W -O2 -DPARCONC_DEBUG_LOCKS -DPARCONC_NO_STDIO -c embedded.c -o "$out/dbg_no_stdio.o"
+check debug_locks_no_stdio_symbols nm_lacks "$out/dbg_no_stdio.o" "$STDIO_RE"
+check debug_locks_cxx g++ -std=c++11 $W -DPARCONC_DEBUG_LOCKS -pthread impl.cpp -o "$out/dbg_cxx"
 must_fail() { # the compile must fail with the given message
     msg=$1; shift
     if "$@" 2>&1 | grep -q "$msg"; then return 0; fi
     echo "expected a compile error containing: $msg"; return 1
 }
 check half_malloc_pair_is_error must_fail "define both PARCONC_MALLOC and PARCONC_FREE" gcc -std=c99 -c half_malloc.c -o "$out/half.o"
+tsan_reports_inversion() {
+    TSAN_OPTIONS="detect_deadlocks=1 exitcode=0" "$out/tsan_sees_locks" 2>&1 | grep -q "lock-order-inversion" && return 0
+    echo "TSan did not report the parconc_mutex lock-order inversion"; return 1
+}
+check tsan_annotations_build gcc -std=c99 $W -g -fsanitize=thread -pthread tsan_sees_locks.c -o "$out/tsan_sees_locks"
+check tsan_sees_parconc_locks tsan_reports_inversion
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
