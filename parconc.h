@@ -124,7 +124,8 @@ typedef enum parconc_result {
     PARCONC_ESHUTDOWN       = -11, /* the object is shut down                 */
     PARCONC_ENODEV          = -12, /* no such device / no driver              */
     PARCONC_ENOTSUP         = -13, /* not supported on this platform/build    */
-    PARCONC_ERANGE          = -14  /* a count would overflow                  */
+    PARCONC_ERANGE          = -14, /* a count would overflow                  */
+    PARCONC_EDONE           = -15  /* nothing left (iteration finished)       */
 } parconc_result;
 
 /* Static English text for any code (unknown codes included); never NULL. */
@@ -408,6 +409,195 @@ PARCONC_API void parconc_debug_reset(void); /* forgets the recorded graph (tests
 #define parconc_rwlock_timedwrlock(rw, t) PARCONC__SITE((parconc_rwlock_timedwrlock)(rw, t))
 #endif
 
+
+/* ===================================================================== */
+/* Pool and futures                                                      */
+/* ===================================================================== */
+/* A parconc_future is the result of one piece of work: a pool task, or a
+   promise completed by any thread.  States: PENDING -> RUNNING -> DONE or
+   FAILED; PENDING -> CANCELED.  Every submitted task ends in exactly one of
+   DONE, FAILED or CANCELED.
+
+   Ownership: a future handed to you (submit's *out, parconc_future_create)
+   holds one reference; parconc_future_release() drops it.  A future in
+   caller storage (parconc_future_init, or parconc_task_desc.storage) is
+   never freed by parconc: it may be reused once a wait on it returned (a
+   terminal state) or parconc_future_cancel() returned OK.
+
+   Waits (future_wait/get, wait_all, wait_any) called from inside a pool task
+   run other queued tasks of that pool while they wait, so fork-join code
+   never deadlocks, even on a pool of one thread. */
+
+typedef struct parconc_pool parconc_pool;
+typedef struct parconc_future parconc_future;
+typedef void *(*parconc_task_fn)(void *arg);
+typedef void (*parconc_future_callback)(parconc_future *f, void *user);
+
+enum {
+    PARCONC_PENDING = 0,  /* queued, or a promise not yet completed */
+    PARCONC_RUNNING = 1,  /* a worker is running it */
+    PARCONC_DONE = 2,     /* finished; get() gives the result */
+    PARCONC_CANCELED = 3, /* canceled before it ran; it never will */
+    PARCONC_FAILED = 4    /* the task called parconc_task_fail / promise failed */
+};
+
+/* Pool schedules (parconc_pool_desc.schedule). */
+enum { PARCONC_FIFO = 0, PARCONC_LIFO = 1, PARCONC_PRIORITY = 2 };
+#define PARCONC_PRIORITY_LEVELS 8 /* priorities 0 (lowest) .. 7 (highest) */
+
+/* Shutdown modes. */
+enum { PARCONC_SHUTDOWN_DRAIN = 0, PARCONC_SHUTDOWN_CANCEL = 1 };
+
+typedef struct parconc_allocator {
+    void *(*alloc_fn)(size_t size, void *user_data); /* NULL: PARCONC_MALLOC */
+    void (*free_fn)(void *ptr, void *user_data);
+    void *user_data;
+} parconc_allocator;
+
+/* Opaque-in-spirit but caller-allocatable: declare one (or an array) to
+   give futures storage of your own; touch fields only through the API. */
+struct parconc_future {
+    uint32_t state_;      /* futex word: PARCONC_* state | PARCONC__F_BUSY */
+    uint32_t refs_;
+    uint32_t flags_;
+    int32_t error_;
+    void *result_;
+    parconc_task_fn fn_;
+    void *arg_;
+    parconc_pool *pool_;
+    struct parconc_future *next_, *prev_; /* pool queue links */
+    uint32_t priority_, linked_;
+    parconc_mutex cb_lock_;
+    uint32_t fired_;
+    parconc_future_callback cb_fn_;       /* first callback, inline */
+    void *cb_user_;
+    void *cb_more_;       /* further callbacks (allocated) */
+    void *wait_nodes_;    /* wait_any registrations */
+    parconc_allocator alloc_;
+};
+
+typedef struct parconc_pool_desc {
+    int threads;             /* 0: parconc_cpu_count(); < 0 is EINVAL */
+    size_t queue_capacity;   /* 0: unbounded; else max queued (not running) tasks */
+    int block_when_full;     /* bounded and full: 0 submit returns EAGAIN; 1 it waits
+                                (parconc_task_desc.timeout_ns, plain submit: forever) */
+    int schedule;            /* PARCONC_FIFO (default), PARCONC_LIFO, PARCONC_PRIORITY */
+    const char *name;        /* worker thread names: "<name>-<i>" (default "parconc") */
+    parconc_allocator allocator;
+    void *memory;            /* caller-provided memory for the pool itself ...     */
+    size_t memory_size;      /* ... of at least parconc_pool_memory_size(desc) bytes */
+    size_t deque_capacity;   /* per-worker deque slots, power of two (0: 256) */
+} parconc_pool_desc;
+
+/* Options of one submission (parconc_pool_submit_ex); zero = defaults. */
+typedef struct parconc_task_desc {
+    parconc_task_fn fn;
+    void *arg;
+    int priority;              /* PARCONC_PRIORITY pools: 0..7, higher first */
+    parconc_future *storage;   /* caller storage for the future (no allocation) */
+    int64_t timeout_ns;        /* block_when_full pools: how long submit may wait */
+} parconc_task_desc;
+
+typedef struct parconc_worker_stats {
+    uint64_t tasks_run;
+    uint64_t busy_ns;          /* time spent finding and running tasks */
+    uint64_t steals;           /* tasks taken from other workers' deques */
+} parconc_worker_stats;
+
+typedef struct parconc_pool_stats {
+    uint64_t submitted, completed, canceled, failed;
+    uint64_t queued;           /* waiting to run now */
+    uint64_t running;          /* being run now */
+    uint64_t steals;
+    int threads;
+} parconc_pool_stats;
+
+/* Creates a pool.  desc NULL = defaults.  EINVAL (threads < 0 or > 1024,
+   unknown schedule, memory too small or misaligned, deque_capacity not a
+   power of two), ENOMEM, EAGAIN (threads could not start). */
+PARCONC_API int parconc_pool_create(parconc_pool **pool, const parconc_pool_desc *desc);
+/* Bytes the pool needs when desc->memory is given (threads resolved as in
+   create).  With memory, the pool never uses the heap: submissions need
+   caller storage (parconc_task_desc.storage) or one of queue_capacity
+   preallocated slots. */
+PARCONC_API size_t parconc_pool_memory_size(const parconc_pool_desc *desc);
+/* Queues fn(arg).  out NULL: fire and forget; else *out gets a future with
+   one reference for you.  OK, EINVAL, ESHUTDOWN, EAGAIN (bounded queue
+   full), ETIMEDOUT (blocked submit timed out), ENOMEM. */
+PARCONC_API int parconc_pool_submit(parconc_pool *p, parconc_task_fn fn, void *arg, parconc_future **out);
+PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc *task, parconc_future **out);
+/* Waits until no task is queued or running.  OK or ETIMEDOUT; EDEADLK
+   when called from one of the pool's own tasks. */
+PARCONC_API int parconc_pool_wait_idle(parconc_pool *p, int64_t timeout_ns);
+/* Stops accepting work (submit then returns ESHUTDOWN).  DRAIN: queued
+   tasks still run; CANCEL: queued tasks end CANCELED, running ones finish.
+   Waits up to timeout_ns for the pool to be idle, then joins the workers.
+   OK, ETIMEDOUT (call again or destroy), EDEADLK from inside a task. */
+PARCONC_API int parconc_pool_shutdown(parconc_pool *p, int mode, int64_t timeout_ns);
+/* Shuts down (DRAIN) if needed, joins every worker and frees the pool.
+   Futures you still hold stay valid (release them), except those living
+   in the pool's own memory. */
+PARCONC_API void parconc_pool_destroy(parconc_pool *p);
+/* Pool-wide counters (a snapshot; each counter is read atomically, the set
+   is not).  OK or EINVAL. */
+PARCONC_API int parconc_pool_stats_get(parconc_pool *p, parconc_pool_stats *out);
+#define parconc_pool_stats(p, out) parconc_pool_stats_get((p), (out))
+/* Counters of worker `index` (0 .. threads-1): for a per-worker
+   utilisation line.  OK or EINVAL. */
+PARCONC_API int parconc_pool_worker_stats(parconc_pool *p, int index, parconc_worker_stats *out);
+/* Number of worker threads. */
+PARCONC_API int parconc_pool_threads(const parconc_pool *p);
+
+/* From inside a task: mark it FAILED with err (nonzero; 0 becomes EINVAL).
+   Use as  `return parconc_task_fail(PARCONC_EINVAL);`.  Outside a task it
+   does nothing.  Returns NULL. */
+PARCONC_API void *parconc_task_fail(int err);
+/* The pool whose task the calling thread is running, or NULL. */
+PARCONC_API parconc_pool *parconc_pool_current(void);
+
+/* Waits for a terminal state: OK (DONE or FAILED), ECANCELED, ETIMEDOUT. */
+PARCONC_API int parconc_future_wait(parconc_future *f, int64_t timeout_ns);
+/* Waits, then: OK with *result (may be NULL), the task's error (FAILED),
+   ECANCELED or ETIMEDOUT. */
+PARCONC_API int parconc_future_get(parconc_future *f, void **result, int64_t timeout_ns);
+/* OK if the task will never run (also when already canceled); EBUSY if it
+   is running or finished. */
+PARCONC_API int parconc_future_cancel(parconc_future *f);
+/* One of PARCONC_PENDING/RUNNING/DONE/CANCELED/FAILED (EINVAL for NULL). */
+PARCONC_API int parconc_future_state(const parconc_future *f);
+/* cb(f, user) runs exactly once when f reaches a terminal state: on the
+   completing thread, or at once on this thread if it already has.  The
+   first callback needs no memory; further ones allocate (ENOMEM). */
+PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callback cb, void *user);
+PARCONC_API void parconc_future_retain(parconc_future *f);
+/* Drops a reference; the last one frees it.  Releasing more than you hold
+   is a bug (asserts). */
+PARCONC_API void parconc_future_release(parconc_future *f);
+/* A promise: a PENDING future completed by complete/fail (or canceled).
+   create allocates (ENOMEM); init uses caller storage. */
+PARCONC_API int parconc_future_create(parconc_future **f);
+PARCONC_API int parconc_future_init(parconc_future *storage);
+/* OK, or EBUSY if already terminal, EPERM for a pool task's future. */
+PARCONC_API int parconc_future_complete(parconc_future *f, void *result);
+PARCONC_API int parconc_future_fail(parconc_future *f, int error);
+/* OK once every future is terminal (inspect each), ETIMEDOUT, EINVAL.
+   n == 0 returns OK at once. */
+PARCONC_API int parconc_wait_all(parconc_future *const *fs, size_t n, int64_t timeout_ns);
+/* OK with *index of a terminal future (the lowest index among those
+   already terminal), ETIMEDOUT, EINVAL (n == 0, NULL entries). */
+PARCONC_API int parconc_wait_any(parconc_future *const *fs, size_t n, size_t *index, int64_t timeout_ns);
+
+/* As-completed iteration (concurrent.futures.as_completed): each call to
+   next yields one future not yielded before, in completion order.  The
+   array is reordered in place (yielded ones move to the front).  Returns
+   OK, ETIMEDOUT, or PARCONC_EDONE once all were yielded. */
+typedef struct parconc_as_completed {
+    parconc_future **futures;
+    size_t count, yielded;
+} parconc_as_completed;
+PARCONC_API int parconc_as_completed_init(parconc_as_completed *it, parconc_future **fs, size_t n);
+PARCONC_API int parconc_as_completed_next(parconc_as_completed *it, parconc_future **out, int64_t timeout_ns);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
@@ -500,7 +690,15 @@ extern "C" {
     __atomic_compare_exchange_n((p), (expected), (desired), 0, (mo_ok), (mo_fail))
 #define parconc__cas_weak(p, expected, desired, mo_ok, mo_fail) \
     __atomic_compare_exchange_n((p), (expected), (desired), 1, (mo_ok), (mo_fail))
+#if defined(__SANITIZE_THREAD__)
+/* TSan does not model fences (gcc refuses them under -fsanitize=thread); a
+   locked RMW on a dummy word is a full barrier on x86, where the TSan
+   builds run, and keeps the Dekker-style orderings below intact there. */
+static int parconc__fence_dummy;
+#define parconc__fence(mo) ((void)__atomic_fetch_add(&parconc__fence_dummy, 0, (mo)))
+#else
 #define parconc__fence(mo) __atomic_thread_fence(mo)
+#endif
 
 /* One pause in a spin loop: lets the sibling hyper-thread run and saves power. */
 static inline void parconc__cpu_relax(void)
@@ -798,6 +996,7 @@ PARCONC_API const char *parconc_strerror(int code)
     case PARCONC_ENODEV:          return "no such device";
     case PARCONC_ENOTSUP:         return "not supported";
     case PARCONC_ERANGE:          return "count out of range";
+    case PARCONC_EDONE:           return "nothing left";
     default:                      return "unknown error";
     }
 }
@@ -1096,8 +1295,12 @@ static void parconc__dbg_forget(const void *lock)
 #define PARCONC__M_HANDOFF  2u
 #define PARCONC__M_STARVING 4u
 #define PARCONC__M_WAITER   8u
+#ifndef PARCONC__M_SPINS
 #define PARCONC__M_SPINS    100
+#endif
+#ifndef PARCONC__MUTEX_STARVE_NS
 #define PARCONC__MUTEX_STARVE_NS 1000000u
+#endif
 
 /* Whether a waiter taking the lock (or leaving) should end starvation mode:
    it is the last waiter, or it did not wait long. */
@@ -2265,6 +2468,1087 @@ static int parconc__cgroup_quota_cpus(void)
 PARCONC_API int parconc_cpu_count(void)
 {
     return parconc__cpu_count_combine(parconc__affinity_cpus(), parconc__cgroup_quota_cpus());
+}
+
+/* ===================================================================== */
+/* Futures                                                               */
+/* ===================================================================== */
+/* state_ holds the public state plus BUSY: set while the completing thread
+   still runs callbacks and wakes waiters.  Waiters return only once the
+   state is terminal AND BUSY is clear, so after a wait returns nothing in
+   parconc touches the future any more (caller storage can be reused): the
+   clearing is one exchange that also reads the WAITERS bit a sleeper set
+   with a CAS before sleeping, and after it only the futex wake (an address,
+   not an access) follows.
+   Terminal states are reached by exactly one CAS from PENDING or RUNNING,
+   which is what makes "exactly one terminal state" hold under races
+   between a worker, cancel(), complete() and fail(). */
+#define PARCONC__F_STATE_MASK 0xFFu
+#define PARCONC__F_BUSY       0x100u
+#define PARCONC__F_WAITERS    0x200u  /* someone sleeps on state_: wake at the end */
+/* flags_ */
+#define PARCONC__F_HEAP       1u  /* free with alloc_ when the last reference goes */
+#define PARCONC__F_CALLER     2u  /* caller storage: never freed, never in a deque */
+#define PARCONC__F_POOLNODE   4u  /* one of the pool's preallocated slots */
+
+typedef struct parconc__cb_node {
+    struct parconc__cb_node *next;
+    parconc_future_callback fn;
+    void *user;
+} parconc__cb_node;
+
+/* A thread in wait_any registers one of these per future (on its stack). */
+typedef struct parconc__wait_node {
+    struct parconc__wait_node *next, *prev;
+    uint32_t *word; /* the waiting thread's futex word */
+} parconc__wait_node;
+
+static PARCONC__THREAD_LOCAL int *parconc__tls_fail_slot; /* the running task's error */
+
+static inline int parconc__future_terminal(uint32_t s)
+{
+    s &= PARCONC__F_STATE_MASK;
+    return s == PARCONC_DONE || s == PARCONC_CANCELED || s == PARCONC_FAILED;
+}
+
+static void *parconc__alloc_with(const parconc_allocator *a, size_t size)
+{
+    if (a && a->alloc_fn) return a->alloc_fn(size, a->user_data);
+    return parconc__malloc(size);
+}
+
+static void parconc__free_with(const parconc_allocator *a, void *p)
+{
+    if (!p) return;
+    if (a && a->alloc_fn) { if (a->free_fn) a->free_fn(p, a->user_data); }
+    else parconc__free(p);
+}
+
+static void parconc__future_setup(parconc_future *f, uint32_t flags, uint32_t refs)
+{
+    memset(f, 0, sizeof *f);
+    f->flags_ = flags;
+    f->refs_ = refs;
+}
+
+static void parconc__pool_node_free(parconc_pool *p, parconc_future *f); /* pool section */
+
+static void parconc__future_free(parconc_future *f)
+{
+    if (f->flags_ & PARCONC__F_HEAP) {
+        parconc_allocator a = f->alloc_;
+        parconc__cb_node *n = (parconc__cb_node *)f->cb_more_;
+        while (n) { parconc__cb_node *next = n->next; parconc__free_with(&a, n); n = next; }
+        parconc__free_with(&a, f);
+    } else if (f->flags_ & PARCONC__F_POOLNODE) {
+        parconc__pool_node_free(f->pool_, f);
+    }
+}
+
+/* The single path to a terminal state after the winning CAS (state already
+   `terminal | BUSY`): callbacks, wait_any waiters, then BUSY off and wake. */
+static void parconc__future_finish(parconc_future *f, uint32_t terminal)
+{
+    parconc__cb_node *more;
+    parconc_future_callback first;
+    void *first_user;
+    parconc__wait_node *w;
+    parconc__mutex_lock_raw(&f->cb_lock_, PARCONC__DEADLINE_NEVER);
+    f->fired_ = 1;
+    first = f->cb_fn_;
+    first_user = f->cb_user_;
+    more = (parconc__cb_node *)f->cb_more_;
+    for (w = (parconc__wait_node *)f->wait_nodes_; w; w = w->next) {
+        parconc__store(w->word, 1u, PARCONC__RELEASE);
+        parconc__futex_wake(w->word, 1);
+    }
+    parconc__mutex_unlock_raw(&f->cb_lock_);
+    /* callbacks run outside the lock: they may call any future function */
+    if (first) first(f, first_user);
+    for (; more; more = more->next) more->fn(f, more->user);
+    /* release: result_/error_ and everything the task did are visible to
+       whoever sees the settled state */
+    if (parconc__exchange(&f->state_, terminal, PARCONC__ACQ_REL) & PARCONC__F_WAITERS)
+        parconc__futex_wake(&f->state_, INT_MAX);
+}
+
+/* Moves f from state `from` to `to` (keeping the WAITERS bit); 0 if it was
+   not in `from`.  The one winning CAS is what makes the end state unique. */
+static int parconc__future_move(parconc_future *f, uint32_t from, uint32_t to)
+{
+    uint32_t s = parconc__load(&f->state_, PARCONC__RELAXED);
+    do {
+        if ((s & (PARCONC__F_STATE_MASK | PARCONC__F_BUSY)) != from) return 0;
+    } while (!parconc__cas_weak(&f->state_, &s, to | (s & PARCONC__F_WAITERS), PARCONC__ACQ_REL, PARCONC__RELAXED));
+    return 1;
+}
+
+static int parconc__future_transition(parconc_future *f, uint32_t from, uint32_t terminal)
+{
+    return parconc__future_move(f, from, terminal | PARCONC__F_BUSY);
+}
+
+PARCONC_API int parconc_future_init(parconc_future *storage)
+{
+    if (!storage) return PARCONC_EINVAL;
+    parconc__future_setup(storage, PARCONC__F_CALLER, 1);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_future_create(parconc_future **out)
+{
+    parconc_future *f;
+    if (!out) return PARCONC_EINVAL;
+    *out = NULL;
+    f = (parconc_future *)parconc__malloc(sizeof *f);
+    if (!f) return PARCONC_ENOMEM;
+    parconc__future_setup(f, PARCONC__F_HEAP, 1);
+    *out = f;
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_future_state(const parconc_future *f)
+{
+    if (!f) return PARCONC_EINVAL;
+    return (int)(parconc__load(&f->state_, PARCONC__ACQUIRE) & PARCONC__F_STATE_MASK);
+}
+
+PARCONC_API void parconc_future_retain(parconc_future *f)
+{
+    if (f) parconc__fetch_add(&f->refs_, 1u, PARCONC__RELAXED);
+}
+
+PARCONC_API void parconc_future_release(parconc_future *f)
+{
+    uint32_t r;
+    if (!f) return;
+    r = parconc__load(&f->refs_, PARCONC__RELAXED);
+    do {
+        if (r == 0) { PARCONC_ASSERT(!"parconc_future_release: more releases than references"); return; }
+    } while (!parconc__cas_weak(&f->refs_, &r, r - 1u, PARCONC__ACQ_REL, PARCONC__RELAXED));
+    if (r == 1) parconc__future_free(f); /* acq_rel: every user's accesses happen before the free */
+}
+
+static int parconc__promise_settle(parconc_future *f, uint32_t terminal, void *result, int error)
+{
+    if (!f) return PARCONC_EINVAL;
+    if (f->fn_) return PARCONC_EPERM; /* a pool task settles itself */
+    if (!parconc__future_transition(f, PARCONC_PENDING, terminal)) return PARCONC_EBUSY;
+    f->result_ = result;
+    f->error_ = error;
+    parconc__future_finish(f, terminal);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_future_complete(parconc_future *f, void *result)
+{
+    return parconc__promise_settle(f, PARCONC_DONE, result, PARCONC_OK);
+}
+
+PARCONC_API int parconc_future_fail(parconc_future *f, int error)
+{
+    return parconc__promise_settle(f, PARCONC_FAILED, NULL, error ? error : PARCONC_EINVAL);
+}
+
+PARCONC_API void *parconc_task_fail(int err)
+{
+    if (parconc__tls_fail_slot) *parconc__tls_fail_slot = err ? err : PARCONC_EINVAL;
+    return NULL;
+}
+
+PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callback cb, void *user)
+{
+    parconc__cb_node *node = NULL;
+    if (!f || !cb) return PARCONC_EINVAL;
+    parconc__mutex_lock_raw(&f->cb_lock_, PARCONC__DEADLINE_NEVER);
+    if (!f->fired_) {
+        if (!f->cb_fn_) {
+            f->cb_fn_ = cb;
+            f->cb_user_ = user;
+            parconc__mutex_unlock_raw(&f->cb_lock_);
+            return PARCONC_OK;
+        }
+        node = (parconc__cb_node *)((f->flags_ & PARCONC__F_HEAP) ? parconc__alloc_with(&f->alloc_, sizeof *node) : NULL);
+        if (!node) { parconc__mutex_unlock_raw(&f->cb_lock_); return PARCONC_ENOMEM; }
+        /* appended at the tail: callbacks run in registration order */
+        node->fn = cb;
+        node->user = user;
+        node->next = NULL;
+        {
+            parconc__cb_node **tail = (parconc__cb_node **)&f->cb_more_;
+            while (*tail) tail = &(*tail)->next;
+            *tail = node;
+        }
+        parconc__mutex_unlock_raw(&f->cb_lock_);
+        return PARCONC_OK;
+    }
+    parconc__mutex_unlock_raw(&f->cb_lock_);
+    cb(f, user); /* already terminal: run now, on this thread */
+    return PARCONC_OK;
+}
+
+/* ===================================================================== */
+/* Pool                                                                  */
+/* ===================================================================== */
+/* Layout: an injection queue (one parconc_mutex, one list per priority
+   level; FIFO/LIFO use level 0) for submissions from outside the pool,
+   plus one Chase-Lev deque per worker for tasks a running task submits
+   (pushed and popped at the bottom by the owner, depth-first, stolen from
+   the top by idle workers, oldest first).  Caller-storage futures and
+   PRIORITY pools always use the injection queue, where cancel() can unlink
+   them, so the pool never keeps a pointer to a canceled caller future.
+
+   Sleeping (no lost wake-up): an idle worker reads wake_seq, increments
+   sleepers, then re-checks every queue, and only then sleeps on wake_seq.
+   A submitter publishes its task, then (after a seq_cst fence) reads
+   sleepers and, if non-zero, bumps wake_seq and wakes ONE worker.  With
+   both sides seq_cst, either the submitter sees the sleeper or the sleeper
+   sees the task; and a bump after the sleeper read wake_seq makes its
+   futex_wait return at once. */
+#define PARCONC__POOL_MAX_THREADS 1024
+#define PARCONC__IDLE_SPINS 64
+
+typedef struct parconc__deque {
+    intptr_t top;                 /* thieves take here */
+    char pad0_[PARCONC_CACHELINE - sizeof(intptr_t)];
+    intptr_t bottom;              /* the owner pushes and takes here */
+    char pad1_[PARCONC_CACHELINE - sizeof(intptr_t)];
+    parconc_future **slots;
+    intptr_t mask;
+} parconc__deque;
+
+typedef struct parconc__worker {
+    parconc__deque deque;
+    parconc_pool *pool;
+    parconc_thread thread;
+    int index;
+    uint32_t rng;
+    size_t tasks_run, steals;     /* relaxed atomics: read by stats */
+    uint64_t busy_ns;             /* idem (64-bit only where available) */
+    uint64_t busy_since;          /* 0 while idle */
+    char pad_[PARCONC_CACHELINE];
+} parconc__worker;
+
+typedef struct parconc__list { parconc_future *head, *tail; } parconc__list;
+
+struct parconc_pool {
+    parconc_mutex inj_lock;
+    parconc__list levels[PARCONC_PRIORITY_LEVELS];
+    uint32_t level_mask;          /* non-empty levels (under inj_lock) */
+    uint32_t inj_count;           /* tasks in the injection queue (atomic) */
+    char pad0_[PARCONC_CACHELINE];
+    size_t queued;                /* tasks queued anywhere (atomic) */
+    size_t pending;               /* submitted, not yet terminal (atomic) */
+    size_t running;
+    uint32_t sleepers, wake_seq;  /* idle workers and their futex word */
+    uint32_t idle_seq, idle_waiters;
+    uint32_t space_seq, space_waiters;
+    uint32_t shutdown;            /* no more submissions */
+    uint32_t stop;                /* workers exit when set */
+    uint32_t joined;
+    char pad1_[PARCONC_CACHELINE];
+    size_t submitted, completed, canceled, failed; /* relaxed counters */
+    parconc__worker *workers;
+    int nthreads;
+    int schedule;
+    int block_when_full;
+    size_t capacity;
+    parconc_allocator alloc;
+    int own_memory;               /* allocated by create (else caller memory) */
+    void *memory_block;
+    parconc_future *free_nodes;   /* preallocated slots (under inj_lock) */
+    char name[24];
+};
+
+static PARCONC__THREAD_LOCAL parconc__worker *parconc__tls_worker;
+
+/* ---- Chase-Lev deque (Le et al., "Correct and efficient work-stealing for
+   weak memory models", PPoPP 2013).  bottom is published with release and
+   read with acquire by thieves, so a stolen task's fields are visible; the
+   seq_cst fence in take() and steal() orders the bottom/top accesses that
+   decide who gets the last element, and the top CAS settles that race. */
+static int parconc__deque_push(parconc__deque *d, parconc_future *f)
+{
+    intptr_t b = parconc__load(&d->bottom, PARCONC__RELAXED);
+    intptr_t t = parconc__load(&d->top, PARCONC__ACQUIRE);
+    if (b - t > d->mask) return 0; /* full: caller uses the injection queue */
+    parconc__store(&d->slots[b & d->mask], f, PARCONC__RELAXED);
+    parconc__store(&d->bottom, b + 1, PARCONC__RELEASE);
+    return 1;
+}
+
+static parconc_future *parconc__deque_take(parconc__deque *d)
+{
+    intptr_t b = parconc__load(&d->bottom, PARCONC__RELAXED) - 1, t;
+    parconc_future *f;
+    parconc__store(&d->bottom, b, PARCONC__RELAXED);
+    parconc__fence(PARCONC__SEQ_CST);
+    t = parconc__load(&d->top, PARCONC__RELAXED);
+    if (t > b) { /* empty */
+        parconc__store(&d->bottom, b + 1, PARCONC__RELAXED);
+        return NULL;
+    }
+    f = parconc__load(&d->slots[b & d->mask], PARCONC__RELAXED);
+    if (t == b) { /* last one: race the thieves for it */
+        if (!parconc__cas(&d->top, &t, t + 1, PARCONC__SEQ_CST, PARCONC__RELAXED)) f = NULL;
+        parconc__store(&d->bottom, b + 1, PARCONC__RELAXED);
+    }
+    return f;
+}
+
+static parconc_future *parconc__deque_steal(parconc__deque *d)
+{
+    intptr_t t = parconc__load(&d->top, PARCONC__ACQUIRE), b;
+    parconc_future *f;
+    parconc__fence(PARCONC__SEQ_CST);
+    b = parconc__load(&d->bottom, PARCONC__ACQUIRE);
+    if (t >= b) return NULL;
+    f = parconc__load(&d->slots[t & d->mask], PARCONC__RELAXED);
+    if (!parconc__cas(&d->top, &t, t + 1, PARCONC__SEQ_CST, PARCONC__RELAXED)) return NULL;
+    return f;
+}
+
+static int parconc__deque_nonempty(parconc__deque *d)
+{
+    return parconc__load(&d->bottom, PARCONC__SEQ_CST) > parconc__load(&d->top, PARCONC__SEQ_CST);
+}
+
+/* ---- injection queue (under inj_lock) ---- */
+static void parconc__inj_push(parconc_pool *p, parconc_future *f)
+{
+    unsigned level = p->schedule == PARCONC_PRIORITY ? f->priority_ : 0u;
+    parconc__list *l = &p->levels[level];
+    f->linked_ = 1;
+    if (p->schedule == PARCONC_LIFO) { /* push at the head, pop from the head */
+        f->prev_ = NULL;
+        f->next_ = l->head;
+        if (l->head) l->head->prev_ = f; else l->tail = f;
+        l->head = f;
+    } else {
+        f->next_ = NULL;
+        f->prev_ = l->tail;
+        if (l->tail) l->tail->next_ = f; else l->head = f;
+        l->tail = f;
+    }
+    p->level_mask |= 1u << level;
+    parconc__fetch_add(&p->inj_count, 1u, PARCONC__SEQ_CST);
+}
+
+static void parconc__inj_unlink(parconc_pool *p, parconc_future *f)
+{
+    unsigned level = p->schedule == PARCONC_PRIORITY ? f->priority_ : 0u;
+    parconc__list *l = &p->levels[level];
+    if (f->prev_) f->prev_->next_ = f->next_; else l->head = f->next_;
+    if (f->next_) f->next_->prev_ = f->prev_; else l->tail = f->prev_;
+    if (!l->head) p->level_mask &= ~(1u << level);
+    f->next_ = f->prev_ = NULL;
+    f->linked_ = 0;
+    parconc__fetch_sub(&p->inj_count, 1u, PARCONC__RELAXED);
+}
+
+/* Pops the next task and claims it (PENDING -> RUNNING) under the lock, so
+   cancel() (which also takes the lock to unlink) can never race with it. */
+static parconc_future *parconc__inj_pop(parconc_pool *p)
+{
+    parconc_future *f = NULL;
+    if (parconc__load(&p->inj_count, PARCONC__RELAXED) == 0) return NULL;
+    parconc__mutex_lock_raw(&p->inj_lock, PARCONC__DEADLINE_NEVER);
+    if (p->level_mask) {
+        unsigned level = 31u - (unsigned)__builtin_clz(p->level_mask); /* highest non-empty */
+        f = p->levels[level].head;
+        parconc__inj_unlink(p, f);
+        parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING); /* linked => PENDING */
+    }
+    parconc__mutex_unlock_raw(&p->inj_lock);
+    return f;
+}
+
+/* ---- preallocated slots (caller-memory pools) ---- */
+static void parconc__pool_node_free(parconc_pool *p, parconc_future *f)
+{
+    parconc__mutex_lock_raw(&p->inj_lock, PARCONC__DEADLINE_NEVER);
+    f->next_ = p->free_nodes;
+    p->free_nodes = f;
+    parconc__mutex_unlock_raw(&p->inj_lock);
+}
+
+static parconc_future *parconc__pool_node_alloc(parconc_pool *p)
+{
+    parconc_future *f;
+    parconc__mutex_lock_raw(&p->inj_lock, PARCONC__DEADLINE_NEVER);
+    f = p->free_nodes;
+    if (f) p->free_nodes = f->next_;
+    parconc__mutex_unlock_raw(&p->inj_lock);
+    return f;
+}
+
+/* ---- accounting ---- */
+static void parconc__pool_wake_one(parconc_pool *p)
+{
+    parconc__fence(PARCONC__SEQ_CST); /* the task is published before we look */
+    if (parconc__load(&p->sleepers, PARCONC__SEQ_CST)) {
+        parconc__fetch_add(&p->wake_seq, 1u, PARCONC__SEQ_CST);
+        parconc__futex_wake(&p->wake_seq, 1);
+    }
+}
+
+static void parconc__pool_dequeued(parconc_pool *p)
+{
+    parconc__fetch_sub(&p->queued, (size_t)1, PARCONC__RELAXED);
+    if (p->capacity && parconc__load(&p->space_waiters, PARCONC__SEQ_CST)) {
+        parconc__fetch_add(&p->space_seq, 1u, PARCONC__SEQ_CST);
+        parconc__futex_wake(&p->space_seq, 1);
+    }
+}
+
+/* A task reached a terminal state (ran, failed or was canceled). */
+static void parconc__pool_settled(parconc_pool *p)
+{
+    if (parconc__fetch_sub(&p->pending, (size_t)1, PARCONC__ACQ_REL) == 1 &&
+        parconc__load(&p->idle_waiters, PARCONC__SEQ_CST)) {
+        parconc__fetch_add(&p->idle_seq, 1u, PARCONC__SEQ_CST);
+        parconc__futex_wake(&p->idle_seq, INT_MAX);
+    }
+}
+
+/* Runs a claimed (RUNNING) task to its terminal state. */
+static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_future *f)
+{
+    int error = PARCONC_OK, *saved_slot = parconc__tls_fail_slot;
+    uint32_t flags = f->flags_, terminal;
+    void *result;
+    parconc__fetch_add(&p->running, (size_t)1, PARCONC__RELAXED);
+    parconc__tls_fail_slot = &error;
+    result = f->fn_(f->arg_);
+    parconc__tls_fail_slot = saved_slot;
+    terminal = error ? (uint32_t)PARCONC_FAILED : (uint32_t)PARCONC_DONE;
+    f->result_ = error ? NULL : result;
+    f->error_ = error;
+    parconc__future_move(f, PARCONC_RUNNING, terminal | PARCONC__F_BUSY); /* only we move a RUNNING task */
+    parconc__fetch_sub(&p->running, (size_t)1, PARCONC__RELAXED);
+    parconc__fetch_add(error ? &p->failed : &p->completed, (size_t)1, PARCONC__RELAXED);
+    if (w) parconc__store(&w->tasks_run, parconc__load(&w->tasks_run, PARCONC__RELAXED) + 1, PARCONC__RELAXED);
+    parconc__future_finish(f, terminal);
+    /* caller storage: the caller may reuse f as soon as BUSY cleared, so
+       only the saved flags are used from here on */
+    if (!(flags & PARCONC__F_CALLER)) parconc_future_release(f); /* the pool's reference */
+    parconc__pool_settled(p);
+}
+
+/* A task taken from a deque: claim it, or drop it if it was canceled. */
+static void parconc__run_or_drop(parconc_pool *p, parconc__worker *w, parconc_future *f)
+{
+    if (parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING)) {
+        parconc__run_task(p, w, f);
+    } else {
+        /* canceled while queued: cancel() did the accounting except the
+           pool's reference (deque tasks are never caller storage) */
+        parconc_future_release(f);
+    }
+}
+
+/* One attempt to find work for worker w (NULL: a non-worker helping). */
+static parconc_future *parconc__find_task(parconc_pool *p, parconc__worker *w, int *from_deque)
+{
+    parconc_future *f;
+    int i, n = p->nthreads;
+    *from_deque = 1;
+    if (w && (f = parconc__deque_take(&w->deque)) != NULL) return f;
+    *from_deque = 0;
+    if ((f = parconc__inj_pop(p)) != NULL) return f;
+    *from_deque = 1;
+    if (n > 1 || !w) {
+        uint32_t start = w ? (w->rng = w->rng * 1664525u + 1013904223u) >> 8 : 0u;
+        for (i = 0; i < n; i++) {
+            parconc__worker *v = &p->workers[(start + (uint32_t)i) % (uint32_t)n];
+            if (v == w) continue;
+            if ((f = parconc__deque_steal(&v->deque)) != NULL) {
+                if (w) parconc__store(&w->steals, parconc__load(&w->steals, PARCONC__RELAXED) + 1, PARCONC__RELAXED);
+                return f;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Finds and runs one task; returns 0 if there was none. */
+static int parconc__run_one(parconc_pool *p, parconc__worker *w)
+{
+    int from_deque;
+    parconc_future *f = parconc__find_task(p, w, &from_deque);
+    if (!f) return 0;
+    parconc__pool_dequeued(p);
+    if (from_deque) parconc__run_or_drop(p, w, f);
+    else parconc__run_task(p, w, f);
+    return 1;
+}
+
+static int parconc__pool_has_work(parconc_pool *p)
+{
+    int i;
+    if (parconc__load(&p->inj_count, PARCONC__SEQ_CST)) return 1;
+    for (i = 0; i < p->nthreads; i++)
+        if (parconc__deque_nonempty(&p->workers[i].deque)) return 1;
+    return 0;
+}
+
+static void *parconc__worker_main(void *arg)
+{
+    parconc__worker *w = (parconc__worker *)arg;
+    parconc_pool *p = w->pool;
+    parconc__tls_worker = w;
+    for (;;) {
+        int spins;
+        uint32_t seq;
+        /* a busy span opens when the worker starts looking for work and
+           closes when it finds none: no clock read per task */
+        if (!parconc__load(&w->busy_since, PARCONC__RELAXED)) parconc__store(&w->busy_since, parconc_now_ns(), PARCONC__RELAXED);
+        if (parconc__run_one(p, w)) continue;
+        /* out of work: close the busy span, spin briefly, then sleep */
+        {
+            uint64_t since = parconc__load(&w->busy_since, PARCONC__RELAXED);
+            if (since) {
+                parconc__store(&w->busy_ns, parconc__load(&w->busy_ns, PARCONC__RELAXED) + (parconc_now_ns() - since), PARCONC__RELAXED);
+                parconc__store(&w->busy_since, (uint64_t)0, PARCONC__RELAXED);
+            }
+        }
+        for (spins = 0; spins < PARCONC__IDLE_SPINS && !parconc__pool_has_work(p); spins++) {
+            if (parconc__load(&p->stop, PARCONC__ACQUIRE)) break;
+            parconc__cpu_relax();
+        }
+        if (parconc__pool_has_work(p)) continue;
+        if (parconc__load(&p->stop, PARCONC__ACQUIRE)) break;
+        seq = parconc__load(&p->wake_seq, PARCONC__SEQ_CST);
+        parconc__fetch_add(&p->sleepers, 1u, PARCONC__SEQ_CST);
+        parconc__fence(PARCONC__SEQ_CST);
+        if (!parconc__pool_has_work(p) && !parconc__load(&p->stop, PARCONC__ACQUIRE))
+            parconc__futex_wait(&p->wake_seq, seq, PARCONC__DEADLINE_NEVER);
+        parconc__fetch_sub(&p->sleepers, 1u, PARCONC__SEQ_CST);
+    }
+    parconc__tls_worker = NULL;
+    return NULL;
+}
+
+/* ---- create / destroy ---- */
+static int parconc__pool_resolve(const parconc_pool_desc *d, int *threads, size_t *deque_cap)
+{
+    int n = d ? d->threads : 0;
+    size_t dc = d && d->deque_capacity ? d->deque_capacity : 256;
+    if (n < 0 || n > PARCONC__POOL_MAX_THREADS) return PARCONC_EINVAL;
+    if (d && (d->schedule < PARCONC_FIFO || d->schedule > PARCONC_PRIORITY)) return PARCONC_EINVAL;
+    if ((dc & (dc - 1)) != 0 || dc > ((size_t)1 << 24)) return PARCONC_EINVAL;
+    if (d && d->queue_capacity > ((size_t)1 << 30)) return PARCONC_EINVAL;
+    *threads = n ? n : parconc_cpu_count();
+    *deque_cap = dc;
+    return PARCONC_OK;
+}
+
+#define PARCONC__ALIGN_UP(x) (((x) + (size_t)PARCONC_CACHELINE - 1) & ~((size_t)PARCONC_CACHELINE - 1))
+
+/* Sizes of the pieces of the one block the pool lives in. */
+static size_t parconc__pool_layout(int threads, size_t deque_cap, size_t nodes, size_t *off_workers,
+                                   size_t *off_slots, size_t *off_nodes)
+{
+    size_t size = PARCONC__ALIGN_UP(sizeof(parconc_pool));
+    *off_workers = size;
+    size += PARCONC__ALIGN_UP(sizeof(parconc__worker) * (size_t)threads);
+    *off_slots = size;
+    size += PARCONC__ALIGN_UP(sizeof(parconc_future *) * deque_cap * (size_t)threads);
+    *off_nodes = size;
+    size += sizeof(parconc_future) * nodes;
+    return size + PARCONC_CACHELINE; /* room to align the start */
+}
+
+PARCONC_API size_t parconc_pool_memory_size(const parconc_pool_desc *desc)
+{
+    int threads;
+    size_t dc, a, b, c;
+    if (parconc__pool_resolve(desc, &threads, &dc) != PARCONC_OK) return 0;
+    return parconc__pool_layout(threads, dc, desc && desc->memory ? desc->queue_capacity : 0, &a, &b, &c);
+}
+
+static void parconc__pool_join(parconc_pool *p, int count)
+{
+    int i;
+    parconc__store(&p->stop, 1u, PARCONC__RELEASE);
+    parconc__fetch_add(&p->wake_seq, 1u, PARCONC__SEQ_CST);
+    parconc__futex_wake(&p->wake_seq, INT_MAX);
+    for (i = 0; i < count; i++) parconc_thread_join(p->workers[i].thread, NULL);
+}
+
+PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc *desc)
+{
+    parconc_pool_desc d;
+    parconc_pool *p;
+    size_t dc, size, off_w, off_s, off_n, nodes, i;
+    int threads, rc;
+    unsigned char *block, *base;
+    if (!out) return PARCONC_EINVAL;
+    *out = NULL;
+    if (desc) d = *desc; else memset(&d, 0, sizeof d);
+    rc = parconc__pool_resolve(&d, &threads, &dc);
+    if (rc != PARCONC_OK) return rc;
+    if ((d.allocator.alloc_fn == NULL) != (d.allocator.free_fn == NULL)) return PARCONC_EINVAL;
+    nodes = d.memory ? d.queue_capacity : 0;
+    size = parconc__pool_layout(threads, dc, nodes, &off_w, &off_s, &off_n);
+    if (d.memory) {
+        if (d.memory_size < size) return PARCONC_EINVAL;
+        block = (unsigned char *)d.memory;
+    } else {
+        block = (unsigned char *)parconc__alloc_with(&d.allocator, size);
+        if (!block) return PARCONC_ENOMEM;
+    }
+    base = block + ((PARCONC_CACHELINE - ((uintptr_t)block % PARCONC_CACHELINE)) % PARCONC_CACHELINE);
+    memset(base, 0, size - PARCONC_CACHELINE);
+    p = (parconc_pool *)base;
+    p->memory_block = block;
+    p->own_memory = d.memory == NULL;
+    p->alloc = d.allocator;
+    p->nthreads = threads;
+    p->schedule = d.schedule;
+    p->capacity = d.queue_capacity;
+    p->block_when_full = d.block_when_full;
+    p->workers = (parconc__worker *)(base + off_w);
+    {
+        const char *nm = d.name && d.name[0] ? d.name : "parconc";
+        size_t len = strlen(nm);
+        if (len > sizeof p->name - 1) len = sizeof p->name - 1;
+        memcpy(p->name, nm, len);
+    }
+    for (i = 0; i < nodes; i++) { /* caller-memory slots for fire-and-forget */
+        parconc_future *f = (parconc_future *)(base + off_n) + i;
+        f->next_ = p->free_nodes;
+        p->free_nodes = f;
+    }
+    for (i = 0; i < (size_t)threads; i++) {
+        parconc__worker *w = &p->workers[i];
+        w->pool = p;
+        w->index = (int)i;
+        w->rng = (uint32_t)i * 2654435761u + 1u;
+        w->deque.slots = (parconc_future **)(base + off_s) + i * dc;
+        w->deque.mask = (intptr_t)dc - 1;
+    }
+    for (i = 0; i < (size_t)threads; i++) {
+        parconc_thread_opts o;
+        char name[32];
+        size_t len = strlen(p->name);
+        memset(&o, 0, sizeof o);
+        memcpy(name, p->name, len);
+        name[len] = '-';
+        {   /* "-<i>" without stdio */
+            char digits[12];
+            int nd = 0;
+            size_t v = i;
+            do { digits[nd++] = (char)('0' + v % 10); v /= 10; } while (v && nd < 11);
+            while (nd) name[++len] = digits[--nd];
+            name[len + 1] = '\0';
+        }
+        o.name = name;
+        rc = parconc_thread_create(&p->workers[i].thread, parconc__worker_main, &p->workers[i], &o);
+        if (rc != PARCONC_OK) {
+            parconc__pool_join(p, (int)i);
+            if (p->own_memory) parconc__free_with(&p->alloc, block);
+            return rc;
+        }
+    }
+    *out = p;
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_pool_threads(const parconc_pool *p)
+{
+    return p ? p->nthreads : PARCONC_EINVAL;
+}
+
+PARCONC_API parconc_pool *parconc_pool_current(void)
+{
+    return parconc__tls_worker ? parconc__tls_worker->pool : NULL;
+}
+
+/* ---- submit ---- */
+static int parconc__pool_reserve(parconc_pool *p, int64_t timeout_ns)
+{
+    size_t q;
+    uint64_t deadline;
+    if (!p->capacity) { parconc__fetch_add(&p->queued, (size_t)1, PARCONC__RELAXED); return PARCONC_OK; }
+    deadline = p->block_when_full ? parconc__deadline(timeout_ns) : PARCONC__DEADLINE_NOW;
+    for (;;) {
+        uint32_t seq = parconc__load(&p->space_seq, PARCONC__SEQ_CST);
+        q = parconc__load(&p->queued, PARCONC__RELAXED);
+        while (q < p->capacity)
+            if (parconc__cas_weak(&p->queued, &q, q + 1, PARCONC__RELAXED, PARCONC__RELAXED)) return PARCONC_OK;
+        if (deadline == PARCONC__DEADLINE_NOW) return p->block_when_full ? PARCONC_ETIMEDOUT : PARCONC_EAGAIN;
+        if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
+        if (parconc__tls_worker && parconc__tls_worker->pool == p) {
+            /* a task waiting for room would block the room-maker: help */
+            if (!parconc__run_one(p, parconc__tls_worker)) parconc_thread_yield();
+        } else {
+            int rc;
+            parconc__fetch_add(&p->space_waiters, 1u, PARCONC__SEQ_CST);
+            q = parconc__load(&p->queued, PARCONC__SEQ_CST);
+            rc = q < p->capacity ? PARCONC_OK : parconc__futex_wait(&p->space_seq, seq, deadline);
+            parconc__fetch_sub(&p->space_waiters, 1u, PARCONC__RELAXED);
+            (void)rc;
+        }
+        if (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline) deadline = PARCONC__DEADLINE_NOW;
+    }
+}
+
+PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc *task, parconc_future **out)
+{
+    parconc_future *f;
+    parconc__worker *self;
+    int rc;
+    if (out) *out = NULL;
+    if (!p || !task || !task->fn) return PARCONC_EINVAL;
+    if (task->priority < 0 || task->priority >= PARCONC_PRIORITY_LEVELS) return PARCONC_EINVAL;
+    if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
+    rc = parconc__pool_reserve(p, task->timeout_ns == 0 && p->block_when_full ? PARCONC_FOREVER : task->timeout_ns);
+    if (rc != PARCONC_OK) return rc;
+    if (task->storage) {
+        f = task->storage;
+        parconc__future_setup(f, PARCONC__F_CALLER, 1);
+    } else if (p->own_memory) {
+        f = (parconc_future *)parconc__alloc_with(&p->alloc, sizeof *f);
+        if (f) {
+            parconc__future_setup(f, PARCONC__F_HEAP, out ? 2u : 1u);
+            f->alloc_ = p->alloc;
+        }
+    } else {
+        f = parconc__pool_node_alloc(p);
+        if (f) parconc__future_setup(f, PARCONC__F_POOLNODE, out ? 2u : 1u);
+    }
+    if (!f) {
+        parconc__pool_dequeued(p);
+        return PARCONC_ENOMEM;
+    }
+    f->fn_ = task->fn;
+    f->arg_ = task->arg;
+    f->pool_ = p;
+    f->priority_ = (uint32_t)task->priority;
+    parconc__fetch_add(&p->pending, (size_t)1, PARCONC__RELAXED);
+    parconc__fetch_add(&p->submitted, (size_t)1, PARCONC__RELAXED);
+    self = parconc__tls_worker;
+    if (!(self && self->pool == p && p->schedule != PARCONC_PRIORITY && !(f->flags_ & PARCONC__F_CALLER) &&
+          parconc__deque_push(&self->deque, f))) {
+        parconc__mutex_lock_raw(&p->inj_lock, PARCONC__DEADLINE_NEVER);
+        parconc__inj_push(p, f);
+        parconc__mutex_unlock_raw(&p->inj_lock);
+    }
+    if (out) *out = f;
+    parconc__pool_wake_one(p);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_pool_submit(parconc_pool *p, parconc_task_fn fn, void *arg, parconc_future **out)
+{
+    parconc_task_desc t;
+    memset(&t, 0, sizeof t);
+    t.fn = fn;
+    t.arg = arg;
+    return parconc_pool_submit_ex(p, &t, out);
+}
+
+/* ---- cancel ---- */
+PARCONC_API int parconc_future_cancel(parconc_future *f)
+{
+    parconc_pool *p;
+    int unlinked = 0;
+    uint32_t s;
+    if (!f) return PARCONC_EINVAL;
+    s = parconc__load(&f->state_, PARCONC__ACQUIRE) & PARCONC__F_STATE_MASK;
+    if (s == PARCONC_CANCELED) return PARCONC_OK;
+    if (s != PARCONC_PENDING) return PARCONC_EBUSY;
+    p = f->pool_;
+    if (p) parconc__mutex_lock_raw(&p->inj_lock, PARCONC__DEADLINE_NEVER);
+    if (!parconc__future_transition(f, PARCONC_PENDING, PARCONC_CANCELED)) {
+        if (p) parconc__mutex_unlock_raw(&p->inj_lock);
+        s = parconc__load(&f->state_, PARCONC__ACQUIRE) & PARCONC__F_STATE_MASK;
+        return s == PARCONC_CANCELED ? PARCONC_OK : PARCONC_EBUSY;
+    }
+    if (p && f->linked_) { parconc__inj_unlink(p, f); unlinked = 1; }
+    if (p) parconc__mutex_unlock_raw(&p->inj_lock);
+    f->error_ = PARCONC_ECANCELED;
+    if (p) {
+        parconc__fetch_add(&p->canceled, (size_t)1, PARCONC__RELAXED);
+        if (unlinked) parconc__pool_dequeued(p);
+    }
+    /* A deque still points at a non-caller future: the worker that takes
+       it drops the pool's reference then.  An unlinked one is ours to drop
+       after finish (never for caller storage, which has no pool reference).
+       Settle the pool last: wait_idle may return right after. */
+    {
+        uint32_t flags = f->flags_;
+        parconc__future_finish(f, PARCONC_CANCELED);
+        if (p) {
+            if (unlinked && !(flags & PARCONC__F_CALLER)) parconc_future_release(f);
+            parconc__pool_settled(p);
+        }
+    }
+    return PARCONC_OK;
+}
+
+/* ---- waiting ---- */
+
+/* Waits for f to be terminal (and settled); helps its pool meanwhile when
+   called from one of the pool's workers. */
+static int parconc__future_await(parconc_future *f, uint64_t deadline)
+{
+    parconc__worker *w = parconc__tls_worker;
+    for (;;) {
+        uint32_t s = parconc__load(&f->state_, PARCONC__ACQUIRE);
+        if (parconc__future_terminal(s) && !(s & PARCONC__F_BUSY)) return PARCONC_OK;
+        if (deadline == PARCONC__DEADLINE_NOW || (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline))
+            return PARCONC_ETIMEDOUT;
+        if (w && parconc__run_one(w->pool, w)) continue; /* help-while-waiting */
+        {
+            /* sleep on the state word; inside a worker only briefly, so
+               new work queued meanwhile is picked up */
+            uint64_t until = deadline;
+            if (w) {
+                uint64_t soon = parconc_now_ns() + 200000u;
+                if (soon < until) until = soon;
+            }
+            if (!(s & PARCONC__F_WAITERS) &&
+                !parconc__cas(&f->state_, &s, s | PARCONC__F_WAITERS, PARCONC__RELAXED, PARCONC__RELAXED))
+                continue; /* changed meanwhile: look again */
+            parconc__futex_wait(&f->state_, s | PARCONC__F_WAITERS, until);
+        }
+    }
+}
+
+PARCONC_API int parconc_future_wait(parconc_future *f, int64_t timeout_ns)
+{
+    int rc;
+    if (!f) return PARCONC_EINVAL;
+    rc = parconc__future_await(f, parconc__deadline(timeout_ns));
+    if (rc != PARCONC_OK) return rc;
+    return parconc_future_state(f) == PARCONC_CANCELED ? PARCONC_ECANCELED : PARCONC_OK;
+}
+
+PARCONC_API int parconc_future_get(parconc_future *f, void **result, int64_t timeout_ns)
+{
+    int rc;
+    if (result) *result = NULL;
+    if (!f) return PARCONC_EINVAL;
+    rc = parconc__future_await(f, parconc__deadline(timeout_ns));
+    if (rc != PARCONC_OK) return rc;
+    switch (parconc_future_state(f)) {
+    case PARCONC_DONE: if (result) *result = f->result_; return PARCONC_OK;
+    case PARCONC_CANCELED: return PARCONC_ECANCELED;
+    default: return f->error_;
+    }
+}
+
+PARCONC_API int parconc_wait_all(parconc_future *const *fs, size_t n, int64_t timeout_ns)
+{
+    uint64_t deadline = parconc__deadline(timeout_ns);
+    size_t i;
+    if (n == 0) return PARCONC_OK;
+    if (!fs) return PARCONC_EINVAL;
+    for (i = 0; i < n; i++)
+        if (!fs[i]) return PARCONC_EINVAL;
+    for (i = 0; i < n; i++)
+        if (parconc__future_await(fs[i], deadline) != PARCONC_OK) return PARCONC_ETIMEDOUT;
+    return PARCONC_OK;
+}
+
+static int parconc__settled(parconc_future *f)
+{
+    uint32_t s = parconc__load(&f->state_, PARCONC__ACQUIRE);
+    return parconc__future_terminal(s) && !(s & PARCONC__F_BUSY);
+}
+
+PARCONC_API int parconc_wait_any(parconc_future *const *fs, size_t n, size_t *index, int64_t timeout_ns)
+{
+    enum { BATCH = 64 };
+    uint64_t deadline = parconc__deadline(timeout_ns);
+    parconc__worker *w = parconc__tls_worker;
+    size_t i;
+    if (!fs || n == 0 || !index) return PARCONC_EINVAL;
+    for (i = 0; i < n; i++)
+        if (!fs[i]) return PARCONC_EINVAL;
+    for (;;) {
+        parconc__wait_node nodes[BATCH];
+        uint32_t word = 0;
+        size_t reg = n <= BATCH ? n : 0, k;
+        uint64_t until;
+        for (i = 0; i < n; i++)
+            if (parconc__settled(fs[i])) { *index = i; return PARCONC_OK; }
+        if (deadline == PARCONC__DEADLINE_NOW || (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline))
+            return PARCONC_ETIMEDOUT;
+        if (w && parconc__run_one(w->pool, w)) continue;
+        /* up to 64 futures: register a node on each and sleep on our own
+           word; more than that: sleep in short slices and poll */
+        for (k = 0; k < reg; k++) {
+            parconc_future *f = fs[k];
+            nodes[k].word = &word;
+            parconc__mutex_lock_raw(&f->cb_lock_, PARCONC__DEADLINE_NEVER);
+            if (f->fired_) word = 1;
+            nodes[k].prev = NULL;
+            nodes[k].next = (parconc__wait_node *)f->wait_nodes_;
+            if (nodes[k].next) nodes[k].next->prev = &nodes[k];
+            f->wait_nodes_ = &nodes[k];
+            parconc__mutex_unlock_raw(&f->cb_lock_);
+        }
+        until = deadline;
+        if (w || !reg) {
+            uint64_t soon = parconc_now_ns() + (w ? 200000u : 1000000u);
+            if (soon < until) until = soon;
+        }
+        if (!parconc__load(&word, PARCONC__ACQUIRE)) parconc__futex_wait(&word, 0, until);
+        for (k = 0; k < reg; k++) {
+            parconc_future *f = fs[k];
+            parconc__mutex_lock_raw(&f->cb_lock_, PARCONC__DEADLINE_NEVER);
+            if (nodes[k].prev) nodes[k].prev->next = nodes[k].next; else f->wait_nodes_ = nodes[k].next;
+            if (nodes[k].next) nodes[k].next->prev = nodes[k].prev;
+            parconc__mutex_unlock_raw(&f->cb_lock_);
+        }
+        /* a fired future may still be BUSY (callbacks running): the loop
+           re-checks, sleeping on the state word through future_await */
+        for (i = 0; i < reg; i++)
+            if (parconc__load(&fs[i]->state_, PARCONC__ACQUIRE) & PARCONC__F_BUSY) {
+                parconc__future_await(fs[i], deadline);
+                break;
+            }
+    }
+}
+
+PARCONC_API int parconc_as_completed_init(parconc_as_completed *it, parconc_future **fs, size_t n)
+{
+    if (!it || (!fs && n)) return PARCONC_EINVAL;
+    it->futures = fs;
+    it->count = n;
+    it->yielded = 0;
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_as_completed_next(parconc_as_completed *it, parconc_future **out, int64_t timeout_ns)
+{
+    size_t idx;
+    int rc;
+    parconc_future *tmp;
+    if (!it || !out) return PARCONC_EINVAL;
+    *out = NULL;
+    if (it->yielded >= it->count) return PARCONC_EDONE;
+    rc = parconc_wait_any(it->futures + it->yielded, it->count - it->yielded, &idx, timeout_ns);
+    if (rc != PARCONC_OK) return rc;
+    idx += it->yielded;
+    tmp = it->futures[it->yielded];
+    it->futures[it->yielded] = it->futures[idx];
+    it->futures[idx] = tmp;
+    *out = it->futures[it->yielded++];
+    return PARCONC_OK;
+}
+
+/* ---- idle, shutdown, destroy, stats ---- */
+PARCONC_API int parconc_pool_wait_idle(parconc_pool *p, int64_t timeout_ns)
+{
+    uint64_t deadline = parconc__deadline(timeout_ns);
+    if (!p) return PARCONC_EINVAL;
+    if (parconc__tls_worker && parconc__tls_worker->pool == p) return PARCONC_EDEADLK;
+    for (;;) {
+        uint32_t seq = parconc__load(&p->idle_seq, PARCONC__SEQ_CST);
+        int rc;
+        if (parconc__load(&p->pending, PARCONC__ACQUIRE) == 0) return PARCONC_OK;
+        if (deadline == PARCONC__DEADLINE_NOW) return PARCONC_ETIMEDOUT;
+        parconc__fetch_add(&p->idle_waiters, 1u, PARCONC__SEQ_CST);
+        rc = parconc__load(&p->pending, PARCONC__SEQ_CST) == 0 ? PARCONC_OK
+                                                               : parconc__futex_wait(&p->idle_seq, seq, deadline);
+        parconc__fetch_sub(&p->idle_waiters, 1u, PARCONC__RELAXED);
+        if (rc == PARCONC_ETIMEDOUT) return parconc__load(&p->pending, PARCONC__ACQUIRE) == 0 ? PARCONC_OK : PARCONC_ETIMEDOUT;
+    }
+}
+
+/* Cancels everything still queued (injection queue and deques). */
+static void parconc__pool_cancel_queued(parconc_pool *p)
+{
+    int i;
+    for (;;) {
+        parconc_future *f = NULL;
+        parconc__mutex_lock_raw(&p->inj_lock, PARCONC__DEADLINE_NEVER);
+        if (p->level_mask) f = p->levels[31u - (unsigned)__builtin_clz(p->level_mask)].head;
+        parconc__mutex_unlock_raw(&p->inj_lock);
+        if (!f) break;
+        parconc_future_cancel(f); /* unlinks it (or a worker claimed it first) */
+    }
+    for (i = 0; i < p->nthreads; i++) {
+        parconc_future *f;
+        while ((f = parconc__deque_steal(&p->workers[i].deque)) != NULL) {
+            parconc__pool_dequeued(p);
+            parconc_future_cancel(f);
+            parconc_future_release(f); /* the deque's (pool's) reference */
+        }
+    }
+}
+
+PARCONC_API int parconc_pool_shutdown(parconc_pool *p, int mode, int64_t timeout_ns)
+{
+    int rc;
+    if (!p || (mode != PARCONC_SHUTDOWN_DRAIN && mode != PARCONC_SHUTDOWN_CANCEL)) return PARCONC_EINVAL;
+    if (parconc__tls_worker && parconc__tls_worker->pool == p) return PARCONC_EDEADLK;
+    parconc__store(&p->shutdown, 1u, PARCONC__SEQ_CST);
+    /* blocked submitters must notice the shutdown */
+    parconc__fetch_add(&p->space_seq, 1u, PARCONC__SEQ_CST);
+    parconc__futex_wake(&p->space_seq, INT_MAX);
+    if (mode == PARCONC_SHUTDOWN_CANCEL) parconc__pool_cancel_queued(p);
+    rc = parconc_pool_wait_idle(p, timeout_ns);
+    if (rc != PARCONC_OK) return rc;
+    if (!p->joined) {
+        int i;
+        parconc_future *f;
+        parconc__pool_join(p, p->nthreads);
+        p->joined = 1;
+        /* futures canceled while in a deque and never taken: drop the
+           pool's reference (everything is terminal once idle) */
+        for (i = 0; i < p->nthreads; i++)
+            while ((f = parconc__deque_steal(&p->workers[i].deque)) != NULL) {
+                parconc__pool_dequeued(p);
+                parconc_future_release(f);
+            }
+    }
+    return PARCONC_OK;
+}
+
+PARCONC_API void parconc_pool_destroy(parconc_pool *p)
+{
+    if (!p) return;
+    if (parconc__tls_worker && parconc__tls_worker->pool == p) {
+        PARCONC_ASSERT(!"parconc_pool_destroy called from one of the pool's own tasks");
+        return;
+    }
+    parconc_pool_shutdown(p, PARCONC_SHUTDOWN_DRAIN, PARCONC_FOREVER);
+    if (p->own_memory) parconc__free_with(&p->alloc, p->memory_block);
+}
+
+PARCONC_API int parconc_pool_stats_get(parconc_pool *p, parconc_pool_stats *out)
+{
+    int i;
+    if (!p || !out) return PARCONC_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->submitted = parconc__load(&p->submitted, PARCONC__RELAXED);
+    out->completed = parconc__load(&p->completed, PARCONC__RELAXED);
+    out->canceled = parconc__load(&p->canceled, PARCONC__RELAXED);
+    out->failed = parconc__load(&p->failed, PARCONC__RELAXED);
+    out->queued = parconc__load(&p->queued, PARCONC__RELAXED);
+    out->running = parconc__load(&p->running, PARCONC__RELAXED);
+    out->threads = p->nthreads;
+    for (i = 0; i < p->nthreads; i++) out->steals += parconc__load(&p->workers[i].steals, PARCONC__RELAXED);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_pool_worker_stats(parconc_pool *p, int index, parconc_worker_stats *out)
+{
+    parconc__worker *w;
+    uint64_t since, now = parconc_now_ns();
+    if (!p || !out || index < 0 || index >= p->nthreads) return PARCONC_EINVAL;
+    w = &p->workers[index];
+    since = parconc__load(&w->busy_since, PARCONC__RELAXED);
+    out->tasks_run = parconc__load(&w->tasks_run, PARCONC__RELAXED);
+    out->steals = parconc__load(&w->steals, PARCONC__RELAXED);
+    /* the open busy span counts too, so a live monitor sees current work */
+    out->busy_ns = parconc__load(&w->busy_ns, PARCONC__RELAXED) + (since && now > since ? now - since : 0);
+    return PARCONC_OK;
 }
 
 #ifdef __cplusplus

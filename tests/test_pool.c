@@ -1,0 +1,785 @@
+/* Pool and futures (DESIGN §3.5). */
+#include <stddef.h> /* no system header that reads feature macros before parconc.h */
+static int assert_hits;
+static long heap_allocs, heap_frees; /* the library's own heap use */
+static void *counting_malloc(size_t n);
+static void counting_free(void *p);
+#define PARCONC_ASSERT(x) ((x) ? (void)0 : (void)__atomic_fetch_add(&assert_hits, 1, __ATOMIC_RELAXED))
+#define PARCONC_MALLOC(n) counting_malloc(n)
+#define PARCONC_FREE(p) counting_free(p)
+#define PARCONC_IMPLEMENTATION
+#include "../parconc.h"
+#include "harness.h"
+
+static void *counting_malloc(size_t n) { __atomic_fetch_add(&heap_allocs, 1, __ATOMIC_RELAXED); return malloc(n); }
+static void counting_free(void *p) { __atomic_fetch_add(&heap_frees, 1, __ATOMIC_RELAXED); free(p); }
+
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define SCALE 1
+#else
+#define SCALE 1
+#endif
+#define MS 1000000LL
+
+static parconc_pool *make_pool(int threads, int schedule)
+{
+    parconc_pool_desc d;
+    parconc_pool *p = NULL;
+    memset(&d, 0, sizeof d);
+    d.threads = threads;
+    d.schedule = schedule;
+    d.name = "test";
+    return parconc_pool_create(&p, &d) == PARCONC_OK ? p : NULL;
+}
+
+static void *square(void *arg) { uintptr_t x = (uintptr_t)arg; return (void *)(x * x); }
+
+static void test_submit_get_results(void)
+{
+    int threads;
+    for (threads = 1; threads <= 4; threads += 3) {
+        parconc_pool *p = make_pool(threads, PARCONC_FIFO);
+        parconc_future *f[100];
+        uintptr_t i;
+        PT_CHECK(p != NULL);
+        PT_CHECK_EQ(parconc_pool_threads(p), threads);
+        for (i = 0; i < 100; i++) PT_CHECK_EQ(parconc_pool_submit(p, square, (void *)i, &f[i]), PARCONC_OK);
+        for (i = 0; i < 100; i++) {
+            void *r = (void *)1;
+            PT_CHECK_EQ(parconc_future_get(f[i], &r, PARCONC_FOREVER), PARCONC_OK);
+            PT_CHECK_EQ((uintptr_t)r, i * i);
+            PT_CHECK_EQ(parconc_future_state(f[i]), PARCONC_DONE);
+            parconc_future_release(f[i]);
+        }
+        parconc_pool_destroy(p);
+    }
+}
+
+static void test_default_desc(void)
+{
+    parconc_pool *p = NULL;
+    parconc_future *f;
+    void *r;
+    PT_CHECK_EQ(parconc_pool_create(&p, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_threads(p), parconc_cpu_count());
+    PT_CHECK_EQ(parconc_pool_submit(p, square, (void *)7, &f), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_get(f, &r, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ((uintptr_t)r, 49);
+    parconc_future_release(f);
+    parconc_pool_destroy(p);
+}
+
+/* ---- 1,000,000 tiny tasks from 4 submitters ---- */
+static parconc_pool *g_pool;
+static long g_sum, g_count;
+static void *add_arg(void *arg)
+{
+    __atomic_fetch_add(&g_sum, (long)(intptr_t)arg, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&g_count, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+static void *submitter(void *arg)
+{
+    long i, n = (long)(intptr_t)arg;
+    for (i = 1; i <= n; i++) PT_EXPECT(parconc_pool_submit(g_pool, add_arg, (void *)(intptr_t)i, NULL) == PARCONC_OK);
+    return NULL;
+}
+
+static void test_million_tiny_tasks_four_submitters(void)
+{
+    parconc_thread t[4];
+    parconc_pool_stats st;
+    long per = 250000 / SCALE;
+    int i;
+    g_pool = make_pool(2, PARCONC_FIFO);
+    PT_CHECK(g_pool != NULL);
+    g_sum = g_count = 0;
+    for (i = 0; i < 4; i++) PT_CHECK_EQ(parconc_thread_create(&t[i], submitter, (void *)(intptr_t)per, NULL), PARCONC_OK);
+    for (i = 0; i < 4; i++) PT_CHECK_EQ(parconc_thread_join(t[i], NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(g_pool, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(g_count, 4 * per);
+    PT_CHECK_EQ(g_sum, 4 * (per * (per + 1) / 2));
+    memset(&st, 0, sizeof st);
+    PT_CHECK_EQ(parconc_pool_stats(g_pool, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.submitted, (uint64_t)(4 * per));
+    PT_CHECK_EQ(st.completed, (uint64_t)(4 * per));
+    PT_CHECK_EQ(st.canceled + st.failed + st.queued + st.running, 0);
+    parconc_pool_destroy(g_pool);
+}
+
+/* ---- cancel storm ---- */
+static int gate_open;
+static void *wait_gate(void *arg)
+{
+    while (!__atomic_load_n(&gate_open, __ATOMIC_ACQUIRE)) parconc_sleep_ns(100000);
+    return arg;
+}
+
+#define STORM 100000
+static parconc_future *storm[STORM];
+static int storm_cancel_ok[STORM];
+static void *noop(void *arg) { return arg; }
+static void *canceller(void *arg)
+{
+    int i;
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    for (i = 0; i < STORM / SCALE; i++) {
+        if (i == STORM / SCALE / 4) __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE); /* race the workers from here on */
+        seed = seed * 1103515245u + 12345u;
+        if ((seed >> 16) & 1) {
+            int rc = parconc_future_cancel(storm[i]);
+            PT_EXPECT(rc == PARCONC_OK || rc == PARCONC_EBUSY);
+            storm_cancel_ok[i] = rc == PARCONC_OK;
+        }
+    }
+    return NULL;
+}
+
+static void test_cancel_storm(void)
+{
+    parconc_pool *p = make_pool(2, PARCONC_FIFO);
+    parconc_thread t;
+    parconc_pool_stats st;
+    int i, n = STORM / SCALE, done = 0, canceled = 0;
+    PT_CHECK(p != NULL);
+    memset(storm_cancel_ok, 0, sizeof storm_cancel_ok);
+    gate_open = 0; /* both workers wait at a gate the canceller opens */
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    for (i = 0; i < n; i++) PT_CHECK_EQ(parconc_pool_submit(p, noop, (void *)(intptr_t)i, &storm[i]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_thread_create(&t, canceller, (void *)12345, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_thread_join(t, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_wait_all(storm, (size_t)n, PARCONC_FOREVER), PARCONC_OK);
+    for (i = 0; i < n; i++) {
+        int s = parconc_future_state(storm[i]);
+        void *r;
+        PT_CHECK(s == PARCONC_DONE || s == PARCONC_CANCELED);
+        PT_CHECK_EQ(s == PARCONC_CANCELED, storm_cancel_ok[i]); /* cancel said OK <=> it never ran */
+        if (s == PARCONC_DONE) {
+            done++;
+            PT_CHECK_EQ(parconc_future_get(storm[i], &r, 0), PARCONC_OK);
+            PT_CHECK_EQ((intptr_t)r, i);
+        } else {
+            canceled++;
+            PT_CHECK_EQ(parconc_future_get(storm[i], &r, 0), PARCONC_ECANCELED);
+            PT_CHECK_EQ(parconc_future_wait(storm[i], 0), PARCONC_ECANCELED);
+        }
+    }
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.completed, (uint64_t)done + 2); /* + the two gate tasks */
+    PT_CHECK_EQ(st.canceled, (uint64_t)canceled);
+    PT_CHECK_EQ(done + canceled, n);
+    PT_CHECK(canceled > n / 8); /* at least the quarter canceled before the gate opened */
+    printf("(%d done, %d canceled) ", done, canceled);
+    for (i = 0; i < n; i++) parconc_future_release(storm[i]);
+    parconc_pool_destroy(p);
+}
+
+/* ---- shutdown ---- */
+
+static void test_shutdown_cancel_loses_nothing(void)
+{
+    parconc_pool *p = make_pool(1, PARCONC_FIFO);
+    parconc_future *f[1000], *late;
+    parconc_pool_stats st;
+    int i, done = 0, canceled = 0;
+    PT_CHECK(p != NULL);
+    gate_open = 0;
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, &f[0]), PARCONC_OK);
+    for (i = 1; i < 1000; i++) PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, &f[i]), PARCONC_OK);
+    parconc_sleep_ns(10 * MS); /* the gate task is running */
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_CANCEL, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, &late), PARCONC_ESHUTDOWN);
+    PT_CHECK(late == NULL);
+    for (i = 0; i < 1000; i++) {
+        int s = parconc_future_state(f[i]);
+        PT_CHECK(s == PARCONC_DONE || s == PARCONC_CANCELED);
+        if (s == PARCONC_DONE) done++; else canceled++;
+        parconc_future_release(f[i]);
+    }
+    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.completed + st.canceled, 1000);
+    PT_CHECK_EQ(st.completed, (uint64_t)done);
+    PT_CHECK(done >= 1);     /* the running gate task finished */
+    PT_CHECK(canceled >= 1); /* queued ones were canceled */
+    parconc_pool_destroy(p);
+}
+
+static void test_shutdown_drain_runs_everything(void)
+{
+    parconc_pool *p = make_pool(2, PARCONC_FIFO);
+    int i;
+    g_count = g_sum = 0;
+    for (i = 0; i < 5000; i++) PT_CHECK_EQ(parconc_pool_submit(p, add_arg, (void *)1, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_DRAIN, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(g_count, 5000);
+    PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_DRAIN, 0), PARCONC_OK); /* again: harmless */
+    parconc_pool_destroy(p);
+}
+
+static void test_shutdown_timeout(void)
+{
+    parconc_pool *p = make_pool(1, PARCONC_FIFO);
+    uint64_t t0;
+    gate_open = 0;
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    t0 = parconc_now_ns();
+    PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_DRAIN, 20 * MS), PARCONC_ETIMEDOUT);
+    PT_CHECK(parconc_now_ns() - t0 >= 20 * MS);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_DRAIN, PARCONC_FOREVER), PARCONC_OK);
+    parconc_pool_destroy(p);
+}
+
+/* ---- timeouts, wait_any, wait_all ---- */
+static void *sleep_ms(void *arg)
+{
+    parconc_sleep_ns((int64_t)(intptr_t)arg * MS);
+    return arg;
+}
+
+static void test_future_timeouts_and_wait_any_all(void)
+{
+    parconc_pool *p = make_pool(3, PARCONC_FIFO);
+    parconc_future *f[3];
+    size_t idx = 99;
+    uint64_t t0;
+    PT_CHECK_EQ(parconc_pool_submit(p, sleep_ms, (void *)(intptr_t)300, &f[0]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_submit(p, sleep_ms, (void *)(intptr_t)30, &f[1]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_submit(p, sleep_ms, (void *)(intptr_t)200, &f[2]), PARCONC_OK);
+    t0 = parconc_now_ns();
+    PT_CHECK_EQ(parconc_future_wait(f[0], 10 * MS), PARCONC_ETIMEDOUT);
+    PT_CHECK(parconc_now_ns() - t0 >= 10 * MS);
+    PT_CHECK_EQ(parconc_future_wait(f[0], 0), PARCONC_ETIMEDOUT);
+    PT_CHECK_EQ(parconc_future_wait(f[0], -1), PARCONC_ETIMEDOUT);
+    PT_CHECK_EQ(parconc_future_get(f[0], NULL, 0), PARCONC_ETIMEDOUT);
+    PT_CHECK_EQ(parconc_future_cancel(f[0]), PARCONC_EBUSY); /* running */
+    PT_CHECK_EQ(parconc_wait_any(f, 3, &idx, 5000 * MS), PARCONC_OK);
+    PT_CHECK_EQ(idx, 1); /* the 30 ms task finishes first */
+    PT_CHECK_EQ(parconc_wait_all(f, 3, 1 * MS), PARCONC_ETIMEDOUT);
+    PT_CHECK_EQ(parconc_wait_all(f, 3, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_wait_all(NULL, 0, 0), PARCONC_OK); /* empty: OK at once */
+    PT_CHECK_EQ(parconc_wait_all(f, 0, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_wait_any(f, 0, &idx, 0), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_future_cancel(f[1]), PARCONC_EBUSY); /* done */
+    PT_CHECK_EQ(parconc_wait_any(f, 3, &idx, 0), PARCONC_OK);
+    PT_CHECK_EQ(idx, 0); /* lowest terminal index */
+    {
+        int i;
+        for (i = 0; i < 3; i++) parconc_future_release(f[i]);
+    }
+    parconc_pool_destroy(p);
+}
+
+static void test_wait_any_many_futures(void)
+{
+    /* more than 64 futures takes the polling path */
+    parconc_pool *p = make_pool(2, PARCONC_FIFO);
+    parconc_future *f[100];
+    size_t idx;
+    int i;
+    for (i = 0; i < 100; i++)
+        PT_CHECK_EQ(parconc_pool_submit(p, sleep_ms, (void *)(intptr_t)(i == 77 ? 10 : 400), &f[i]), PARCONC_OK);
+    /* only 2 workers: the first two (400 ms) run first; cancel all but 0, 1 and 77 */
+    for (i = 2; i < 100; i++)
+        if (i != 77) PT_CHECK_EQ(parconc_future_cancel(f[i]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_wait_any(f + 2, 98, &idx, 5000 * MS), PARCONC_OK);
+    PT_CHECK_EQ(idx, 0); /* f[2] was canceled: terminal, lowest index */
+    for (i = 0; i < 100; i++) parconc_future_release(f[i]);
+    parconc_pool_destroy(p);
+}
+
+/* ---- nested fork-join ---- */
+static void *fib_task(void *arg)
+{
+    long n = (long)(intptr_t)arg, a, b;
+    parconc_future *f;
+    void *r;
+    if (n < 2) return (void *)(intptr_t)n;
+    if (parconc_pool_submit(parconc_pool_current(), fib_task, (void *)(intptr_t)(n - 1), &f) != PARCONC_OK)
+        return parconc_task_fail(PARCONC_ENOMEM);
+    b = (long)(intptr_t)fib_task((void *)(intptr_t)(n - 2));
+    if (parconc_future_get(f, &r, PARCONC_FOREVER) != PARCONC_OK) { parconc_future_release(f); return parconc_task_fail(PARCONC_EINVAL); }
+    a = (long)(intptr_t)r;
+    parconc_future_release(f);
+    return (void *)(intptr_t)(a + b);
+}
+
+static void test_nested_fib_on_1_2_8_threads(void)
+{
+    static const int threads[3] = { 1, 2, 8 };
+    int i;
+    for (i = 0; i < 3; i++) {
+        parconc_pool *p = make_pool(threads[i], PARCONC_FIFO);
+        parconc_future *f;
+        void *r = NULL;
+        PT_CHECK_EQ(parconc_pool_submit(p, fib_task, (void *)(intptr_t)20, &f), PARCONC_OK);
+        PT_CHECK_EQ(parconc_future_get(f, &r, PARCONC_FOREVER), PARCONC_OK);
+        PT_CHECK_EQ((intptr_t)r, 6765);
+        parconc_future_release(f);
+        parconc_pool_destroy(p);
+    }
+}
+
+/* ---- callbacks ---- */
+static int cb_runs[4];
+static void count_cb(parconc_future *f, void *user)
+{
+    PT_EXPECT(parconc_future_state(f) == PARCONC_DONE || parconc_future_state(f) == PARCONC_CANCELED ||
+              parconc_future_state(f) == PARCONC_FAILED);
+    __atomic_fetch_add(&cb_runs[(intptr_t)user], 1, __ATOMIC_RELAXED);
+}
+
+static void test_callbacks_run_once(void)
+{
+    parconc_pool *p = make_pool(2, PARCONC_FIFO);
+    parconc_future *f, *g;
+    memset(cb_runs, 0, sizeof cb_runs);
+    gate_open = 0;
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, &f), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_on_done(f, count_cb, (void *)0), PARCONC_OK); /* before */
+    PT_CHECK_EQ(parconc_future_on_done(f, count_cb, (void *)1), PARCONC_OK); /* before, 2nd (allocates) */
+    PT_CHECK_EQ(cb_runs[0] + cb_runs[1], 0);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_future_wait(f, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(cb_runs[0], 1);
+    PT_CHECK_EQ(cb_runs[1], 1);
+    PT_CHECK_EQ(parconc_future_on_done(f, count_cb, (void *)2), PARCONC_OK); /* after: runs now */
+    PT_CHECK_EQ(cb_runs[2], 1);
+    PT_CHECK_EQ(parconc_future_on_done(f, NULL, NULL), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_future_on_done(NULL, count_cb, NULL), PARCONC_EINVAL);
+    /* a canceled future runs its callbacks too */
+    gate_open = 0;
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, &g), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    parconc_future_release(f);
+    PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, &f), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_on_done(f, count_cb, (void *)3), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_cancel(f), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_cancel(f), PARCONC_OK); /* idempotent */
+    PT_CHECK_EQ(cb_runs[3], 1);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(cb_runs[0] + cb_runs[1] + cb_runs[2] + cb_runs[3], 4);
+    parconc_future_release(f);
+    parconc_future_release(g);
+    parconc_pool_destroy(p);
+}
+
+/* ---- promises ---- */
+static void *complete_later(void *arg)
+{
+    parconc_sleep_ns(20 * MS);
+    PT_EXPECT(parconc_future_complete((parconc_future *)arg, (void *)0x1234) == PARCONC_OK);
+    return NULL;
+}
+
+static void test_promises(void)
+{
+    parconc_future *f, local;
+    parconc_thread t;
+    void *r = NULL;
+    PT_CHECK_EQ(parconc_future_create(&f), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_state(f), PARCONC_PENDING);
+    PT_CHECK_EQ(parconc_thread_create(&t, complete_later, f, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_get(f, &r, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ((uintptr_t)r, 0x1234);
+    PT_CHECK_EQ(parconc_thread_join(t, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_complete(f, NULL), PARCONC_EBUSY); /* already done */
+    PT_CHECK_EQ(parconc_future_fail(f, PARCONC_ENODEV), PARCONC_EBUSY);
+    PT_CHECK_EQ(parconc_future_cancel(f), PARCONC_EBUSY);
+    parconc_future_release(f);
+    /* caller storage, failed */
+    PT_CHECK_EQ(parconc_future_init(&local), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_fail(&local, PARCONC_ENODEV), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_state(&local), PARCONC_FAILED);
+    PT_CHECK_EQ(parconc_future_get(&local, &r, 0), PARCONC_ENODEV);
+    PT_CHECK(r == NULL);
+    PT_CHECK_EQ(parconc_future_wait(&local, 0), PARCONC_OK);
+    /* canceled promise */
+    PT_CHECK_EQ(parconc_future_init(&local), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_cancel(&local), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_complete(&local, NULL), PARCONC_EBUSY);
+    PT_CHECK_EQ(parconc_future_get(&local, &r, 0), PARCONC_ECANCELED);
+    PT_CHECK_EQ(parconc_future_fail(&local, 0), PARCONC_EBUSY);
+}
+
+/* ---- task failure ---- */
+static void *failing_task(void *arg)
+{
+    (void)arg;
+    return parconc_task_fail(PARCONC_ENODEV);
+}
+
+static void test_task_failure(void)
+{
+    parconc_pool *p = make_pool(1, PARCONC_FIFO);
+    parconc_future *f;
+    parconc_pool_stats st;
+    void *r = (void *)1;
+    PT_CHECK(parconc_task_fail(PARCONC_EINVAL) == NULL); /* outside a task: no effect */
+    PT_CHECK_EQ(parconc_pool_submit(p, failing_task, NULL, &f), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_get(f, &r, PARCONC_FOREVER), PARCONC_ENODEV);
+    PT_CHECK(r == NULL);
+    PT_CHECK_EQ(parconc_future_state(f), PARCONC_FAILED);
+    PT_CHECK_EQ(parconc_future_wait(f, 0), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_complete(f, NULL), PARCONC_EPERM); /* a task's future */
+    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.failed, 1);
+    PT_CHECK_EQ(st.completed, 0);
+    parconc_future_release(f);
+    parconc_pool_destroy(p);
+}
+
+/* ---- schedules ---- */
+static int order[16], order_len;
+static void *record(void *arg)
+{
+    order[__atomic_fetch_add(&order_len, 1, __ATOMIC_RELAXED)] = (int)(intptr_t)arg;
+    return NULL;
+}
+
+static void run_schedule(int schedule, const int *prio, int *out)
+{
+    parconc_pool *p = make_pool(1, schedule);
+    parconc_task_desc t;
+    int i;
+    gate_open = 0;
+    order_len = 0;
+    parconc_pool_submit(p, wait_gate, NULL, NULL);
+    parconc_sleep_ns(10 * MS); /* the single worker is now blocked in the gate */
+    for (i = 0; i < 6; i++) {
+        memset(&t, 0, sizeof t);
+        t.fn = record;
+        t.arg = (void *)(intptr_t)i;
+        t.priority = prio ? prio[i] : 0;
+        parconc_pool_submit_ex(p, &t, NULL);
+    }
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    parconc_pool_wait_idle(p, PARCONC_FOREVER);
+    memcpy(out, order, sizeof(int) * 6);
+    parconc_pool_destroy(p);
+}
+
+static void test_schedules_fifo_lifo_priority(void)
+{
+    static const int prio[6] = { 0, 7, 3, 7, 0, 3 };
+    static const int want_fifo[6] = { 0, 1, 2, 3, 4, 5 }, want_lifo[6] = { 5, 4, 3, 2, 1, 0 },
+                     want_prio[6] = { 1, 3, 2, 5, 0, 4 }; /* higher first, FIFO within a level */
+    int got[6], i;
+    run_schedule(PARCONC_FIFO, NULL, got);
+    for (i = 0; i < 6; i++) PT_CHECK_EQ(got[i], want_fifo[i]);
+    run_schedule(PARCONC_LIFO, NULL, got);
+    for (i = 0; i < 6; i++) PT_CHECK_EQ(got[i], want_lifo[i]);
+    run_schedule(PARCONC_PRIORITY, prio, got);
+    for (i = 0; i < 6; i++) PT_CHECK_EQ(got[i], want_prio[i]);
+}
+
+/* ---- bounded queue ---- */
+static void *complete_gate_later(void *arg)
+{
+    parconc_sleep_ns(20 * MS);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    return arg;
+}
+
+static void test_bounded_queue(void)
+{
+    parconc_pool_desc d;
+    parconc_pool *p;
+    parconc_task_desc t;
+    uint64_t t0;
+    int i;
+    memset(&d, 0, sizeof d);
+    d.threads = 1;
+    d.queue_capacity = 4;
+    PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_OK);
+    gate_open = 0;
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    parconc_sleep_ns(10 * MS); /* running, not queued */
+    for (i = 0; i < 4; i++) PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, NULL), PARCONC_EAGAIN);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    parconc_pool_destroy(p);
+    /* blocking flavour */
+    d.block_when_full = 1;
+    PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_OK);
+    gate_open = 0;
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    parconc_sleep_ns(10 * MS);
+    for (i = 0; i < 4; i++) PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, NULL), PARCONC_OK);
+    memset(&t, 0, sizeof t);
+    t.fn = noop;
+    t.timeout_ns = 20 * MS;
+    t0 = parconc_now_ns();
+    PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, NULL), PARCONC_ETIMEDOUT);
+    PT_CHECK(parconc_now_ns() - t0 >= 20 * MS);
+    t.timeout_ns = -1;
+    PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, NULL), PARCONC_ETIMEDOUT); /* try once */
+    {
+        parconc_thread opener;
+        PT_CHECK_EQ(parconc_thread_create(&opener, complete_gate_later, NULL, NULL), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, NULL), PARCONC_OK); /* waits for room */
+        PT_CHECK_EQ(parconc_thread_join(opener, NULL), PARCONC_OK);
+    }
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    parconc_pool_destroy(p);
+}
+
+/* ---- zero-allocation mode ---- */
+static long alloc_calls, free_calls;
+static void *count_alloc(size_t n, void *u) { (void)u; alloc_calls++; return malloc(n); }
+static void count_free(void *p, void *u) { (void)u; free_calls++; free(p); }
+
+static void test_zero_allocation_mode(void)
+{
+    static unsigned char memory[1 << 20];
+    static parconc_future slots[64];
+    parconc_pool_desc d;
+    parconc_pool *p;
+    parconc_task_desc t;
+    size_t need;
+    long heap_before;
+    int round, i;
+    memset(&d, 0, sizeof d);
+    d.threads = 2;
+    d.queue_capacity = 64;
+    d.allocator.alloc_fn = count_alloc; /* must not be used in memory mode */
+    d.allocator.free_fn = count_free;
+    need = parconc_pool_memory_size(&d); /* without memory: the pool only */
+    d.memory = memory;
+    need = parconc_pool_memory_size(&d);
+    PT_CHECK(need > 0 && need <= sizeof memory);
+    d.memory_size = need - 1;
+    PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_EINVAL); /* too small */
+    d.memory_size = need;
+    alloc_calls = free_calls = 0;
+    heap_before = heap_allocs;
+    PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_OK);
+    g_count = g_sum = 0;
+    for (round = 0; round < 200 / SCALE; round++) {
+        /* caller-owned futures, reused every round */
+        for (i = 0; i < 64; i++) {
+            memset(&t, 0, sizeof t);
+            t.fn = add_arg;
+            t.arg = (void *)(intptr_t)1;
+            t.storage = &slots[i];
+            PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, NULL), PARCONC_OK);
+        }
+        for (i = 0; i < 64; i++) PT_CHECK_EQ(parconc_future_wait(&slots[i], PARCONC_FOREVER), PARCONC_OK);
+        /* fire-and-forget uses the preallocated slots */
+        for (i = 0; i < 32; i++) PT_CHECK_EQ(parconc_pool_submit(p, add_arg, (void *)(intptr_t)1, NULL), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    }
+    PT_CHECK_EQ(g_count, (200 / SCALE) * 96);
+    PT_CHECK_EQ(alloc_calls, 0);
+    PT_CHECK_EQ(heap_allocs, heap_before); /* no PARCONC_MALLOC either */
+    parconc_pool_destroy(p);
+    PT_CHECK_EQ(alloc_calls + free_calls, 0);
+    PT_CHECK_EQ(heap_allocs, heap_before);
+}
+
+static void test_custom_allocator_used(void)
+{
+    parconc_pool_desc d;
+    parconc_pool *p;
+    parconc_future *f;
+    long heap_before = heap_allocs;
+    memset(&d, 0, sizeof d);
+    d.threads = 2;
+    d.allocator.alloc_fn = count_alloc;
+    d.allocator.free_fn = count_free;
+    alloc_calls = free_calls = 0;
+    PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_OK);
+    PT_CHECK_EQ(alloc_calls, 1); /* the pool: one block */
+    PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, &f), PARCONC_OK);
+    PT_CHECK_EQ(alloc_calls, 2); /* the future */
+    PT_CHECK_EQ(parconc_future_wait(f, PARCONC_FOREVER), PARCONC_OK);
+    parconc_future_release(f);
+    parconc_pool_destroy(p);
+    PT_CHECK_EQ(free_calls, 2);
+    PT_CHECK_EQ(heap_allocs, heap_before);
+    d.allocator.free_fn = NULL; /* half a pair */
+    PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_EINVAL);
+}
+
+/* ---- stats, wait_idle, as_completed, bad input ---- */
+static void *busy_1ms(void *arg)
+{
+    uint64_t end = parconc_now_ns() + 1000000u;
+    while (parconc_now_ns() < end) {}
+    return arg;
+}
+
+static void test_stats_per_worker(void)
+{
+    parconc_pool *p = make_pool(2, PARCONC_FIFO);
+    parconc_worker_stats ws[2];
+    parconc_pool_stats st;
+    int i;
+    for (i = 0; i < 40; i++) PT_CHECK_EQ(parconc_pool_submit(p, busy_1ms, NULL, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.threads, 2);
+    PT_CHECK_EQ(st.completed, 40);
+    PT_CHECK_EQ(parconc_pool_worker_stats(p, 0, &ws[0]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_worker_stats(p, 1, &ws[1]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_worker_stats(p, 2, &ws[1]), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_pool_worker_stats(p, -1, &ws[1]), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_pool_worker_stats(p, 0, NULL), PARCONC_EINVAL);
+    PT_CHECK_EQ(ws[0].tasks_run + ws[1].tasks_run, 40);
+    PT_CHECK_EQ(ws[0].steals + ws[1].steals, st.steals);
+    PT_CHECK(ws[0].busy_ns + ws[1].busy_ns >= 40 * 1000000ull);
+    PT_CHECK_EQ(parconc_pool_stats(NULL, &st), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_pool_stats(p, NULL), PARCONC_EINVAL);
+    parconc_pool_destroy(p);
+}
+
+static int inner_idle_rc;
+static void *wait_idle_inside(void *arg)
+{
+    (void)arg;
+    inner_idle_rc = parconc_pool_wait_idle(parconc_pool_current(), 0);
+    return NULL;
+}
+
+static void test_wait_idle(void)
+{
+    parconc_pool *p = make_pool(2, PARCONC_FIFO);
+    uint64_t t0;
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, 0), PARCONC_OK); /* nothing submitted */
+    gate_open = 0;
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    t0 = parconc_now_ns();
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, 20 * MS), PARCONC_ETIMEDOUT);
+    PT_CHECK(parconc_now_ns() - t0 >= 20 * MS);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_idle_inside, NULL, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(inner_idle_rc, PARCONC_EDEADLK);
+    PT_CHECK(parconc_pool_current() == NULL);
+    parconc_pool_destroy(p);
+}
+
+static void test_as_completed(void)
+{
+    parconc_pool *p = make_pool(4, PARCONC_FIFO);
+    parconc_future *f[4], *all[4], *got;
+    parconc_as_completed it;
+    static const int ms[4] = { 120, 10, 60, 200 };
+    int i, seen = 0;
+    for (i = 0; i < 4; i++) {
+        PT_CHECK_EQ(parconc_pool_submit(p, sleep_ms, (void *)(intptr_t)ms[i], &f[i]), PARCONC_OK);
+        all[i] = f[i];
+    }
+    PT_CHECK_EQ(parconc_as_completed_init(&it, f, 4), PARCONC_OK);
+    PT_CHECK_EQ(parconc_as_completed_next(&it, &got, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK(got == all[1]);
+    PT_CHECK_EQ(parconc_as_completed_next(&it, &got, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK(got == all[2]);
+    PT_CHECK_EQ(parconc_as_completed_next(&it, &got, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK(got == all[0]);
+    PT_CHECK_EQ(parconc_as_completed_next(&it, &got, 1 * MS), PARCONC_ETIMEDOUT);
+    PT_CHECK_EQ(parconc_as_completed_next(&it, &got, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK(got == all[3]);
+    PT_CHECK_EQ(parconc_as_completed_next(&it, &got, PARCONC_FOREVER), PARCONC_EDONE);
+    for (i = 0; i < 4; i++) { parconc_future_release(all[i]); seen++; }
+    PT_CHECK_EQ(seen, 4);
+    parconc_pool_destroy(p);
+}
+
+static void test_bad_input(void)
+{
+    parconc_pool_desc d;
+    parconc_pool *p = NULL;
+    parconc_future *f = (parconc_future *)1;
+    parconc_task_desc t;
+    int before;
+    memset(&d, 0, sizeof d);
+    PT_CHECK_EQ(parconc_pool_create(NULL, &d), PARCONC_EINVAL);
+    d.threads = -1;
+    PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_EINVAL);
+    PT_CHECK(p == NULL);
+    d.threads = 100000;
+    PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_EINVAL);
+    d.threads = 1;
+    d.schedule = 9;
+    PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_EINVAL);
+    d.schedule = PARCONC_FIFO;
+    d.deque_capacity = 100; /* not a power of two */
+    PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_EINVAL);
+    d.deque_capacity = 0;
+    PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_submit(NULL, noop, NULL, &f), PARCONC_EINVAL);
+    PT_CHECK(f == NULL);
+    PT_CHECK_EQ(parconc_pool_submit(p, NULL, NULL, &f), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_pool_submit_ex(p, NULL, &f), PARCONC_EINVAL);
+    memset(&t, 0, sizeof t);
+    t.fn = noop;
+    t.priority = PARCONC_PRIORITY_LEVELS;
+    PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, &f), PARCONC_EINVAL);
+    t.priority = -1;
+    PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, &f), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_future_wait(NULL, 0), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_future_get(NULL, NULL, 0), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_future_cancel(NULL), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_future_state(NULL), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_future_complete(NULL, NULL), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_future_create(NULL), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_future_init(NULL), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_pool_wait_idle(NULL, 0), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_pool_shutdown(NULL, PARCONC_SHUTDOWN_DRAIN, 0), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_pool_shutdown(p, 7, 0), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_as_completed_next(NULL, &f, 0), PARCONC_EINVAL);
+    parconc_future_release(NULL); /* no-op */
+    parconc_pool_destroy(NULL);   /* no-op */
+    /* double release is caught (asserts), not a double free */
+    PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, &f), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_wait(f, PARCONC_FOREVER), PARCONC_OK);
+    parconc_future_retain(f);
+    parconc_future_release(f);
+    parconc_future_release(f); /* last reference: freed */
+    {
+        parconc_future local;
+        parconc_future_init(&local);
+        parconc_future_release(&local);
+        before = assert_hits;
+        parconc_future_release(&local); /* one too many */
+        PT_CHECK_EQ(assert_hits, before + 1);
+    }
+    PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_DRAIN, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, &f), PARCONC_ESHUTDOWN);
+    parconc_pool_destroy(p);
+}
+
+int main(int argc, char **argv)
+{
+    static const pt_test tests[] = {
+        PT_TEST(test_submit_get_results),
+        PT_TEST(test_default_desc),
+        PT_TEST(test_million_tiny_tasks_four_submitters),
+        PT_TEST(test_cancel_storm),
+        PT_TEST(test_shutdown_cancel_loses_nothing),
+        PT_TEST(test_shutdown_drain_runs_everything),
+        PT_TEST(test_shutdown_timeout),
+        PT_TEST(test_future_timeouts_and_wait_any_all),
+        PT_TEST(test_wait_any_many_futures),
+        PT_TEST(test_nested_fib_on_1_2_8_threads),
+        PT_TEST(test_callbacks_run_once),
+        PT_TEST(test_promises),
+        PT_TEST(test_task_failure),
+        PT_TEST(test_schedules_fifo_lifo_priority),
+        PT_TEST(test_bounded_queue),
+        PT_TEST(test_zero_allocation_mode),
+        PT_TEST(test_custom_allocator_used),
+        PT_TEST(test_stats_per_worker),
+        PT_TEST(test_wait_idle),
+        PT_TEST(test_as_completed),
+        PT_TEST(test_bad_input),
+    };
+    return pt_main(tests, PT_COUNT(tests), argc, argv);
+}
