@@ -2,7 +2,8 @@
 #
 #   make test       every test under gcc -Werror, then ThreadSanitizer, then
 #                   ASan+UBSan, then the portable (no futex) platform layer,
-#                   then the examples and the C/C++/static/no-stdio compile
+#                   then the pool test under valgrind (no leak, no "possibly
+#                   lost"), the examples and the C/C++/static/no-stdio compile
 #                   checks; prints
 #                   "N passed, N failed" last and fails on any failure.
 #   make examples   builds and runs every example (each checks itself).
@@ -34,7 +35,7 @@ TEST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/$(v)/,$(TEST_NAMES)))
 EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLE_NAMES))
 
 test: $(TEST_BINS) $(EXAMPLE_BINS)
-	@EXAMPLE_BINS="$(EXAMPLE_BINS)" TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	@EXAMPLE_BINS="$(EXAMPLE_BINS)" VALGRIND_BINS="$(BUILD)/gcc/test_pool" TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	 ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" UBSAN_OPTIONS="print_stacktrace=1" \
 	 sh tests/run.sh $(addprefix $(BUILD)/,$(VARIANTS))
 

@@ -1311,7 +1311,10 @@ static inline uint32_t parconc__mutex_leave_waiters(uint32_t s, uint64_t waited_
     return s;
 }
 
-static int parconc__mutex_lock_slow(uint32_t *w, uint64_t deadline)
+/* fair: public mutexes switch to hand-off after 1 ms; the library's own
+   short internal locks (queues, guards) never do: a hand-off there only
+   adds a context switch per critical section under oversubscription. */
+static int parconc__mutex_lock_slow(uint32_t *w, uint64_t deadline, int fair)
 {
     uint32_t s;
     uint64_t start;
@@ -1351,7 +1354,7 @@ static int parconc__mutex_lock_slow(uint32_t *w, uint64_t deadline)
                              PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
             continue;
         }
-        if (!(s & PARCONC__M_STARVING) && waited > PARCONC__MUTEX_STARVE_NS) {
+        if (fair && !(s & PARCONC__M_STARVING) && waited > PARCONC__MUTEX_STARVE_NS) {
             parconc__cas(w, &s, s | PARCONC__M_STARVING, PARCONC__RELAXED, PARCONC__RELAXED);
             continue;
         }
@@ -1378,7 +1381,15 @@ static inline int parconc__mutex_lock_raw(parconc_mutex *m, uint64_t deadline)
     uint32_t expected = 0;
     if (PARCONC__LIKELY(parconc__cas(&m->state_, &expected, PARCONC__M_LOCKED, PARCONC__ACQUIRE, PARCONC__RELAXED)))
         return PARCONC_OK;
-    return parconc__mutex_lock_slow(&m->state_, deadline);
+    return parconc__mutex_lock_slow(&m->state_, deadline, 1);
+}
+
+/* Internal locks: same word, no starvation mode, never fail. */
+static inline void parconc__ilock(parconc_mutex *m)
+{
+    uint32_t expected = 0;
+    if (!parconc__cas(&m->state_, &expected, PARCONC__M_LOCKED, PARCONC__ACQUIRE, PARCONC__RELAXED))
+        parconc__mutex_lock_slow(&m->state_, PARCONC__DEADLINE_NEVER, 0);
 }
 
 static int parconc__mutex_unlock_slow(uint32_t *w, uint32_t s)
@@ -1756,7 +1767,7 @@ static int parconc__rw_lock_slow(parconc_rwlock *rw, int writer, uint64_t deadli
 {
     parconc__rw_waiter self;
     uint32_t s;
-    parconc__mutex_lock_raw(&rw->guard_, PARCONC__DEADLINE_NEVER);
+    parconc__ilock(&rw->guard_);
     s = parconc__load(&rw->state_, PARCONC__RELAXED);
     for (;;) {
         if (!writer && (s & PARCONC__RW_READERS) == PARCONC__RW_READERS) {
@@ -1792,7 +1803,7 @@ static int parconc__rw_lock_slow(parconc_rwlock *rw, int writer, uint64_t deadli
 
     while (!parconc__load(&self.granted, PARCONC__ACQUIRE)) {
         if (parconc__futex_wait(&self.granted, 0, deadline) != PARCONC_ETIMEDOUT) continue;
-        parconc__mutex_lock_raw(&rw->guard_, PARCONC__DEADLINE_NEVER);
+        parconc__ilock(&rw->guard_);
         if (parconc__load(&self.granted, PARCONC__ACQUIRE)) { /* granted just in time */
             parconc__mutex_unlock_raw(&rw->guard_);
             break;
@@ -1892,7 +1903,7 @@ PARCONC_API int parconc_rwlock_rdunlock(parconc_rwlock *rw)
         PARCONC__TSAN_POST_UNLOCK(rw, PARCONC__TSAN_READ);
     }
     PARCONC__TSAN_PRE_UNLOCK(rw, PARCONC__TSAN_READ);
-    parconc__mutex_lock_raw(&rw->guard_, PARCONC__DEADLINE_NEVER);
+    parconc__ilock(&rw->guard_);
     s = parconc__fetch_sub(&rw->state_, 1u, PARCONC__RELEASE) - 1u;
     if ((s & PARCONC__RW_READERS) == 0) parconc__rw_grant(rw, 0);
     parconc__mutex_unlock_raw(&rw->guard_);
@@ -1911,7 +1922,7 @@ PARCONC_API int parconc_rwlock_wrunlock(parconc_rwlock *rw)
     }
     PARCONC__TSAN_PRE_UNLOCK(rw, 0);
     if (!parconc__cas(&rw->state_, &s, 0u, PARCONC__RELEASE, PARCONC__RELAXED)) {
-        parconc__mutex_lock_raw(&rw->guard_, PARCONC__DEADLINE_NEVER);
+        parconc__ilock(&rw->guard_);
         parconc__fetch_and(&rw->state_, ~PARCONC__RW_WRITER, PARCONC__RELEASE);
         parconc__rw_grant(rw, 1);
         parconc__mutex_unlock_raw(&rw->guard_);
@@ -1929,7 +1940,7 @@ PARCONC_API int parconc_rwlock_downgrade(parconc_rwlock *rw)
     PARCONC__TSAN_PRE_UNLOCK(rw, 0);
     if (!parconc__cas(&rw->state_, &s, 1u, PARCONC__ACQ_REL, PARCONC__RELAXED)) {
         /* queued waiters: become a reader and let in whom the policy allows */
-        parconc__mutex_lock_raw(&rw->guard_, PARCONC__DEADLINE_NEVER);
+        parconc__ilock(&rw->guard_);
         s = parconc__load(&rw->state_, PARCONC__RELAXED);
         while (!parconc__cas(&rw->state_, &s, (s & ~PARCONC__RW_WRITER) + 1u, PARCONC__ACQ_REL, PARCONC__RELAXED)) {}
         parconc__rw_grant(rw, 1);
@@ -2553,7 +2564,7 @@ static void parconc__future_finish(parconc_future *f, uint32_t terminal)
     parconc_future_callback first;
     void *first_user;
     parconc__wait_node *w;
-    parconc__mutex_lock_raw(&f->cb_lock_, PARCONC__DEADLINE_NEVER);
+    parconc__ilock(&f->cb_lock_);
     f->fired_ = 1;
     first = f->cb_fn_;
     first_user = f->cb_user_;
@@ -2660,7 +2671,7 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
 {
     parconc__cb_node *node = NULL;
     if (!f || !cb) return PARCONC_EINVAL;
-    parconc__mutex_lock_raw(&f->cb_lock_, PARCONC__DEADLINE_NEVER);
+    parconc__ilock(&f->cb_lock_);
     if (!f->fired_) {
         if (!f->cb_fn_) {
             f->cb_fn_ = cb;
@@ -2698,15 +2709,22 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
    PRIORITY pools always use the injection queue, where cancel() can unlink
    them, so the pool never keeps a pointer to a canceled caller future.
 
-   Sleeping (no lost wake-up): an idle worker reads wake_seq, increments
-   sleepers, then re-checks every queue, and only then sleeps on wake_seq.
-   A submitter publishes its task, then (after a seq_cst fence) reads
-   sleepers and, if non-zero, bumps wake_seq and wakes ONE worker.  With
-   both sides seq_cst, either the submitter sees the sleeper or the sleeper
-   sees the task; and a bump after the sleeper read wake_seq makes its
-   futex_wait return at once. */
+   Idle workers first SPIN (at most half of them at a time, ~50 us) watching
+   the queues, then SLEEP.  A submitter publishes its task, then (after a
+   seq_cst fence) wakes ONE sleeper only if nobody is spinning: a spinner
+   will find the task, so a busy pool makes no system call per task.  A
+   spinner that finds work while it was the last spinner wakes a sleeper,
+   so a burst still spreads over the pool (Go's scheduler does the same).
+
+   No lost wake-up: a worker stops spinning (spinning--), increments
+   sleepers, reads wake_seq, re-checks every queue, and only then sleeps on
+   wake_seq.  All of these and the submitter's fence/loads are seq_cst, so
+   either the submitter sees spinning > 0 or sleepers > 0 before the worker
+   re-checked (then the worker's re-check sees the task, or the wake's
+   wake_seq bump makes its futex_wait return at once), or the worker's
+   re-check sees the task. */
 #define PARCONC__POOL_MAX_THREADS 1024
-#define PARCONC__IDLE_SPINS 64
+#define PARCONC__IDLE_SPIN_NS 50000u
 
 typedef struct parconc__deque {
     intptr_t top;                 /* thieves take here */
@@ -2723,7 +2741,11 @@ typedef struct parconc__worker {
     parconc_thread thread;
     int index;
     uint32_t rng;
-    size_t tasks_run, steals;     /* relaxed atomics: read by stats */
+    /* written only by this worker (relaxed), read by stats: no shared
+       counter is touched per task */
+    size_t tasks_run, steals, completed, failed, running;
+    parconc_future *stash;        /* finished heap futures kept for reuse (owner only) */
+    size_t stash_len;
     uint64_t busy_ns;             /* idem (64-bit only where available) */
     uint64_t busy_since;          /* 0 while idle */
     char pad_[PARCONC_CACHELINE];
@@ -2735,19 +2757,19 @@ struct parconc_pool {
     parconc_mutex inj_lock;
     parconc__list levels[PARCONC_PRIORITY_LEVELS];
     uint32_t level_mask;          /* non-empty levels (under inj_lock) */
-    uint32_t inj_count;           /* tasks in the injection queue (atomic) */
+    uint32_t inj_count;           /* tasks in the injection queue (written under inj_lock) */
     char pad0_[PARCONC_CACHELINE];
-    size_t queued;                /* tasks queued anywhere (atomic) */
+    size_t queued;                /* bounded pools: reserved queue slots (atomic) */
     size_t pending;               /* submitted, not yet terminal (atomic) */
-    size_t running;
-    uint32_t sleepers, wake_seq;  /* idle workers and their futex word */
+    uint32_t spinning;            /* idle workers watching the queues */
+    uint32_t sleepers, wake_seq;  /* idle workers asleep and their futex word */
     uint32_t idle_seq, idle_waiters;
     uint32_t space_seq, space_waiters;
     uint32_t shutdown;            /* no more submissions */
     uint32_t stop;                /* workers exit when set */
     uint32_t joined;
     char pad1_[PARCONC_CACHELINE];
-    size_t submitted, completed, canceled, failed; /* relaxed counters */
+    size_t canceled;              /* relaxed counter (cancel is rare) */
     parconc__worker *workers;
     int nthreads;
     int schedule;
@@ -2757,6 +2779,8 @@ struct parconc_pool {
     int own_memory;               /* allocated by create (else caller memory) */
     void *memory_block;
     parconc_future *free_nodes;   /* preallocated slots (under inj_lock) */
+    parconc_future *node_cache;   /* recycled heap futures (under inj_lock) */
+    size_t cache_len;
     char name[24];
 };
 
@@ -2831,7 +2855,8 @@ static void parconc__inj_push(parconc_pool *p, parconc_future *f)
         l->tail = f;
     }
     p->level_mask |= 1u << level;
-    parconc__fetch_add(&p->inj_count, 1u, PARCONC__SEQ_CST);
+    /* writers hold inj_lock: a plain increment, published atomically */
+    parconc__store(&p->inj_count, p->inj_count + 1u, PARCONC__SEQ_CST);
 }
 
 static void parconc__inj_unlink(parconc_pool *p, parconc_future *f)
@@ -2843,30 +2868,69 @@ static void parconc__inj_unlink(parconc_pool *p, parconc_future *f)
     if (!l->head) p->level_mask &= ~(1u << level);
     f->next_ = f->prev_ = NULL;
     f->linked_ = 0;
-    parconc__fetch_sub(&p->inj_count, 1u, PARCONC__RELAXED);
+    parconc__store(&p->inj_count, p->inj_count - 1u, PARCONC__RELAXED);
 }
 
+/* Recycling: a worker keeps the heap futures of finished fire-and-forget
+   tasks in its stash (no lock) and hands them to the pool's cache the next
+   time it holds inj_lock anyway; submitters take from the stash (inside a
+   task) or the cache (under the lock they take to queue).  This removes a
+   malloc/free pair that crossed threads on every task. */
+#define PARCONC__STASH_MAX 256
+#define PARCONC__CACHE_MAX 4096
+#define PARCONC__BATCH_MAX 16
+static void parconc__pool_wake_one(parconc_pool *p);
+
 /* Pops the next task and claims it (PENDING -> RUNNING) under the lock, so
-   cancel() (which also takes the lock to unlink) can never race with it. */
-static parconc_future *parconc__inj_pop(parconc_pool *p)
+   cancel() (which also takes the lock to unlink) can never race with it.
+   A worker also moves a share of the queue (up to 16, not caller storage,
+   in order) into its own deque, so the lock is taken once per batch. */
+static parconc_future *parconc__inj_pop(parconc_pool *p, parconc__worker *w)
 {
-    parconc_future *f = NULL;
+    parconc_future *f = NULL, *batch[PARCONC__BATCH_MAX];
+    int nb = 0;
     if (parconc__load(&p->inj_count, PARCONC__RELAXED) == 0) return NULL;
-    parconc__mutex_lock_raw(&p->inj_lock, PARCONC__DEADLINE_NEVER);
+    parconc__ilock(&p->inj_lock);
+    if (w && w->stash && p->cache_len < PARCONC__CACHE_MAX) {
+        parconc_future *last = w->stash;
+        while (last->next_) last = last->next_;
+        last->next_ = p->node_cache;
+        /* atomic store: submitters peek at node_cache without the lock */
+        parconc__store(&p->node_cache, w->stash, PARCONC__RELAXED);
+        p->cache_len += w->stash_len;
+        w->stash = NULL;
+        w->stash_len = 0;
+    }
     if (p->level_mask) {
         unsigned level = 31u - (unsigned)__builtin_clz(p->level_mask); /* highest non-empty */
         f = p->levels[level].head;
         parconc__inj_unlink(p, f);
         parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING); /* linked => PENDING */
+        if (w && p->schedule != PARCONC_PRIORITY) {
+            intptr_t room = w->deque.mask + 1 - (parconc__load(&w->deque.bottom, PARCONC__RELAXED) -
+                                                 parconc__load(&w->deque.top, PARCONC__RELAXED));
+            intptr_t want = (intptr_t)(p->inj_count / (uint32_t)p->nthreads);
+            if (want > PARCONC__BATCH_MAX) want = PARCONC__BATCH_MAX;
+            if (want > room) want = room;
+            while (nb < want && p->levels[0].head && !(p->levels[0].head->flags_ & PARCONC__F_CALLER)) {
+                batch[nb] = p->levels[0].head;
+                parconc__inj_unlink(p, batch[nb++]);
+            }
+        }
     }
     parconc__mutex_unlock_raw(&p->inj_lock);
+    if (nb) {
+        /* reverse, so the owner (taking from the bottom) keeps queue order */
+        while (nb > 0) parconc__deque_push(&w->deque, batch[--nb]);
+        parconc__pool_wake_one(p); /* others may steal from us */
+    }
     return f;
 }
 
 /* ---- preallocated slots (caller-memory pools) ---- */
 static void parconc__pool_node_free(parconc_pool *p, parconc_future *f)
 {
-    parconc__mutex_lock_raw(&p->inj_lock, PARCONC__DEADLINE_NEVER);
+    parconc__ilock(&p->inj_lock);
     f->next_ = p->free_nodes;
     p->free_nodes = f;
     parconc__mutex_unlock_raw(&p->inj_lock);
@@ -2875,7 +2939,7 @@ static void parconc__pool_node_free(parconc_pool *p, parconc_future *f)
 static parconc_future *parconc__pool_node_alloc(parconc_pool *p)
 {
     parconc_future *f;
-    parconc__mutex_lock_raw(&p->inj_lock, PARCONC__DEADLINE_NEVER);
+    parconc__ilock(&p->inj_lock);
     f = p->free_nodes;
     if (f) p->free_nodes = f->next_;
     parconc__mutex_unlock_raw(&p->inj_lock);
@@ -2883,19 +2947,26 @@ static parconc_future *parconc__pool_node_alloc(parconc_pool *p)
 }
 
 /* ---- accounting ---- */
-static void parconc__pool_wake_one(parconc_pool *p)
+static void parconc__pool_wake_sleeper(parconc_pool *p)
 {
-    parconc__fence(PARCONC__SEQ_CST); /* the task is published before we look */
     if (parconc__load(&p->sleepers, PARCONC__SEQ_CST)) {
         parconc__fetch_add(&p->wake_seq, 1u, PARCONC__SEQ_CST);
         parconc__futex_wake(&p->wake_seq, 1);
     }
 }
 
+/* After publishing a task: a spinner will find it; else wake a sleeper. */
+static void parconc__pool_wake_one(parconc_pool *p)
+{
+    parconc__fence(PARCONC__SEQ_CST); /* the task is published before we look */
+    if (parconc__load(&p->spinning, PARCONC__SEQ_CST) == 0) parconc__pool_wake_sleeper(p);
+}
+
 static void parconc__pool_dequeued(parconc_pool *p)
 {
+    if (!p->capacity) return;
     parconc__fetch_sub(&p->queued, (size_t)1, PARCONC__RELAXED);
-    if (p->capacity && parconc__load(&p->space_waiters, PARCONC__SEQ_CST)) {
+    if (parconc__load(&p->space_waiters, PARCONC__SEQ_CST)) {
         parconc__fetch_add(&p->space_seq, 1u, PARCONC__SEQ_CST);
         parconc__futex_wake(&p->space_seq, 1);
     }
@@ -2917,7 +2988,7 @@ static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_futur
     int error = PARCONC_OK, *saved_slot = parconc__tls_fail_slot;
     uint32_t flags = f->flags_, terminal;
     void *result;
-    parconc__fetch_add(&p->running, (size_t)1, PARCONC__RELAXED);
+    parconc__store(&w->running, w->running + 1, PARCONC__RELAXED);
     parconc__tls_fail_slot = &error;
     result = f->fn_(f->arg_);
     parconc__tls_fail_slot = saved_slot;
@@ -2925,13 +2996,24 @@ static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_futur
     f->result_ = error ? NULL : result;
     f->error_ = error;
     parconc__future_move(f, PARCONC_RUNNING, terminal | PARCONC__F_BUSY); /* only we move a RUNNING task */
-    parconc__fetch_sub(&p->running, (size_t)1, PARCONC__RELAXED);
-    parconc__fetch_add(error ? &p->failed : &p->completed, (size_t)1, PARCONC__RELAXED);
-    if (w) parconc__store(&w->tasks_run, parconc__load(&w->tasks_run, PARCONC__RELAXED) + 1, PARCONC__RELAXED);
+    parconc__store(&w->running, w->running - 1, PARCONC__RELAXED);
+    if (error) parconc__store(&w->failed, w->failed + 1, PARCONC__RELAXED);
+    else parconc__store(&w->completed, w->completed + 1, PARCONC__RELAXED);
+    parconc__store(&w->tasks_run, w->tasks_run + 1, PARCONC__RELAXED);
     parconc__future_finish(f, terminal);
     /* caller storage: the caller may reuse f as soon as BUSY cleared, so
        only the saved flags are used from here on */
-    if (!(flags & PARCONC__F_CALLER)) parconc_future_release(f); /* the pool's reference */
+    if ((flags & PARCONC__F_HEAP) && parconc__load(&f->refs_, PARCONC__ACQUIRE) == 1 && w->stash_len < PARCONC__STASH_MAX) {
+        /* ours is the only reference left (the user released theirs, or
+           never had one): recycle instead of freeing */
+        parconc__cb_node *n = (parconc__cb_node *)f->cb_more_;
+        while (n) { parconc__cb_node *next = n->next; parconc__free_with(&p->alloc, n); n = next; }
+        f->next_ = w->stash;
+        w->stash = f;
+        w->stash_len++;
+    } else if (!(flags & PARCONC__F_CALLER)) {
+        parconc_future_release(f); /* the pool's reference */
+    }
     parconc__pool_settled(p);
 }
 
@@ -2955,7 +3037,7 @@ static parconc_future *parconc__find_task(parconc_pool *p, parconc__worker *w, i
     *from_deque = 1;
     if (w && (f = parconc__deque_take(&w->deque)) != NULL) return f;
     *from_deque = 0;
-    if ((f = parconc__inj_pop(p)) != NULL) return f;
+    if ((f = parconc__inj_pop(p, w)) != NULL) return f;
     *from_deque = 1;
     if (n > 1 || !w) {
         uint32_t start = w ? (w->rng = w->rng * 1664525u + 1013904223u) >> 8 : 0u;
@@ -2963,7 +3045,7 @@ static parconc_future *parconc__find_task(parconc_pool *p, parconc__worker *w, i
             parconc__worker *v = &p->workers[(start + (uint32_t)i) % (uint32_t)n];
             if (v == w) continue;
             if ((f = parconc__deque_steal(&v->deque)) != NULL) {
-                if (w) parconc__store(&w->steals, parconc__load(&w->steals, PARCONC__RELAXED) + 1, PARCONC__RELAXED);
+                if (w) parconc__store(&w->steals, w->steals + 1, PARCONC__RELAXED);
                 return f;
             }
         }
@@ -2996,6 +3078,7 @@ static void *parconc__worker_main(void *arg)
 {
     parconc__worker *w = (parconc__worker *)arg;
     parconc_pool *p = w->pool;
+    int max_spinners = p->nthreads / 2 > 1 ? p->nthreads / 2 : 1;
     parconc__tls_worker = w;
     for (;;) {
         int spins;
@@ -3012,14 +3095,25 @@ static void *parconc__worker_main(void *arg)
                 parconc__store(&w->busy_since, (uint64_t)0, PARCONC__RELAXED);
             }
         }
-        for (spins = 0; spins < PARCONC__IDLE_SPINS && !parconc__pool_has_work(p); spins++) {
-            if (parconc__load(&p->stop, PARCONC__ACQUIRE)) break;
-            parconc__cpu_relax();
+        if (parconc__load(&p->spinning, PARCONC__RELAXED) < (uint32_t)max_spinners) {
+            int found = 0;
+            uint64_t spin_end = parconc_now_ns() + PARCONC__IDLE_SPIN_NS;
+            parconc__fetch_add(&p->spinning, 1u, PARCONC__SEQ_CST);
+            for (spins = 1; !parconc__load(&p->stop, PARCONC__ACQUIRE); spins++) {
+                if (parconc__pool_has_work(p)) { found = 1; break; }
+                parconc__cpu_relax();
+                if ((spins & 31) == 0) {
+                    if (parconc_now_ns() > spin_end) break;
+                    parconc_thread_yield(); /* do not starve a submitter of its core */
+                }
+            }
+            /* the last spinner leaving with work found: keep someone watching */
+            if (parconc__fetch_sub(&p->spinning, 1u, PARCONC__SEQ_CST) == 1 && found) parconc__pool_wake_sleeper(p);
+            if (found) continue;
         }
-        if (parconc__pool_has_work(p)) continue;
         if (parconc__load(&p->stop, PARCONC__ACQUIRE)) break;
-        seq = parconc__load(&p->wake_seq, PARCONC__SEQ_CST);
         parconc__fetch_add(&p->sleepers, 1u, PARCONC__SEQ_CST);
+        seq = parconc__load(&p->wake_seq, PARCONC__SEQ_CST);
         parconc__fence(PARCONC__SEQ_CST);
         if (!parconc__pool_has_work(p) && !parconc__load(&p->stop, PARCONC__ACQUIRE))
             parconc__futex_wait(&p->wake_seq, seq, PARCONC__DEADLINE_NEVER);
@@ -3170,7 +3264,7 @@ static int parconc__pool_reserve(parconc_pool *p, int64_t timeout_ns)
 {
     size_t q;
     uint64_t deadline;
-    if (!p->capacity) { parconc__fetch_add(&p->queued, (size_t)1, PARCONC__RELAXED); return PARCONC_OK; }
+    if (!p->capacity) return PARCONC_OK; /* unbounded: nothing to reserve */
     deadline = p->block_when_full ? parconc__deadline(timeout_ns) : PARCONC__DEADLINE_NOW;
     for (;;) {
         uint32_t seq = parconc__load(&p->space_seq, PARCONC__SEQ_CST);
@@ -3205,11 +3299,24 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
     rc = parconc__pool_reserve(p, task->timeout_ns == 0 && p->block_when_full ? PARCONC_FOREVER : task->timeout_ns);
     if (rc != PARCONC_OK) return rc;
+    self = parconc__tls_worker;
+    if (self && self->pool != p) self = NULL;
     if (task->storage) {
         f = task->storage;
         parconc__future_setup(f, PARCONC__F_CALLER, 1);
     } else if (p->own_memory) {
-        f = (parconc_future *)parconc__alloc_with(&p->alloc, sizeof *f);
+        f = NULL;
+        if (self && self->stash) { /* inside a task: reuse our own stash */
+            f = self->stash;
+            self->stash = f->next_;
+            self->stash_len--;
+        } else if (parconc__load(&p->node_cache, PARCONC__RELAXED)) {
+            parconc__ilock(&p->inj_lock);
+            f = p->node_cache;
+            if (f) { parconc__store(&p->node_cache, f->next_, PARCONC__RELAXED); p->cache_len--; }
+            parconc__mutex_unlock_raw(&p->inj_lock);
+        }
+        if (!f) f = (parconc_future *)parconc__alloc_with(&p->alloc, sizeof *f);
         if (f) {
             parconc__future_setup(f, PARCONC__F_HEAP, out ? 2u : 1u);
             f->alloc_ = p->alloc;
@@ -3227,11 +3334,9 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     f->pool_ = p;
     f->priority_ = (uint32_t)task->priority;
     parconc__fetch_add(&p->pending, (size_t)1, PARCONC__RELAXED);
-    parconc__fetch_add(&p->submitted, (size_t)1, PARCONC__RELAXED);
-    self = parconc__tls_worker;
-    if (!(self && self->pool == p && p->schedule != PARCONC_PRIORITY && !(f->flags_ & PARCONC__F_CALLER) &&
+    if (!(self && p->schedule != PARCONC_PRIORITY && !(f->flags_ & PARCONC__F_CALLER) &&
           parconc__deque_push(&self->deque, f))) {
-        parconc__mutex_lock_raw(&p->inj_lock, PARCONC__DEADLINE_NEVER);
+        parconc__ilock(&p->inj_lock);
         parconc__inj_push(p, f);
         parconc__mutex_unlock_raw(&p->inj_lock);
     }
@@ -3260,7 +3365,7 @@ PARCONC_API int parconc_future_cancel(parconc_future *f)
     if (s == PARCONC_CANCELED) return PARCONC_OK;
     if (s != PARCONC_PENDING) return PARCONC_EBUSY;
     p = f->pool_;
-    if (p) parconc__mutex_lock_raw(&p->inj_lock, PARCONC__DEADLINE_NEVER);
+    if (p) parconc__ilock(&p->inj_lock);
     if (!parconc__future_transition(f, PARCONC_PENDING, PARCONC_CANCELED)) {
         if (p) parconc__mutex_unlock_raw(&p->inj_lock);
         s = parconc__load(&f->state_, PARCONC__ACQUIRE) & PARCONC__F_STATE_MASK;
@@ -3383,7 +3488,7 @@ PARCONC_API int parconc_wait_any(parconc_future *const *fs, size_t n, size_t *in
         for (k = 0; k < reg; k++) {
             parconc_future *f = fs[k];
             nodes[k].word = &word;
-            parconc__mutex_lock_raw(&f->cb_lock_, PARCONC__DEADLINE_NEVER);
+            parconc__ilock(&f->cb_lock_);
             if (f->fired_) word = 1;
             nodes[k].prev = NULL;
             nodes[k].next = (parconc__wait_node *)f->wait_nodes_;
@@ -3399,7 +3504,7 @@ PARCONC_API int parconc_wait_any(parconc_future *const *fs, size_t n, size_t *in
         if (!parconc__load(&word, PARCONC__ACQUIRE)) parconc__futex_wait(&word, 0, until);
         for (k = 0; k < reg; k++) {
             parconc_future *f = fs[k];
-            parconc__mutex_lock_raw(&f->cb_lock_, PARCONC__DEADLINE_NEVER);
+            parconc__ilock(&f->cb_lock_);
             if (nodes[k].prev) nodes[k].prev->next = nodes[k].next; else f->wait_nodes_ = nodes[k].next;
             if (nodes[k].next) nodes[k].next->prev = nodes[k].prev;
             parconc__mutex_unlock_raw(&f->cb_lock_);
@@ -3466,7 +3571,7 @@ static void parconc__pool_cancel_queued(parconc_pool *p)
     int i;
     for (;;) {
         parconc_future *f = NULL;
-        parconc__mutex_lock_raw(&p->inj_lock, PARCONC__DEADLINE_NEVER);
+        parconc__ilock(&p->inj_lock);
         if (p->level_mask) f = p->levels[31u - (unsigned)__builtin_clz(p->level_mask)].head;
         parconc__mutex_unlock_raw(&p->inj_lock);
         if (!f) break;
@@ -3518,6 +3623,13 @@ PARCONC_API void parconc_pool_destroy(parconc_pool *p)
         return;
     }
     parconc_pool_shutdown(p, PARCONC_SHUTDOWN_DRAIN, PARCONC_FOREVER);
+    {
+        int i;
+        parconc_future *f, *next;
+        for (f = p->node_cache; f; f = next) { next = f->next_; parconc__free_with(&p->alloc, f); }
+        for (i = 0; i < p->nthreads; i++)
+            for (f = p->workers[i].stash; f; f = next) { next = f->next_; parconc__free_with(&p->alloc, f); }
+    }
     if (p->own_memory) parconc__free_with(&p->alloc, p->memory_block);
 }
 
@@ -3526,14 +3638,20 @@ PARCONC_API int parconc_pool_stats_get(parconc_pool *p, parconc_pool_stats *out)
     int i;
     if (!p || !out) return PARCONC_EINVAL;
     memset(out, 0, sizeof *out);
-    out->submitted = parconc__load(&p->submitted, PARCONC__RELAXED);
-    out->completed = parconc__load(&p->completed, PARCONC__RELAXED);
     out->canceled = parconc__load(&p->canceled, PARCONC__RELAXED);
-    out->failed = parconc__load(&p->failed, PARCONC__RELAXED);
-    out->queued = parconc__load(&p->queued, PARCONC__RELAXED);
-    out->running = parconc__load(&p->running, PARCONC__RELAXED);
     out->threads = p->nthreads;
-    for (i = 0; i < p->nthreads; i++) out->steals += parconc__load(&p->workers[i].steals, PARCONC__RELAXED);
+    out->queued = parconc__load(&p->inj_count, PARCONC__RELAXED);
+    for (i = 0; i < p->nthreads; i++) {
+        parconc__worker *w = &p->workers[i];
+        intptr_t in_deque = parconc__load(&w->deque.bottom, PARCONC__RELAXED) - parconc__load(&w->deque.top, PARCONC__RELAXED);
+        out->steals += parconc__load(&w->steals, PARCONC__RELAXED);
+        out->completed += parconc__load(&w->completed, PARCONC__RELAXED);
+        out->failed += parconc__load(&w->failed, PARCONC__RELAXED);
+        out->running += parconc__load(&w->running, PARCONC__RELAXED);
+        out->queued += in_deque > 0 ? (uint64_t)in_deque : 0u;
+    }
+    /* every submitted task is pending or has settled one way */
+    out->submitted = out->completed + out->failed + out->canceled + parconc__load(&p->pending, PARCONC__ACQUIRE);
     return PARCONC_OK;
 }
 

@@ -28,6 +28,18 @@ for dir in "$@"; do
         fi
     done
 done
+if [ -n "${VALGRIND_BINS:-}" ] && command -v valgrind >/dev/null 2>&1; then
+    # memcheck with every leak kind an error: "no leak and no possibly lost"
+    for bin in $VALGRIND_BINS; do
+        echo "== valgrind/$(basename "$bin")"
+        if valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=9 \
+                "$bin" >"$bin.valgrind.log" 2>&1; then
+            total_pass=$((total_pass+1)); echo "1 passed, 0 failed"
+        else
+            total_fail=$((total_fail+1)); echo "  FAILED under valgrind:"; tail -n 30 "$bin.valgrind.log"
+        fi
+    done
+fi
 if [ -n "${EXAMPLE_BINS:-}" ]; then
     echo "== examples"
     ep=0; ef=0
