@@ -2745,6 +2745,7 @@ typedef struct parconc__worker {
        counter is touched per task */
     size_t tasks_run, steals, completed, failed, running;
     parconc_future *stash;        /* finished heap futures kept for reuse (owner only) */
+    size_t batch_left;            /* queue-order tasks moved into our deque (a hint) */
     size_t stash_len;
     uint64_t busy_ns;             /* idem (64-bit only where available) */
     uint64_t busy_since;          /* 0 while idle */
@@ -2920,8 +2921,11 @@ static parconc_future *parconc__inj_pop(parconc_pool *p, parconc__worker *w)
     }
     parconc__mutex_unlock_raw(&p->inj_lock);
     if (nb) {
-        /* reverse, so the owner (taking from the bottom) keeps queue order */
-        while (nb > 0) parconc__deque_push(&w->deque, batch[--nb]);
+        /* oldest at the top: thieves and the owner (see find_task) both
+           take batch tasks from the top, in queue order */
+        int i;
+        for (i = 0; i < nb; i++) parconc__deque_push(&w->deque, batch[i]);
+        w->batch_left += (size_t)nb;
         parconc__pool_wake_one(p); /* others may steal from us */
     }
     return f;
@@ -3030,15 +3034,20 @@ static void parconc__run_or_drop(parconc_pool *p, parconc__worker *w, parconc_fu
 }
 
 /* One attempt to find work for worker w (NULL: a non-worker helping). */
+/* Order: our own deque (queue-order batch first, then our children,
+   newest first), then other workers' deques (their oldest first: batch
+   tasks there are older than anything still in the injection queue), then
+   the injection queue. */
 static parconc_future *parconc__find_task(parconc_pool *p, parconc__worker *w, int *from_deque)
 {
     parconc_future *f;
     int i, n = p->nthreads;
     *from_deque = 1;
+    if (w && w->batch_left) {
+        if ((f = parconc__deque_steal(&w->deque)) != NULL) { w->batch_left--; return f; }
+        w->batch_left = 0; /* stolen by others meanwhile */
+    }
     if (w && (f = parconc__deque_take(&w->deque)) != NULL) return f;
-    *from_deque = 0;
-    if ((f = parconc__inj_pop(p, w)) != NULL) return f;
-    *from_deque = 1;
     if (n > 1 || !w) {
         uint32_t start = w ? (w->rng = w->rng * 1664525u + 1013904223u) >> 8 : 0u;
         for (i = 0; i < n; i++) {
@@ -3050,7 +3059,8 @@ static parconc_future *parconc__find_task(parconc_pool *p, parconc__worker *w, i
             }
         }
     }
-    return NULL;
+    *from_deque = 0;
+    return parconc__inj_pop(p, w);
 }
 
 /* Finds and runs one task; returns 0 if there was none. */
