@@ -441,7 +441,18 @@ enum {
     PARCONC_FAILED = 4    /* the task called parconc_task_fail / promise failed */
 };
 
-/* Pool schedules (parconc_pool_desc.schedule). */
+/* Pool schedules (parconc_pool_desc.schedule), for tasks submitted from
+   outside the pool:
+     FIFO      oldest first.  Exact with one worker; with several, a worker
+               may claim a few queued tasks at once (fewer lock round trips)
+               and idle workers steal those first, so start order can differ
+               slightly across workers, as in any work-stealing pool.
+     LIFO      newest first (same caveat).
+     PRIORITY  exact multilevel queue: level 7 before 6 ... before 0, FIFO
+               within a level, no batching.  Low levels starve while higher
+               ones stay busy: that is the trade-off of strict priorities.
+   Tasks submitted by a running task go to its worker's own deque and run
+   depth-first (newest first); idle workers steal them oldest first. */
 enum { PARCONC_FIFO = 0, PARCONC_LIFO = 1, PARCONC_PRIORITY = 2 };
 #define PARCONC_PRIORITY_LEVELS 8 /* priorities 0 (lowest) .. 7 (highest) */
 
@@ -2888,8 +2899,8 @@ static void parconc__pool_wake_one(parconc_pool *p);
    in order) into its own deque, so the lock is taken once per batch. */
 static parconc_future *parconc__inj_pop(parconc_pool *p, parconc__worker *w)
 {
-    parconc_future *f = NULL, *batch[PARCONC__BATCH_MAX];
-    int nb = 0;
+    parconc_future *f = NULL;
+    intptr_t nb = 0;
     if (parconc__load(&p->inj_count, PARCONC__RELAXED) == 0) return NULL;
     parconc__ilock(&p->inj_lock);
     if (w && w->stash && p->cache_len < PARCONC__CACHE_MAX) {
@@ -2913,21 +2924,20 @@ static parconc_future *parconc__inj_pop(parconc_pool *p, parconc__worker *w)
             intptr_t want = (intptr_t)(p->inj_count / (uint32_t)p->nthreads);
             if (want > PARCONC__BATCH_MAX) want = PARCONC__BATCH_MAX;
             if (want > room) want = room;
+            /* oldest at the top: thieves and the owner (see find_task) both
+               take batch tasks from the top, in queue order; pushed under
+               the lock so no task is ever in neither place */
             while (nb < want && p->levels[0].head && !(p->levels[0].head->flags_ & PARCONC__F_CALLER)) {
-                batch[nb] = p->levels[0].head;
-                parconc__inj_unlink(p, batch[nb++]);
+                parconc_future *b = p->levels[0].head;
+                parconc__inj_unlink(p, b);
+                parconc__deque_push(&w->deque, b);
+                nb++;
             }
+            w->batch_left += (size_t)nb;
         }
     }
     parconc__mutex_unlock_raw(&p->inj_lock);
-    if (nb) {
-        /* oldest at the top: thieves and the owner (see find_task) both
-           take batch tasks from the top, in queue order */
-        int i;
-        for (i = 0; i < nb; i++) parconc__deque_push(&w->deque, batch[i]);
-        w->batch_left += (size_t)nb;
-        parconc__pool_wake_one(p); /* others may steal from us */
-    }
+    if (nb) parconc__pool_wake_one(p); /* others may steal from us */
     return f;
 }
 

@@ -108,9 +108,10 @@ static void test_million_tiny_tasks_four_submitters(void)
 }
 
 /* ---- cancel storm ---- */
-static int gate_open;
+static int gate_open, gates_entered;
 static void *wait_gate(void *arg)
 {
+    __atomic_fetch_add(&gates_entered, 1, __ATOMIC_RELEASE);
     while (!__atomic_load_n(&gate_open, __ATOMIC_ACQUIRE)) parconc_sleep_ns(100000);
     return arg;
 }
@@ -144,8 +145,10 @@ static void test_cancel_storm(void)
     PT_CHECK(p != NULL);
     memset(storm_cancel_ok, 0, sizeof storm_cancel_ok);
     gate_open = 0; /* both workers wait at a gate the canceller opens */
+    gates_entered = 0;
     PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
     PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    while (__atomic_load_n(&gates_entered, __ATOMIC_ACQUIRE) < 2) parconc_sleep_ns(100000);
     for (i = 0; i < n; i++) PT_CHECK_EQ(parconc_pool_submit(p, noop, (void *)(intptr_t)i, &storm[i]), PARCONC_OK);
     PT_CHECK_EQ(parconc_thread_create(&t, canceller, (void *)12345, NULL), PARCONC_OK);
     PT_CHECK_EQ(parconc_thread_join(t, NULL), PARCONC_OK);
@@ -275,14 +278,15 @@ static void test_future_timeouts_and_wait_any_all(void)
 
 static void test_wait_any_many_futures(void)
 {
-    /* more than 64 futures takes the polling path */
-    parconc_pool *p = make_pool(2, PARCONC_FIFO);
+    /* more than 64 futures takes the polling path; one worker, so which
+       task runs first is certain */
+    parconc_pool *p = make_pool(1, PARCONC_FIFO);
     parconc_future *f[100];
     size_t idx;
     int i;
     for (i = 0; i < 100; i++)
-        PT_CHECK_EQ(parconc_pool_submit(p, sleep_ms, (void *)(intptr_t)(i == 77 ? 10 : 400), &f[i]), PARCONC_OK);
-    /* only 2 workers: the first two (400 ms) run first; cancel all but 0, 1 and 77 */
+        PT_CHECK_EQ(parconc_pool_submit(p, sleep_ms, (void *)(intptr_t)(i == 77 ? 10 : i == 0 ? 200 : 400), &f[i]), PARCONC_OK);
+    /* the worker runs f[0] (400 ms); cancel all but 0, 1 and 77 */
     for (i = 2; i < 100; i++)
         if (i != 77) PT_CHECK_EQ(parconc_future_cancel(f[i]), PARCONC_OK);
     PT_CHECK_EQ(parconc_wait_any(f + 2, 98, &idx, 5000 * MS), PARCONC_OK);
