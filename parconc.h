@@ -18,7 +18,9 @@
    OPTIONS (define before including the implementation)
    ------------------------------------------------------
    PARCONC_STATIC          every public function is `static` (private to the
-                           file); two files may then each hold a copy.
+                           file); two files may then each hold a copy.  The
+                           header then #undefs the macro: the same name is
+                           the PARCONC_STATIC loop schedule.
    PARCONC_ASSERT(x)       assertion used for programming errors (default:
                            assert() from <assert.h>; define empty to drop).
    PARCONC_MALLOC(sz)      heap allocation, with PARCONC_FREE(p); define both
@@ -73,6 +75,14 @@
 #define _GNU_SOURCE 1
 #endif
 
+/* PARCONC_STATIC is both the "static linkage" option and the name of the
+   PARCONC_STATIC loop schedule (DESIGN §2 and §3.7).  The option is read
+   here, remembered, and the macro removed so the enum constant can exist. */
+#if defined(PARCONC_STATIC)
+#define PARCONC__STATIC_LINKAGE 1
+#undef PARCONC_STATIC
+#endif
+
 #ifndef PARCONC_H_INCLUDED
 #define PARCONC_H_INCLUDED
 
@@ -85,7 +95,7 @@
 #define PARCONC_VERSION_STRING "0.1.0"
 
 #ifndef PARCONC_API
-#  ifdef PARCONC_STATIC
+#  ifdef PARCONC__STATIC_LINKAGE
 #    if defined(__GNUC__) || defined(__clang__)
 #      define PARCONC_API static __attribute__((unused))
 #    else
@@ -608,6 +618,78 @@ typedef struct parconc_as_completed {
 } parconc_as_completed;
 PARCONC_API int parconc_as_completed_init(parconc_as_completed *it, parconc_future **fs, size_t n);
 PARCONC_API int parconc_as_completed_next(parconc_as_completed *it, parconc_future **out, int64_t timeout_ns);
+
+
+/* ===================================================================== */
+/* Work division                                                         */
+/* ===================================================================== */
+
+/* Block split of n items into `parts` parts: part `index` gets
+   [*begin, *end).  The first n % parts parts get n/parts + 1 items, the
+   rest n/parts.  Pure (no pool, no state): usable for MPI ranks, CUDA
+   blocks, files.  Overflow-safe for any n.  Precondition: parts > 0 and
+   index < parts; otherwise *begin = *end = 0 (the checked variant says
+   EINVAL). */
+PARCONC_API void parconc_split(size_t n, size_t parts, size_t index, size_t *begin, size_t *end);
+PARCONC_API int parconc_split_checked(size_t n, size_t parts, size_t index, size_t *begin, size_t *end);
+
+/* fn(begin, end, worker, arg) processes items [begin, end); worker is the
+   index of the participating thread (0 = the caller), < pool threads + 1. */
+typedef void (*parconc_range_fn)(size_t begin, size_t end, size_t worker, void *arg);
+
+enum {
+    PARCONC_AUTO = 0,    /* default: adaptive chunks sized from measured cost */
+    PARCONC_STATIC = 1,  /* K contiguous blocks of n/K or n/K+1 items */
+    PARCONC_DYNAMIC = 2, /* each participant takes the next `chunk` items (0 = 1) */
+    PARCONC_GUIDED = 3,  /* chunks shrink with the remaining work, >= chunk */
+    PARCONC_RESPAWN = 4  /* K live threads, one chunk each, a fresh thread per chunk */
+};
+
+typedef struct parconc_for_desc {
+    int schedule;            /* PARCONC_AUTO (0) ... PARCONC_RESPAWN */
+    size_t chunk;            /* DYNAMIC: chunk; GUIDED: minimum; RESPAWN: per thread
+                                (0: n/4K; raised to keep <= 64 threads per participant) */
+    int max_workers;         /* cap on participants, caller included (0: pool threads + 1) */
+    void (*progress)(size_t done, size_t total, void *user); /* optional */
+    void *progress_user;
+    int64_t progress_interval_ns; /* minimum time between reports (0: 100 ms) */
+} parconc_for_desc;
+
+/* Runs fn over [0, n) on the pool and the calling thread; returns when all
+   of it ran.  desc NULL = PARCONC_AUTO.  pool NULL runs serially here.
+   Callable from inside a pool task (the wait helps the pool).  Returns OK,
+   ECANCELED (fn called parconc_for_stop), EINVAL (NULL fn, unknown
+   schedule).  Progress: progress(done, total) from one thread at a time,
+   at most once per interval, and exactly once with done == total at the
+   end (not after a stop). */
+PARCONC_API int parconc_parallel_for(parconc_pool *p, size_t n, parconc_range_fn fn, void *arg,
+                                     const parconc_for_desc *desc);
+/* From inside fn: no new chunk of the current loop starts after this
+   (chunks already running finish); the loop returns PARCONC_ECANCELED.
+   Use for searches ("stop at the first match").  Returns EINVAL outside a
+   loop. */
+PARCONC_API int parconc_for_stop(void);
+
+/* Reduction.  result holds the identity on entry.  The range is split into
+   fixed blocks (from n and the participant count only, never from timing);
+   each block starts from a copy of the identity, fn folds its items into
+   it, and the blocks are combined into result in block order: the same
+   result every run for any associative combine, floating point included.
+   partial_size bytes per block (<= 256). */
+typedef void (*parconc_reduce_fn)(size_t begin, size_t end, void *partial, void *arg);
+typedef void (*parconc_combine_fn)(void *into, const void *from, void *arg);
+PARCONC_API int parconc_parallel_reduce(parconc_pool *p, size_t n, parconc_reduce_fn fn, parconc_combine_fn combine,
+                                        void *result, size_t partial_size, void *arg, const parconc_for_desc *desc);
+
+/* "How many parallels?": what PARCONC_AUTO would do for n items that cost
+   ns_per_item each on this pool, and why. */
+typedef struct parconc_for_advice {
+    int workers;             /* participants worth using (1 = run inline) */
+    size_t chunk;            /* items per chunk */
+    double expected_speedup; /* vs one thread, ignoring memory bandwidth */
+    const char *reason;      /* one sentence */
+} parconc_for_advice;
+PARCONC_API int parconc_for_advise(const parconc_pool *p, size_t n, double ns_per_item, parconc_for_advice *out);
 
 #ifdef __cplusplus
 } /* extern "C" */
@@ -3686,6 +3768,421 @@ PARCONC_API int parconc_pool_worker_stats(parconc_pool *p, int index, parconc_wo
     out->steals = parconc__load(&w->steals, PARCONC__RELAXED);
     /* the open busy span counts too, so a live monitor sees current work */
     out->busy_ns = parconc__load(&w->busy_ns, PARCONC__RELAXED) + (since && now > since ? now - since : 0);
+    return PARCONC_OK;
+}
+
+/* ===================================================================== */
+/* Work division                                                         */
+/* ===================================================================== */
+
+PARCONC_API void parconc_split(size_t n, size_t parts, size_t index, size_t *begin, size_t *end)
+{
+    size_t q, r, b;
+    if (!begin || !end) return;
+    if (parts == 0 || index >= parts) { *begin = *end = 0; return; }
+    q = n / parts;
+    r = n % parts;
+    /* index * q <= (parts - 1) * q <= n: no overflow anywhere */
+    b = index * q + (index < r ? index : r);
+    *begin = b;
+    *end = b + q + (index < r ? 1 : 0);
+}
+
+PARCONC_API int parconc_split_checked(size_t n, size_t parts, size_t index, size_t *begin, size_t *end)
+{
+    if (!begin || !end || parts == 0 || index >= parts) return PARCONC_EINVAL;
+    parconc_split(n, parts, index, begin, end);
+    return PARCONC_OK;
+}
+
+/* A loop lives on the caller's stack; participants (the caller, id 0, and
+   up to 63 helper tasks, ids 1..) claim ranges from it until none is left.
+   Helper tasks use futures in caller storage (no allocation); when the
+   caller runs out of work it cancels the helpers that never started and
+   waits for the others, so nothing refers to the loop after it returns.
+   Claims are one fetch_add (STATIC, DYNAMIC) or one CAS (GUIDED, AUTO) on
+   `next`.  AUTO times every chunk and sizes the next ones so that a chunk
+   takes about PARCONC__AUTO_TARGET_NS: small enough that a long item only
+   holds up its own participant, large enough to amortise the claim. */
+#define PARCONC__FOR_MAX_PARTICIPANTS 64
+#define PARCONC__AUTO_TARGET_NS 50000.0
+#define PARCONC__INLINE_NS 20000.0     /* loops cheaper than this run inline */
+#define PARCONC__HELPER_COST_NS 5000.0 /* rough cost of one helper task start */
+
+typedef struct parconc__loop {
+    size_t n, chunk, participants;
+    parconc_range_fn fn;
+    void *arg;
+    int schedule;
+    size_t next;              /* atomic: next item (block for STATIC) */
+    size_t done;              /* atomic: items finished (only with progress) */
+    uint32_t stop;            /* atomic: parconc_for_stop was called */
+    uint32_t next_id;         /* atomic: helper ids */
+    uint32_t progress_busy;   /* atomic: a progress call is running */
+    uint64_t last_report;
+    uint64_t est_bits;        /* atomic: AUTO cost per item (a double, by its bits) */
+    const parconc_for_desc *desc;
+    uint64_t interval;
+} parconc__loop;
+
+static PARCONC__THREAD_LOCAL parconc__loop *parconc__tls_loop;
+
+PARCONC_API int parconc_for_stop(void)
+{
+    parconc__loop *L = parconc__tls_loop;
+    if (!L) return PARCONC_EINVAL;
+    parconc__store(&L->stop, 1u, PARCONC__RELAXED);
+    return PARCONC_OK;
+}
+
+static double parconc__loop_estimate(parconc__loop *L)
+{
+    uint64_t bits = parconc__load(&L->est_bits, PARCONC__RELAXED);
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
+}
+
+static void parconc__loop_learn(parconc__loop *L, size_t items, uint64_t ns)
+{
+    /* exponential moving average of the cost per item */
+    double sample = (double)ns / (double)items, old = parconc__loop_estimate(L), d;
+    uint64_t bits;
+    d = old > 0 ? old * 0.75 + sample * 0.25 : sample;
+    if (d <= 0) d = 0.5;
+    memcpy(&bits, &d, sizeof bits);
+    parconc__store(&L->est_bits, bits, PARCONC__RELAXED);
+}
+
+/* Claims the next range; 0 when nothing is left (or the loop stopped). */
+static int parconc__loop_claim(parconc__loop *L, size_t *b, size_t *e)
+{
+    size_t s, c, n = L->n, k = L->participants;
+    if (parconc__load(&L->stop, PARCONC__RELAXED)) return 0;
+    if (L->schedule == PARCONC_STATIC) {
+        for (;;) { /* block k of K; empty blocks (n < K) are skipped */
+            size_t blk = parconc__fetch_add(&L->next, (size_t)1, PARCONC__RELAXED);
+            if (blk >= k) return 0;
+            parconc_split(n, k, blk, b, e);
+            if (*b < *e) return 1;
+        }
+    }
+    if (L->schedule == PARCONC_DYNAMIC) {
+        c = L->chunk ? L->chunk : 1;
+        if (n <= SIZE_MAX - c * (k + 1)) { /* fetch_add cannot wrap */
+            s = parconc__fetch_add(&L->next, c, PARCONC__RELAXED);
+            if (s >= n) return 0;
+            *b = s;
+            *e = n - s < c ? n : s + c;
+            return 1;
+        }
+    }
+    s = parconc__load(&L->next, PARCONC__RELAXED);
+    do {
+        size_t left;
+        if (s >= n) return 0;
+        left = n - s;
+        if (L->schedule == PARCONC_GUIDED) {
+            c = left / (2 * k);
+            if (c < (L->chunk ? L->chunk : 1)) c = L->chunk ? L->chunk : 1;
+        } else if (L->schedule == PARCONC_AUTO) {
+            double est = parconc__loop_estimate(L), want = est > 0 ? PARCONC__AUTO_TARGET_NS / est : 1.0;
+            size_t cap = left / (2 * k);
+            c = want >= (double)SIZE_MAX ? SIZE_MAX : (size_t)want;
+            if (c > cap) c = cap; /* never more than a fair share of what is left */
+            if (c < 1) c = 1;
+        } else {
+            c = L->chunk ? L->chunk : 1;
+        }
+        if (c > left) c = left;
+    } while (!parconc__cas_weak(&L->next, &s, s + c, PARCONC__RELAXED, PARCONC__RELAXED));
+    *b = s;
+    *e = s + c;
+    return 1;
+}
+
+static void parconc__loop_progress(parconc__loop *L, size_t items)
+{
+    const parconc_for_desc *d = L->desc;
+    size_t done;
+    uint64_t now;
+    uint32_t zero = 0;
+    if (!d || !d->progress) return;
+    done = parconc__fetch_add(&L->done, items, PARCONC__ACQ_REL) + items;
+    if (done == L->n) { /* the final report: exactly once, after any other */
+        while (!parconc__cas(&L->progress_busy, &zero, 1u, PARCONC__ACQUIRE, PARCONC__RELAXED)) {
+            zero = 0;
+            parconc_thread_yield();
+        }
+        d->progress(L->n, L->n, d->progress_user);
+        parconc__store(&L->progress_busy, 0u, PARCONC__RELEASE);
+        return;
+    }
+    now = parconc_now_ns();
+    if (now - parconc__load(&L->last_report, PARCONC__RELAXED) < L->interval) return;
+    if (!parconc__cas(&L->progress_busy, &zero, 1u, PARCONC__ACQUIRE, PARCONC__RELAXED)) return; /* someone reports */
+    if (now - parconc__load(&L->last_report, PARCONC__RELAXED) >= L->interval) {
+        size_t seen = parconc__load(&L->done, PARCONC__ACQUIRE);
+        parconc__store(&L->last_report, now, PARCONC__RELAXED);
+        if (seen < L->n) d->progress(seen, L->n, d->progress_user);
+    }
+    parconc__store(&L->progress_busy, 0u, PARCONC__RELEASE);
+}
+
+static void parconc__loop_run_range(parconc__loop *L, size_t b, size_t e, size_t id)
+{
+    parconc__loop *saved = parconc__tls_loop;
+    parconc__tls_loop = L;
+    if (L->schedule == PARCONC_AUTO) {
+        uint64_t t0 = parconc_now_ns();
+        L->fn(b, e, id, L->arg);
+        parconc__loop_learn(L, e - b, parconc_now_ns() - t0);
+    } else {
+        L->fn(b, e, id, L->arg);
+    }
+    parconc__tls_loop = saved;
+    parconc__loop_progress(L, e - b);
+}
+
+static void parconc__loop_participate(parconc__loop *L, size_t id)
+{
+    size_t b, e;
+    while (parconc__loop_claim(L, &b, &e)) parconc__loop_run_range(L, b, e, id);
+}
+
+static void *parconc__loop_helper(void *arg)
+{
+    parconc__loop *L = (parconc__loop *)arg;
+    parconc__loop_participate(L, parconc__fetch_add(&L->next_id, 1u, PARCONC__RELAXED));
+    return NULL;
+}
+
+/* ---- RESPAWN: a fresh thread per chunk, at most K alive ---- */
+typedef struct parconc__respawn_slot {
+    parconc__loop *loop;
+    size_t b, e, id;
+    parconc_thread thread;
+    int live;
+} parconc__respawn_slot;
+
+static void *parconc__respawn_main(void *arg)
+{
+    parconc__respawn_slot *s = (parconc__respawn_slot *)arg;
+    parconc__loop_run_range(s->loop, s->b, s->e, s->id);
+    return NULL;
+}
+
+static void parconc__loop_respawn(parconc__loop *L)
+{
+    parconc__respawn_slot slots[PARCONC__FOR_MAX_PARTICIPANTS];
+    size_t k = L->participants, next_slot = 0, i, b, e;
+    memset(slots, 0, sizeof slots);
+    /* chunks come from the DYNAMIC claim with the respawn chunk size */
+    L->schedule = PARCONC_DYNAMIC;
+    while (parconc__loop_claim(L, &b, &e)) {
+        parconc__respawn_slot *s = &slots[next_slot];
+        if (s->live) { parconc_thread_join(s->thread, NULL); s->live = 0; } /* oldest thread first */
+        s->loop = L;
+        s->b = b;
+        s->e = e;
+        s->id = next_slot;
+        if (parconc_thread_create(&s->thread, parconc__respawn_main, s, NULL) == PARCONC_OK) s->live = 1;
+        else parconc__loop_run_range(L, b, e, next_slot); /* out of threads: run it here */
+        next_slot = (next_slot + 1) % k;
+    }
+    for (i = 0; i < k; i++)
+        if (slots[i].live) parconc_thread_join(slots[i].thread, NULL);
+    L->schedule = PARCONC_RESPAWN;
+}
+
+static int parconc__loop_setup(parconc__loop *L, parconc_pool *p, size_t n, parconc_range_fn fn, void *arg,
+                               const parconc_for_desc *desc)
+{
+    size_t k;
+    memset(L, 0, sizeof *L);
+    if (!fn) return PARCONC_EINVAL;
+    if (desc && (desc->schedule < PARCONC_AUTO || desc->schedule > PARCONC_RESPAWN || desc->max_workers < 0))
+        return PARCONC_EINVAL;
+    L->n = n;
+    L->fn = fn;
+    L->arg = arg;
+    L->desc = desc;
+    L->schedule = desc ? desc->schedule : PARCONC_AUTO;
+    L->chunk = desc ? desc->chunk : 0;
+    L->interval = desc && desc->progress_interval_ns > 0 ? (uint64_t)desc->progress_interval_ns : 100000000u;
+    L->next_id = 1;
+    k = p ? (size_t)p->nthreads + 1 : 1;
+    if (L->schedule == PARCONC_RESPAWN && !p) k = 1;
+    if (desc && desc->max_workers > 0 && (size_t)desc->max_workers < k) k = (size_t)desc->max_workers;
+    if (k > PARCONC__FOR_MAX_PARTICIPANTS) k = PARCONC__FOR_MAX_PARTICIPANTS;
+    if (k > n) k = n ? n : 1;
+    L->participants = k;
+    if (L->schedule == PARCONC_RESPAWN) {
+        /* a thread per chunk costs ~20-50 us: default 4 chunks per thread,
+           and never more than 64 per thread whatever chunk says */
+        size_t floor_chunk = n / (64 * k) + 1;
+        if (!L->chunk) L->chunk = n / (4 * k) ? n / (4 * k) : 1;
+        if (L->chunk < floor_chunk) L->chunk = floor_chunk;
+    }
+    return PARCONC_OK;
+}
+
+/* Runs a set-up loop with helpers from p. */
+static int parconc__loop_execute(parconc__loop *L, parconc_pool *p)
+{
+    parconc_future helpers[PARCONC__FOR_MAX_PARTICIPANTS - 1];
+    parconc_future *started[PARCONC__FOR_MAX_PARTICIPANTS - 1];
+    size_t i, nh = 0, ns = 0;
+    if (L->n == 0) return PARCONC_OK;
+    if (L->schedule == PARCONC_RESPAWN && L->participants > 1) {
+        parconc__loop_respawn(L);
+        return parconc__load(&L->stop, PARCONC__RELAXED) ? PARCONC_ECANCELED : PARCONC_OK;
+    }
+    if (L->schedule == PARCONC_AUTO && L->participants > 1) {
+        /* probe: run a few items here and time them; a loop that costs
+           less than a few helper starts runs inline */
+        size_t b, e, probe = L->n / (64 * L->participants);
+        if (probe < 1) probe = 1;
+        if (probe > 64) probe = 64;
+        b = 0;
+        e = probe;
+        parconc__store(&L->next, probe, PARCONC__RELAXED);
+        parconc__loop_run_range(L, b, e, 0);
+        if ((double)(L->n - probe) * parconc__loop_estimate(L) < PARCONC__INLINE_NS) L->participants = 1;
+    }
+    if (p && L->participants > 1 && !parconc__load(&L->stop, PARCONC__RELAXED)) {
+        for (i = 0; i + 1 < L->participants; i++) {
+            parconc_task_desc t;
+            memset(&t, 0, sizeof t);
+            t.fn = parconc__loop_helper;
+            t.arg = L;
+            t.storage = &helpers[i];
+            t.timeout_ns = -1; /* a full bounded pool: go on with fewer helpers */
+            if (parconc_pool_submit_ex(p, &t, NULL) != PARCONC_OK) break;
+            nh++;
+        }
+    }
+    parconc__loop_participate(L, 0);
+    /* out of work: helpers that never started never will; wait for the rest */
+    for (i = 0; i < nh; i++)
+        if (parconc_future_cancel(&helpers[i]) != PARCONC_OK) started[ns++] = &helpers[i];
+    parconc_wait_all(started, ns, PARCONC_FOREVER);
+    for (i = 0; i < nh; i++) parconc_future_wait(&helpers[i], PARCONC_FOREVER); /* canceled ones settle too */
+    return parconc__load(&L->stop, PARCONC__RELAXED) ? PARCONC_ECANCELED : PARCONC_OK;
+}
+
+PARCONC_API int parconc_parallel_for(parconc_pool *p, size_t n, parconc_range_fn fn, void *arg,
+                                     const parconc_for_desc *desc)
+{
+    parconc__loop L;
+    int rc = parconc__loop_setup(&L, p, n, fn, arg, desc);
+    if (rc != PARCONC_OK) return rc;
+    return parconc__loop_execute(&L, p);
+}
+
+/* ---- reduce: fixed blocks, combined in block order ---- */
+#define PARCONC__REDUCE_MAX_PARTIAL 256
+#define PARCONC__REDUCE_BLOCKS_PER_WORKER 4
+
+typedef struct parconc__reduce {
+    parconc_reduce_fn fn;
+    void *arg;
+    size_t n, blocks, partial_size;
+    unsigned char *partials; /* blocks * partial_size, each starting as the identity */
+} parconc__reduce;
+
+static void parconc__reduce_blocks(size_t b, size_t e, size_t worker, void *arg)
+{
+    parconc__reduce *R = (parconc__reduce *)arg;
+    (void)worker;
+    for (; b < e; b++) {
+        size_t ib, ie;
+        parconc_split(R->n, R->blocks, b, &ib, &ie);
+        if (ib < ie) R->fn(ib, ie, R->partials + b * R->partial_size, R->arg);
+    }
+}
+
+PARCONC_API int parconc_parallel_reduce(parconc_pool *p, size_t n, parconc_reduce_fn fn, parconc_combine_fn combine,
+                                        void *result, size_t partial_size, void *arg, const parconc_for_desc *desc)
+{
+    enum { MAX_BLOCKS = PARCONC__FOR_MAX_PARTICIPANTS * PARCONC__REDUCE_BLOCKS_PER_WORKER };
+    parconc__reduce R;
+    parconc__loop L;
+    parconc_for_desc d;
+    size_t i, k;
+    int rc;
+    /* all partials on the stack: 256 blocks x 256 bytes at most, no heap */
+    unsigned char storage[MAX_BLOCKS * 64];
+    unsigned char *big = NULL;
+    if (!fn || !combine || !result || partial_size == 0 || partial_size > PARCONC__REDUCE_MAX_PARTIAL) return PARCONC_EINVAL;
+    if (desc) d = *desc; else memset(&d, 0, sizeof d);
+    if (d.schedule < PARCONC_AUTO || d.schedule > PARCONC_RESPAWN) return PARCONC_EINVAL;
+    if (n == 0) return PARCONC_OK;
+    k = p ? (size_t)p->nthreads + 1 : 1;
+    if (d.max_workers > 0 && (size_t)d.max_workers < k) k = (size_t)d.max_workers;
+    if (k > PARCONC__FOR_MAX_PARTICIPANTS) k = PARCONC__FOR_MAX_PARTICIPANTS;
+    R.fn = fn;
+    R.arg = arg;
+    R.n = n;
+    R.partial_size = partial_size;
+    R.blocks = k * PARCONC__REDUCE_BLOCKS_PER_WORKER;
+    if (R.blocks > n) R.blocks = n;
+    if (R.blocks * partial_size <= sizeof storage) {
+        R.partials = storage;
+    } else {
+        big = (unsigned char *)parconc__malloc(R.blocks * partial_size);
+        if (!big) {
+            R.blocks = sizeof storage / partial_size; /* fewer, larger blocks */
+            R.partials = storage;
+        } else {
+            R.partials = big;
+        }
+    }
+    for (i = 0; i < R.blocks; i++) memcpy(R.partials + i * partial_size, result, partial_size);
+    /* blocks are handed out one at a time (dynamic): balance without
+       changing which items form a block */
+    d.schedule = d.schedule == PARCONC_RESPAWN ? PARCONC_RESPAWN : PARCONC_DYNAMIC;
+    d.chunk = 1;
+    rc = parconc__loop_setup(&L, p, R.blocks, parconc__reduce_blocks, &R, &d);
+    if (rc == PARCONC_OK) rc = parconc__loop_execute(&L, p);
+    if (rc == PARCONC_OK)
+        for (i = 0; i < R.blocks; i++) combine(result, R.partials + i * partial_size, arg);
+    parconc__free(big);
+    return rc;
+}
+
+/* ---- advisor ---- */
+PARCONC_API int parconc_for_advise(const parconc_pool *p, size_t n, double ns_per_item, parconc_for_advice *out)
+{
+    double total, k_max, k_useful;
+    size_t chunk;
+    if (!out || ns_per_item < 0 || ns_per_item != ns_per_item) return PARCONC_EINVAL;
+    memset(out, 0, sizeof *out);
+    total = (double)n * ns_per_item;
+    k_max = p ? (double)p->nthreads + 1 : 1;
+    if (k_max > PARCONC__FOR_MAX_PARTICIPANTS) k_max = PARCONC__FOR_MAX_PARTICIPANTS;
+    if (n <= 1 || k_max <= 1 || total < PARCONC__INLINE_NS) {
+        out->workers = 1;
+        out->chunk = n;
+        out->expected_speedup = 1.0;
+        out->reason = n <= 1 ? "one item or none: nothing to divide"
+                    : k_max <= 1 ? "no pool (or a pool of 0 helpers): runs on the calling thread"
+                                 : "the whole loop costs less than starting helpers would: runs inline";
+        return PARCONC_OK;
+    }
+    /* each helper must have at least a few helper-starts' worth of work */
+    k_useful = total / (4 * PARCONC__HELPER_COST_NS);
+    if (k_useful > (double)n) k_useful = (double)n;
+    out->workers = (int)(k_useful < k_max ? (k_useful < 1 ? 1 : k_useful) : k_max);
+    chunk = ns_per_item > 0 ? (size_t)(PARCONC__AUTO_TARGET_NS / ns_per_item) : n;
+    if (chunk > n / (2 * (size_t)out->workers)) chunk = n / (2 * (size_t)out->workers);
+    if (chunk < 1) chunk = 1;
+    out->chunk = chunk;
+    out->expected_speedup = total / (total / out->workers + PARCONC__HELPER_COST_NS * (out->workers - 1));
+    out->reason = out->workers < (int)k_max
+                      ? "too little work for every thread: fewer helpers, each with enough to pay for its start"
+                      : chunk == 1 ? "items are expensive: one at a time balances best"
+                                   : "enough work for every thread; chunks of ~50 us amortise claiming and bound imbalance";
     return PARCONC_OK;
 }
 
