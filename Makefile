@@ -29,7 +29,7 @@ CFLAGS_nofutex := $(STD) $(WARN) -O2 -g -DPARCONC_NO_FUTEX
 
 TEST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/$(v)/,$(TEST_NAMES)))
 
-.PHONY: test examples bench clean test-quick
+.PHONY: test examples bench clean test-quick mpi
 .SUFFIXES:
 
 EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLE_NAMES))
@@ -65,6 +65,15 @@ $(BUILD)/bench/%: bench/%.c parconc.h $(wildcard bench/*.h)
 
 bench: $(addprefix $(BUILD)/bench/,$(BENCH_NAMES))
 	@for b in $^; do echo "== $$b"; $$b || exit 1; done
+
+# Hybrid MPI + pool example: built and run when mpicc is present
+# (.ci/run installs Open MPI).  As root mpirun needs the two flags below.
+MPIRUN_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-run-as-root) --oversubscribe
+mpi:
+	@if command -v mpicc >/dev/null 2>&1; then \
+	  mkdir -p $(BUILD)/mpi && mpicc -std=c99 -O2 $(WARN) examples/mpi/mpi_hybrid.c -o $(BUILD)/mpi/mpi_hybrid -pthread && \
+	  mpirun $(MPIRUN_FLAGS) -np 2 $(BUILD)/mpi/mpi_hybrid; \
+	else echo "mpicc not found: skipping the MPI example (apt-get install openmpi-bin libopenmpi-dev)"; fi
 
 clean:
 	rm -rf $(BUILD)

@@ -49,6 +49,20 @@ if [ -n "${EXAMPLE_BINS:-}" ]; then
     echo "$ep passed, $ef failed"
     total_pass=$((total_pass+ep)); total_fail=$((total_fail+ef))
 fi
+if [ -z "${SKIP_COMPILE_CHECKS:-}" ] && command -v mpicc >/dev/null 2>&1 && command -v mpirun >/dev/null 2>&1; then
+    # hybrid MPI ranks x pool example: 2 ranks must agree with the closed form
+    echo "== mpi (mpirun -np 2)"
+    root=""; [ "$(id -u)" = 0 ] && root="--allow-run-as-root"
+    mkdir -p "$top/build/mpi"
+    if mpicc -std=c99 -O2 -Wall -Wextra -Werror "$top/examples/mpi/mpi_hybrid.c" -o "$top/build/mpi/mpi_hybrid" -pthread \
+         >"$top/build/mpi/log" 2>&1 &&
+       timeout 120 mpirun $root --oversubscribe -np 2 "$top/build/mpi/mpi_hybrid" >>"$top/build/mpi/log" 2>&1 &&
+       grep -q ": OK" "$top/build/mpi/log"; then
+        total_pass=$((total_pass+1)); echo "1 passed, 0 failed"
+    else
+        total_fail=$((total_fail+1)); echo "  FAILED:"; tail -n 15 "$top/build/mpi/log"
+    fi
+fi
 if [ -z "${SKIP_COMPILE_CHECKS:-}" ]; then
     echo "== compile checks"
     BUILD="$top/build" sh "$top/tests/compile_checks.sh" >"$top/build/compile_checks.log" 2>&1
