@@ -1798,8 +1798,10 @@ PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m)
 typedef struct parconc__rw_waiter {
     struct parconc__rw_waiter *next, *prev;
     uint32_t writer;
-    uint32_t granted; /* futex word: 0 waiting, 1 the lock is ours */
+    uint32_t granted; /* futex word: 0 waiting (spinning), 2 asleep, 1 the lock is ours */
 } parconc__rw_waiter;
+
+#define PARCONC__RW_SPINS 200 /* a hand-off often comes within a few us: spin first */
 
 static void parconc__rw_unlink(parconc_rwlock *rw, parconc__rw_waiter *w)
 {
@@ -1810,10 +1812,10 @@ static void parconc__rw_unlink(parconc_rwlock *rw, parconc__rw_waiter *w)
 
 static void parconc__rw_wake(parconc__rw_waiter *w)
 {
-    /* after this store the waiter may return and its node vanish; the wake
-       below only names the address (a stray futex wake is harmless) */
-    parconc__store(&w->granted, 1u, PARCONC__RELEASE);
-    parconc__futex_wake(&w->granted, 1);
+    /* after this exchange the waiter may return and its node vanish; the
+       wake below only names the address (a stray futex wake is harmless),
+       and is needed only if the waiter had gone to sleep */
+    if (parconc__exchange(&w->granted, 1u, PARCONC__ACQ_REL) == 2u) parconc__futex_wake(&w->granted, 1);
 }
 
 /* Under guard_: may a newcomer enter now, given state s? */
@@ -1894,10 +1896,18 @@ static int parconc__rw_lock_slow(parconc_rwlock *rw, int writer, uint64_t deadli
     if (writer) rw->queued_writers_++;
     parconc__mutex_unlock_raw(&rw->guard_);
 
-    while (!parconc__load(&self.granted, PARCONC__ACQUIRE)) {
-        if (parconc__futex_wait(&self.granted, 0, deadline) != PARCONC_ETIMEDOUT) continue;
+    {
+        int spins;
+        for (spins = 0; spins < PARCONC__RW_SPINS && parconc__load(&self.granted, PARCONC__ACQUIRE) != 1u; spins++)
+            parconc__cpu_relax();
+    }
+    while (parconc__load(&self.granted, PARCONC__ACQUIRE) != 1u) {
+        uint32_t zero = 0;
+        /* announce the sleep; failure means we were granted meanwhile */
+        if (!parconc__cas(&self.granted, &zero, 2u, PARCONC__ACQ_REL, PARCONC__ACQUIRE) && zero == 1u) break;
+        if (parconc__futex_wait(&self.granted, 2u, deadline) != PARCONC_ETIMEDOUT) continue;
         parconc__ilock(&rw->guard_);
-        if (parconc__load(&self.granted, PARCONC__ACQUIRE)) { /* granted just in time */
+        if (parconc__load(&self.granted, PARCONC__ACQUIRE) == 1u) { /* granted just in time */
             parconc__mutex_unlock_raw(&rw->guard_);
             break;
         }

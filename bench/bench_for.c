@@ -36,6 +36,9 @@ static void triad_range(size_t b, size_t e, size_t w, void *arg)
 }
 
 static double now_s(void) { return (double)parconc_now_ns() / 1e9; }
+/* libgomp's idle threads keep spinning for a while after a parallel
+   region; let them go to sleep before timing parconc on the same cores. */
+static void settle(void) { parconc_sleep_ns(20000000); }
 
 int main(int argc, char **argv)
 {
@@ -65,6 +68,7 @@ int main(int argc, char **argv)
             memset(&d, 0, sizeof d);
             d.schedule = pc_sched[si];
             d.chunk = 1;
+            settle();
             t0 = now_s();
             for (c = 0; c < calls; c++) parconc_parallel_for(p, 1000, empty_range, NULL, &d);
             a[r] = (now_s() - t0) / calls * 1e6;
@@ -122,6 +126,7 @@ int main(int argc, char **argv)
                 }
                 res[k] = bench_median(v, BENCH_REPEATS) / ideal;
             }
+            settle();
             {
                 double v[BENCH_REPEATS];
                 for (r = 0; r < BENCH_REPEATS; r++) {
@@ -155,6 +160,7 @@ int main(int argc, char **argv)
             double t0;
             memset(&d, 0, sizeof d);
             d.schedule = PARCONC_STATIC;
+            settle();
             t0 = now_s();
             parconc_parallel_for(p, n, triad_range, &t, &d);
             a[r] = bytes / (now_s() - t0) / 1e9;
