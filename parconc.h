@@ -1520,13 +1520,20 @@ PARCONC_API int parconc_mutex_init(parconc_mutex *m)
     return PARCONC_OK;
 }
 
+/* Shared by every lock's destroy: refuse a lock in use (its state word is
+   not 0), then tell TSan and the validator the address is free again. */
+static int parconc__lock_destroy(const void *lock, const uint32_t *state)
+{
+    (void)lock; /* used only by the TSan / validator hooks */
+    if (parconc__load(state, PARCONC__RELAXED) != 0) return PARCONC_EBUSY;
+    PARCONC__TSAN_DESTROY(lock);
+    PARCONC__DBG_FORGET(lock);
+    return PARCONC_OK;
+}
+
 PARCONC_API int parconc_mutex_destroy(parconc_mutex *m)
 {
-    if (!m) return PARCONC_EINVAL;
-    if (parconc__load(&m->state_, PARCONC__RELAXED) != 0) return PARCONC_EBUSY;
-    PARCONC__TSAN_DESTROY(m);
-    PARCONC__DBG_FORGET(m);
-    return PARCONC_OK;
+    return m ? parconc__lock_destroy(m, &m->state_) : PARCONC_EINVAL;
 }
 
 /* Shared by lock / trylock / timedlock: validator, TSan, then the lock. */
@@ -1614,11 +1621,7 @@ PARCONC_API int parconc_rmutex_init(parconc_rmutex *m)
 
 PARCONC_API int parconc_rmutex_destroy(parconc_rmutex *m)
 {
-    if (!m) return PARCONC_EINVAL;
-    if (parconc__load(&m->mutex_.state_, PARCONC__RELAXED) != 0) return PARCONC_EBUSY;
-    PARCONC__TSAN_DESTROY(m);
-    PARCONC__DBG_FORGET(m);
-    return PARCONC_OK;
+    return m ? parconc__lock_destroy(m, &m->mutex_.state_) : PARCONC_EINVAL;
 }
 
 PARCONC_API int (parconc_rmutex_lock)(parconc_rmutex *m) { return parconc__rmutex_acquire(m, PARCONC__DEADLINE_NEVER); }
@@ -1727,11 +1730,7 @@ PARCONC_API int parconc_robust_mutex_init(parconc_robust_mutex *m)
 
 PARCONC_API int parconc_robust_mutex_destroy(parconc_robust_mutex *m)
 {
-    if (!m) return PARCONC_EINVAL;
-    if (parconc__load(&m->mutex_.state_, PARCONC__RELAXED) != 0) return PARCONC_EBUSY;
-    PARCONC__TSAN_DESTROY(m);
-    PARCONC__DBG_FORGET(m);
-    return PARCONC_OK;
+    return m ? parconc__lock_destroy(m, &m->mutex_.state_) : PARCONC_EINVAL;
 }
 
 PARCONC_API int (parconc_robust_mutex_lock)(parconc_robust_mutex *m) { return parconc__robust_acquire(m, PARCONC__DEADLINE_NEVER); }
@@ -1958,11 +1957,7 @@ PARCONC_API int parconc_rwlock_init(parconc_rwlock *rw, int policy)
 
 PARCONC_API int parconc_rwlock_destroy(parconc_rwlock *rw)
 {
-    if (!rw) return PARCONC_EINVAL;
-    if (parconc__load(&rw->state_, PARCONC__RELAXED) != 0) return PARCONC_EBUSY;
-    PARCONC__TSAN_DESTROY(rw);
-    PARCONC__DBG_FORGET(rw);
-    return PARCONC_OK;
+    return rw ? parconc__lock_destroy(rw, &rw->state_) : PARCONC_EINVAL;
 }
 
 PARCONC_API int (parconc_rwlock_rdlock)(parconc_rwlock *rw) { return parconc__rw_acquire(rw, 0, PARCONC__DEADLINE_NEVER); }
