@@ -17,11 +17,22 @@ LIBS    := -pthread -lm
 BUILD   := build
 
 TEST_NAMES    := $(basename $(notdir $(wildcard tests/test_*.c)))
-EXAMPLE_NAMES := $(basename $(notdir $(wildcard examples/*.c)))
+EXAMPLE_NAMES := $(filter-out cuda_%,$(basename $(notdir $(wildcard examples/*.c))))
 BENCH_NAMES   := $(basename $(notdir $(wildcard bench/bench_*.c)))
 DEPS          := parconc.h tests/harness.h
 
 VARIANTS := gcc tsan asan nofutex
+
+# CUDA companion: built and run by `make test` whenever nvcc is found; the
+# tests report GPU checks as skipped on a machine without a device.
+CUDA_HOME ?= /usr/local/cuda
+NVCC      := $(firstword $(shell command -v nvcc 2>/dev/null) $(wildcard $(CUDA_HOME)/bin/nvcc))
+CUDA_ARCH := -gencode arch=compute_75,code=compute_75 -gencode arch=compute_90,code=sm_90
+CUDA_LINK := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lstdc++
+ifneq ($(NVCC),)
+CUDA_TEST_BINS    := $(BUILD)/cuda/test_cuda_host $(BUILD)/cuda/test_cuda_nvcc
+CUDA_EXAMPLE_BINS := $(BUILD)/cuda/cuda_saxpy $(BUILD)/cuda/cuda_pipeline
+endif
 CFLAGS_gcc     := $(STD) $(WARN) -O2 -g
 CFLAGS_tsan    := $(STD) $(WARN) -O1 -g -fsanitize=thread
 CFLAGS_asan    := $(STD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -29,15 +40,15 @@ CFLAGS_nofutex := $(STD) $(WARN) -O2 -g -DPARCONC_NO_FUTEX
 
 TEST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/$(v)/,$(TEST_NAMES)))
 
-.PHONY: test examples bench clean test-quick mpi
+.PHONY: test examples bench clean test-quick mpi bench-cuda
 .SUFFIXES:
 
-EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLE_NAMES))
+EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLE_NAMES)) $(CUDA_EXAMPLE_BINS)
 
-test: $(TEST_BINS) $(EXAMPLE_BINS)
+test: $(TEST_BINS) $(EXAMPLE_BINS) $(CUDA_TEST_BINS)
 	@EXAMPLE_BINS="$(EXAMPLE_BINS)" VALGRIND_BINS="$(BUILD)/gcc/test_pool" TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	 ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" UBSAN_OPTIONS="print_stacktrace=1" \
-	 sh tests/run.sh $(addprefix $(BUILD)/,$(VARIANTS))
+	 sh tests/run.sh $(addprefix $(BUILD)/,$(VARIANTS)) $(if $(NVCC),$(BUILD)/cuda)
 
 # Only the plain gcc build, no sanitizers (fast edit-compile-test loop).
 test-quick: $(addprefix $(BUILD)/gcc/,$(TEST_NAMES))
@@ -49,6 +60,32 @@ $(BUILD)/$(1)/test_%: tests/test_%.c $(DEPS)
 	$(CC) $(CFLAGS_$(1)) $$< -o $$@ $(LIBS)
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rule,$(v))))
+
+$(BUILD)/cuda/kernels.o: tests/cuda/kernels.cu parconc.h parconc_cuda.h
+	@mkdir -p $(@D)
+	$(NVCC) -O2 -std=c++17 $(CUDA_ARCH) -c $< -o $@
+
+$(BUILD)/cuda/test_cuda_host: tests/cuda/test_cuda_host.c $(BUILD)/cuda/kernels.o parconc.h parconc_cuda.h tests/harness.h
+	$(CC) $(STD) $(WARN) -O2 -g -isystem $(CUDA_HOME)/include $< $(BUILD)/cuda/kernels.o -o $@ $(CUDA_LINK) $(LIBS)
+
+$(BUILD)/cuda/test_cuda_nvcc: tests/cuda/test_cuda_nvcc.cu parconc.h parconc_cuda.h tests/harness.h
+	@mkdir -p $(@D)
+	$(NVCC) -O2 -std=c++17 $(CUDA_ARCH) -Xcompiler -Wall,-Wextra,-Werror $< -o $@
+
+$(BUILD)/cuda/cuda_saxpy: examples/cuda_saxpy.cu parconc.h parconc_cuda.h
+	@mkdir -p $(@D)
+	$(NVCC) -O2 -std=c++17 $(CUDA_ARCH) -Xcompiler -Wall,-Wextra,-Werror $< -o $@
+
+$(BUILD)/cuda/cuda_pipeline: examples/cuda_pipeline.c examples/cuda_pipeline_kernels.cu parconc.h parconc_cuda.h
+	@mkdir -p $(@D)
+	$(NVCC) -O2 -std=c++17 $(CUDA_ARCH) -c examples/cuda_pipeline_kernels.cu -o $(BUILD)/cuda/cuda_pipeline_kernels.o
+	$(CC) $(STD) $(WARN) -O2 -isystem $(CUDA_HOME)/include $< $(BUILD)/cuda/cuda_pipeline_kernels.o -o $@ $(CUDA_LINK) $(LIBS)
+
+# `make bench-cuda`: needs a GPU (results in README with the GPU's name)
+bench-cuda: bench/bench_cuda.cu parconc.h parconc_cuda.h bench/bench_common.h
+	@mkdir -p $(BUILD)/bench
+	$(NVCC) -O3 -std=c++17 $(CUDA_ARCH) $< -o $(BUILD)/bench/bench_cuda
+	$(BUILD)/bench/bench_cuda
 
 $(BUILD)/examples/%: examples/%.c parconc.h
 	@mkdir -p $(@D)

@@ -135,7 +135,8 @@ typedef enum parconc_result {
     PARCONC_ENODEV          = -12, /* no such device / no driver              */
     PARCONC_ENOTSUP         = -13, /* not supported on this platform/build    */
     PARCONC_ERANGE          = -14, /* a count would overflow                  */
-    PARCONC_EDONE           = -15  /* nothing left (iteration finished)       */
+    PARCONC_EDONE           = -15, /* nothing left (iteration finished)       */
+    PARCONC_EDEVICE         = -16  /* a device (GPU) error without a closer code */
 } parconc_result;
 
 /* Static English text for any code (unknown codes included); never NULL. */
@@ -1049,6 +1050,22 @@ PARCONC__PRIVATE long parconc__read_small_file(const char *path, char *buf, size
     return total;
 }
 
+/* Tiny no-stdio string builder (lock-order reports, CUDA errors). */
+PARCONC__PRIVATE void parconc__str_cat(char *buf, size_t cap, size_t *len, const char *s)
+{
+    while (*s && *len + 1 < cap) buf[(*len)++] = *s++;
+    buf[*len] = '\0';
+}
+PARCONC__PRIVATE void parconc__str_cat_int(char *buf, size_t cap, size_t *len, long v)
+{
+    char tmp[24];
+    int i = 0, neg = v < 0;
+    unsigned long u = neg ? 0ul - (unsigned long)v : (unsigned long)v;
+    do { tmp[i++] = (char)('0' + u % 10); u /= 10; } while (u);
+    if (neg) tmp[i++] = '-';
+    while (i > 0 && *len + 1 < cap) buf[(*len)++] = tmp[--i];
+    buf[*len] = '\0';
+}
 /* Parses a decimal unsigned number at *s, advancing *s.  Returns 0 when
    there is no digit or it would overflow. */
 PARCONC__PRIVATE int parconc__parse_u64(const char **s, uint64_t *out)
@@ -1090,6 +1107,7 @@ PARCONC_API const char *parconc_strerror(int code)
     case PARCONC_ENOTSUP:         return "not supported";
     case PARCONC_ERANGE:          return "count out of range";
     case PARCONC_EDONE:           return "nothing left";
+    case PARCONC_EDEVICE:         return "device error";
     default:                      return "unknown error";
     }
 }
@@ -1212,27 +1230,11 @@ static void parconc__dbg_take_site(const char **file, int *line)
     parconc__dbg_site_file = NULL;
 }
 
-/* Tiny no-stdio string builder for the report. */
-static void parconc__dbg_cat(char *buf, size_t cap, size_t *len, const char *s)
-{
-    while (*s && *len + 1 < cap) buf[(*len)++] = *s++;
-    buf[*len] = '\0';
-}
-static void parconc__dbg_cat_int(char *buf, size_t cap, size_t *len, long v)
-{
-    char tmp[24];
-    int i = 0, neg = v < 0;
-    unsigned long u = neg ? 0ul - (unsigned long)v : (unsigned long)v;
-    do { tmp[i++] = (char)('0' + u % 10); u /= 10; } while (u);
-    if (neg) tmp[i++] = '-';
-    while (i > 0 && *len + 1 < cap) buf[(*len)++] = tmp[--i];
-    buf[*len] = '\0';
-}
 static void parconc__dbg_cat_site(char *buf, size_t cap, size_t *len, const char *file, int line)
 {
-    parconc__dbg_cat(buf, cap, len, file);
-    parconc__dbg_cat(buf, cap, len, ":");
-    parconc__dbg_cat_int(buf, cap, len, line);
+    parconc__str_cat(buf, cap, len, file);
+    parconc__str_cat(buf, cap, len, ":");
+    parconc__str_cat_int(buf, cap, len, line);
 }
 
 static int parconc__dbg_find_edge(const void *from, const void *to)
@@ -1278,9 +1280,9 @@ static int parconc__dbg_before_acquire(const void *lock, int recursive, const ch
     for (i = 0; i < parconc__dbg_depth; i++) {
         if (parconc__dbg_stack[i].lock != lock) continue;
         if (recursive) return PARCONC_OK;
-        parconc__dbg_cat(msg, sizeof msg, &len, "parconc: deadlock: re-locking a lock this thread already holds (taken at ");
+        parconc__str_cat(msg, sizeof msg, &len, "parconc: deadlock: re-locking a lock this thread already holds (taken at ");
         parconc__dbg_cat_site(msg, sizeof msg, &len, parconc__dbg_stack[i].file, parconc__dbg_stack[i].line);
-        parconc__dbg_cat(msg, sizeof msg, &len, ") at ");
+        parconc__str_cat(msg, sizeof msg, &len, ") at ");
         parconc__dbg_cat_site(msg, sizeof msg, &len, file, line);
         parconc__log(PARCONC_LOG_ERROR, PARCONC_EDEADLK, msg, file, line);
         return PARCONC_EDEADLK;
@@ -1293,13 +1295,13 @@ static int parconc__dbg_before_acquire(const void *lock, int recursive, const ch
         e = parconc__dbg_path(lock, h->lock);
         if (e >= 0) {
             const parconc__dbg_edge *x = &parconc__dbg_edges[e];
-            parconc__dbg_cat(msg, sizeof msg, &len, "parconc: lock order inversion (potential deadlock): taking lock B at ");
+            parconc__str_cat(msg, sizeof msg, &len, "parconc: lock order inversion (potential deadlock): taking lock B at ");
             parconc__dbg_cat_site(msg, sizeof msg, &len, file, line);
-            parconc__dbg_cat(msg, sizeof msg, &len, " while holding lock A taken at ");
+            parconc__str_cat(msg, sizeof msg, &len, " while holding lock A taken at ");
             parconc__dbg_cat_site(msg, sizeof msg, &len, h->file, h->line);
-            parconc__dbg_cat(msg, sizeof msg, &len, "; the opposite order was seen: B taken at ");
+            parconc__str_cat(msg, sizeof msg, &len, "; the opposite order was seen: B taken at ");
             parconc__dbg_cat_site(msg, sizeof msg, &len, x->from_file, x->from_line);
-            parconc__dbg_cat(msg, sizeof msg, &len, x->to == h->lock ? ", then A taken at " : ", then (via other locks) ");
+            parconc__str_cat(msg, sizeof msg, &len, x->to == h->lock ? ", then A taken at " : ", then (via other locks) ");
             parconc__dbg_cat_site(msg, sizeof msg, &len, x->to_file, x->to_line);
             rc = PARCONC_EDEADLK;
         } else if (parconc__dbg_nedges < PARCONC__DBG_MAX_EDGES) {
@@ -3384,12 +3386,11 @@ static int parconc__pool_reserve(parconc_pool *p, int64_t timeout_ns)
             /* a task waiting for room would block the room-maker: help */
             if (!parconc__run_one(p, parconc__tls_worker)) parconc_thread_yield();
         } else {
-            int rc;
+            /* the loop re-checks room and the deadline after any wake-up */
             parconc__fetch_add(&p->space_waiters, 1u, PARCONC__SEQ_CST);
             q = parconc__load(&p->queued, PARCONC__SEQ_CST);
-            rc = q < p->capacity ? PARCONC_OK : parconc__futex_wait(&p->space_seq, seq, deadline);
+            if (q >= p->capacity) parconc__futex_wait(&p->space_seq, seq, deadline);
             parconc__fetch_sub(&p->space_waiters, 1u, PARCONC__RELAXED);
-            (void)rc;
         }
         if (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline) deadline = PARCONC__DEADLINE_NOW;
     }

@@ -27,6 +27,7 @@ typedef struct pt_test {
 #define PT_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static int pt__failures; /* failures in the current test; atomic access */
+static int pt__skipped;  /* the current test called PT_SKIP */
 
 static void pt__fail(const char *file, int line, const char *what)
 {
@@ -48,21 +49,27 @@ static void pt__fail_eq(const char *file, int line, const char *what, long long 
     if (pt_a_ != pt_b_) pt__fail_eq(__FILE__, __LINE__, #a " == " #b, pt_a_, pt_b_); } while (0)
 #define PT_CHECK_EQ(a, b) do { long long pt_a_ = (long long)(a), pt_b_ = (long long)(b); \
     if (pt_a_ != pt_b_) { pt__fail_eq(__FILE__, __LINE__, #a " == " #b, pt_a_, pt_b_); return; } } while (0)
+/* Ends the current test as skipped (say why): e.g. no GPU on this machine. */
+#define PT_SKIP(why) do { pt__skipped = 1; printf("skipped (%s) ", (why)); return; } while (0)
 /* For use in helper threads: true while the current test has no failure. */
 #define PT_OK() (__atomic_load_n(&pt__failures, __ATOMIC_RELAXED) == 0)
 
 static int pt_main(const pt_test *tests, size_t n, int argc, char **argv)
 {
     const char *filter = argc > 1 ? argv[1] : NULL;
-    int passed = 0, failed = 0;
+    int passed = 0, failed = 0, skipped = 0;
     size_t i;
     for (i = 0; i < n; i++) {
         if (filter && !strstr(tests[i].name, filter)) continue;
         __atomic_store_n(&pt__failures, 0, __ATOMIC_RELAXED);
+        pt__skipped = 0;
         printf("%-48s ", tests[i].name);
         fflush(stdout);
         tests[i].fn();
-        if (__atomic_load_n(&pt__failures, __ATOMIC_RELAXED) == 0) {
+        if (pt__skipped && __atomic_load_n(&pt__failures, __ATOMIC_RELAXED) == 0) {
+            skipped++;
+            printf("\n");
+        } else if (__atomic_load_n(&pt__failures, __ATOMIC_RELAXED) == 0) {
             passed++;
             printf("ok\n");
         } else {
@@ -71,7 +78,8 @@ static int pt_main(const pt_test *tests, size_t n, int argc, char **argv)
         }
         fflush(stdout);
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    if (skipped) printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    else printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
 

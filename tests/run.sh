@@ -4,11 +4,12 @@
 # "N passed, N failed" on the last line.  Exit status 1 on any failure.
 # TEST_FILTER selects tests by name inside each binary.
 top=$(cd "$(dirname "$0")/.." && pwd)
-total_pass=0; total_fail=0
-tally() { # reads a log, adds its closing "N passed, N failed" line
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
+total_pass=0; total_fail=0; total_skip=0
+tally() { # reads a log, adds its closing "N passed, N failed[, N skipped]" line
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$1" | tail -n 1)
     if [ -z "$line" ]; then total_fail=$((total_fail+1)); echo "  (no result line: crashed or timed out)"; return; fi
     p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+    case "$line" in *skipped) s=${line##*failed, }; s=${s%% skipped}; total_skip=$((total_skip+s)) ;; esac
     total_pass=$((total_pass+p)); total_fail=$((total_fail+f))
 }
 for dir in "$@"; do
@@ -19,7 +20,7 @@ for dir in "$@"; do
         log="$bin.log"
         timeout "${TEST_TIMEOUT:-600}" "$bin" $TEST_FILTER >"$log" 2>&1
         rc=$?
-        grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | grep -E 'FAIL|WARNING|ERROR|runtime error|Sanitizer' | head -40
+        grep -v -E '^[0-9]+ passed, [0-9]+ failed' "$log" | grep -E 'FAIL|WARNING|ERROR|runtime error|Sanitizer' | head -40
         tail -n 1 "$log"
         tally "$log"
         if [ $rc -ne 0 ] && ! grep -q 'FAILED' "$log"; then
@@ -70,5 +71,6 @@ if [ -z "${SKIP_COMPILE_CHECKS:-}" ]; then
     tail -n 1 "$top/build/compile_checks.log"
     tally "$top/build/compile_checks.log"
 fi
-echo "$total_pass passed, $total_fail failed"
+if [ "$total_skip" -gt 0 ]; then echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+else echo "$total_pass passed, $total_fail failed"; fi
 [ "$total_fail" -eq 0 ]

@@ -12,13 +12,13 @@ static void test_strerror_every_code(void)
         PARCONC_OK, PARCONC_EBUSY, PARCONC_ETIMEDOUT, PARCONC_EINVAL, PARCONC_ENOMEM,
         PARCONC_EAGAIN, PARCONC_ECANCELED, PARCONC_EPERM, PARCONC_EDEADLK,
         PARCONC_EOWNERDEAD, PARCONC_ENOTRECOVERABLE, PARCONC_ESHUTDOWN,
-        PARCONC_ENODEV, PARCONC_ENOTSUP, PARCONC_ERANGE, PARCONC_EDONE };
+        PARCONC_ENODEV, PARCONC_ENOTSUP, PARCONC_ERANGE, PARCONC_EDONE, PARCONC_EDEVICE };
     const char *unknown = parconc_strerror(12345);
     size_t i, j;
     PT_CHECK(unknown != NULL);
     PT_CHECK(strcmp(unknown, "unknown error") == 0);
     PT_CHECK(strcmp(parconc_strerror(1), "unknown error") == 0);
-    PT_CHECK(strcmp(parconc_strerror(-16), "unknown error") == 0);
+    PT_CHECK(strcmp(parconc_strerror(-17), "unknown error") == 0);
     PT_CHECK(strcmp(parconc_strerror(PARCONC_ETIMEDOUT), "timed out") == 0);
     for (i = 0; i < PT_COUNT(codes); i++) {
         const char *s = parconc_strerror(codes[i]);
