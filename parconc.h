@@ -2809,7 +2809,7 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
    PRIORITY pools always use the injection queue, where cancel() can unlink
    them, so the pool never keeps a pointer to a canceled caller future.
 
-   Idle workers first SPIN (at most half of them at a time, ~50 us) watching
+   Idle workers first SPIN (~50 us, yielding now and then) watching
    the queues, then SLEEP.  A submitter publishes its task, then (after a
    seq_cst fence) wakes ONE sleeper only if nobody is spinning: a spinner
    will find the task, so a busy pool makes no system call per task.  A
@@ -3187,7 +3187,9 @@ static void *parconc__worker_main(void *arg)
 {
     parconc__worker *w = (parconc__worker *)arg;
     parconc_pool *p = w->pool;
-    int max_spinners = p->nthreads / 2 > 1 ? p->nthreads / 2 : 1;
+    /* every idle worker may spin its ~50 us: back-to-back parallel loops
+       then find their helpers awake, as OpenMP's spinning team does */
+    int max_spinners = p->nthreads;
     parconc__tls_worker = w;
     for (;;) {
         int spins;
@@ -3451,6 +3453,37 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     if (out) *out = f;
     parconc__pool_wake_one(p);
     return PARCONC_OK;
+}
+
+/* Queues `count` tasks fn(arg) in caller storage with one lock round trip
+   and one wake-up call for as many sleepers as the spinners cannot cover
+   (parallel_for's helpers).  Returns how many were queued. */
+static size_t parconc__pool_submit_many(parconc_pool *p, parconc_task_fn fn, void *arg, parconc_future *storage, size_t count)
+{
+    size_t i, n = 0;
+    uint32_t sleepers, spinning;
+    if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return 0;
+    while (n < count && parconc__pool_reserve(p, -1) == PARCONC_OK) n++; /* bounded pool: fewer */
+    if (!n) return 0;
+    for (i = 0; i < n; i++) {
+        parconc__future_setup(&storage[i], PARCONC__F_CALLER, 1);
+        storage[i].fn_ = fn;
+        storage[i].arg_ = arg;
+        storage[i].pool_ = p;
+    }
+    parconc__fetch_add(&p->pending, n, PARCONC__RELAXED);
+    parconc__ilock(&p->inj_lock);
+    for (i = 0; i < n; i++) parconc__inj_push(p, &storage[i]);
+    parconc__mutex_unlock_raw(&p->inj_lock);
+    parconc__fence(PARCONC__SEQ_CST); /* same protocol as wake_one, for n tasks */
+    spinning = parconc__load(&p->spinning, PARCONC__SEQ_CST);
+    sleepers = parconc__load(&p->sleepers, PARCONC__SEQ_CST);
+    if (sleepers && n > spinning) {
+        size_t k = n - spinning;
+        parconc__fetch_add(&p->wake_seq, 1u, PARCONC__SEQ_CST);
+        parconc__futex_wake(&p->wake_seq, k > (size_t)INT_MAX ? INT_MAX : (int)k);
+    }
+    return n;
 }
 
 PARCONC_API int parconc_pool_submit(parconc_pool *p, parconc_task_fn fn, void *arg, parconc_future **out)
@@ -4056,18 +4089,8 @@ static int parconc__loop_execute(parconc__loop *L, parconc_pool *p)
         parconc__loop_run_range(L, b, e, 0);
         if ((double)(L->n - probe) * parconc__loop_estimate(L) < PARCONC__INLINE_NS) L->participants = 1;
     }
-    if (p && L->participants > 1 && !parconc__load(&L->stop, PARCONC__RELAXED)) {
-        for (i = 0; i + 1 < L->participants; i++) {
-            parconc_task_desc t;
-            memset(&t, 0, sizeof t);
-            t.fn = parconc__loop_helper;
-            t.arg = L;
-            t.storage = &helpers[i];
-            t.timeout_ns = -1; /* a full bounded pool: go on with fewer helpers */
-            if (parconc_pool_submit_ex(p, &t, NULL) != PARCONC_OK) break;
-            nh++;
-        }
-    }
+    if (p && L->participants > 1 && !parconc__load(&L->stop, PARCONC__RELAXED))
+        nh = parconc__pool_submit_many(p, parconc__loop_helper, L, helpers, L->participants - 1);
     parconc__loop_participate(L, 0);
     /* out of work: helpers that never started never will; wait for the rest */
     for (i = 0; i < nh; i++)
