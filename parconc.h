@@ -49,7 +49,7 @@
    * Silent by default: diagnostics go to the logger set with
      parconc_set_logger(), and nowhere if none is set.
 
-   SHORT REFERENCE
+   SHORT REFERENCE (each declaration below carries its full contract)
    ---------------
    Errors   parconc_strerror(code)          static text for any code
    Logging  parconc_set_logger(&logger)     set before starting threads
@@ -60,11 +60,43 @@
             parconc_thread_detach(t)        the thread cleans up after itself
             parconc_thread_yield()
             parconc_cpu_count()             CPUs this process may really use
+   Locks    parconc_mutex_{init,destroy,lock,trylock,timedlock,unlock}
+            parconc_rmutex_*                reentrant; EPERM for a non-owner
+            parconc_robust_mutex_*          EOWNERDEAD / parconc_mutex_consistent
+            parconc_rwlock_{init(policy),rdlock,wrlock,try*,timed*,rdunlock,
+                            wrunlock,downgrade}   FAIR / PREFER_READERS / _WRITERS
+            parconc_sem_*, parconc_cond_*, parconc_once_call,
+            parconc_waitgroup_{add,done,wait,timedwait}
+            parconc_lock_many / parconc_unlock_many   all or nothing, any order
+            PARCONC_GUARD(&m)               unlocks on every exit of the block
+            PARCONC_DEBUG_LOCKS             lock-order validator (EDEADLK)
+   Pool     parconc_pool_create(&p, &desc_or_NULL), parconc_pool_submit(p, fn,
+            arg, &future_or_NULL), parconc_pool_submit_ex, _wait_idle,
+            _shutdown(DRAIN|CANCEL), _destroy, _stats, _worker_stats,
+            parconc_task_fail(err), parconc_pool_current()
+   Futures  parconc_future_{wait,get,cancel,state,on_done,retain,release,
+            create,init,complete,fail}, parconc_wait_all, parconc_wait_any,
+            parconc_as_completed_{init,next}
+   Division parconc_split(n, parts, i, &b, &e), parconc_parallel_for(p, n, fn,
+            arg, &desc_or_NULL) with AUTO/STATIC/DYNAMIC/GUIDED/RESPAWN,
+            parconc_for_stop(), parconc_parallel_reduce, parconc_for_advise
+   CUDA     parconc_cuda.h (optional companion header)
+
+   THREAD SAFETY: every function may be called from any thread at any time
+   on distinct objects, and concurrently on one object where that is the
+   object's purpose (locks, pools, futures).  Destroying an object that
+   other threads still use is undefined, as with pthreads.
 
    REVISION HISTORY
    ----------------
-   0.1.0  (2026-11-22) foundation: errors, logger, time, threads, cpu count,
-                       platform layer (atomics, futex / parking table).
+   0.1.0  (2026-11-22) first release: errors, logger, time, threads, cpu
+                       count, platform layer (atomics, futex / parking
+                       table); locks with hand-off, reentrant, robust,
+                       phase-fair rwlock, sem, cond, once, waitgroup,
+                       lock_many, guard, lock-order validator, TSan
+                       annotations; work-stealing pool and futures; work
+                       division (split, parallel_for, reduce, advisor);
+                       parconc_cuda.h.
 
    LICENSE: MIT or public domain, your choice; see the end of the file.
 */
