@@ -43,7 +43,7 @@ TEST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/$(v)/,$(TEST_NAMES)))
 .PHONY: test examples bench clean test-quick mpi bench-cuda
 .SUFFIXES:
 
-EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLE_NAMES)) $(CUDA_EXAMPLE_BINS)
+EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLE_NAMES)) $(BUILD)/examples/deadlock_debug $(CUDA_EXAMPLE_BINS)
 
 test: $(TEST_BINS) $(EXAMPLE_BINS) $(CUDA_TEST_BINS)
 	@EXAMPLE_BINS="$(EXAMPLE_BINS)" VALGRIND_BINS="$(BUILD)/gcc/test_pool" TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
@@ -86,6 +86,11 @@ bench-cuda: bench/bench_cuda.cu parconc.h parconc_cuda.h bench/bench_common.h
 	@mkdir -p $(BUILD)/bench
 	$(NVCC) -O3 -std=c++17 $(CUDA_ARCH) $< -o $(BUILD)/bench/bench_cuda
 	$(BUILD)/bench/bench_cuda
+
+# deadlock.c again with the lock-order validator on
+$(BUILD)/examples/deadlock_debug: examples/deadlock.c parconc.h
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(WARN) -O2 -g -DPARCONC_DEBUG_LOCKS $< -o $@ $(LIBS)
 
 $(BUILD)/examples/%: examples/%.c parconc.h
 	@mkdir -p $(@D)
