@@ -8,6 +8,7 @@
 #                   "N passed, N failed" last and fails on any failure.
 #   make examples   builds and runs every example (each checks itself).
 #   make bench      benchmarks against baselines; tables on stdout, CSV in build/.
+#   make plots      PNG charts of those CSV files in build/plots/.
 
 CC      := gcc
 CLANG   ?= clang
@@ -40,7 +41,7 @@ CFLAGS_nofutex := $(STD) $(WARN) -O2 -g -DPARCONC_NO_FUTEX
 
 TEST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/$(v)/,$(TEST_NAMES)))
 
-.PHONY: test examples bench clean test-quick mpi bench-cuda
+.PHONY: test examples bench clean test-quick mpi bench-cuda plots install
 .SUFFIXES:
 
 EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLE_NAMES)) $(BUILD)/examples/deadlock_debug $(CUDA_EXAMPLE_BINS)
@@ -116,6 +117,26 @@ mpi:
 	  mkdir -p $(BUILD)/mpi && mpicc -std=c99 -O2 $(WARN) examples/mpi/mpi_hybrid.c -o $(BUILD)/mpi/mpi_hybrid -pthread && \
 	  mpirun $(MPIRUN_FLAGS) -np 2 $(BUILD)/mpi/mpi_hybrid; \
 	else echo "mpicc not found: skipping the MPI example (apt-get install openmpi-bin libopenmpi-dev)"; fi
+
+# PNG charts from the CSV files of `make bench` (gnuplot installed if missing)
+plots:
+	@command -v gnuplot >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q gnuplot-nox >/dev/null; }
+	@sh tools/plots.sh
+
+# make install PREFIX=/usr/local: the headers, a pkg-config file and the
+# CMake package files (find_package(parconc) then parconc::parconc)
+PREFIX ?= /usr/local
+install:
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/parconc
+	install -m 644 parconc.h parconc_cuda.h $(DESTDIR)$(PREFIX)/include/
+	sed 's|@PREFIX@|$(PREFIX)|' parconc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/parconc.pc
+	printf '%s\n' 'include(CMakeFindDependencyMacro)' 'find_dependency(Threads)' \
+	  'if(NOT TARGET parconc::parconc)' '  add_library(parconc::parconc INTERFACE IMPORTED)' \
+	  '  set_target_properties(parconc::parconc PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "$${CMAKE_CURRENT_LIST_DIR}/../../../include" INTERFACE_LINK_LIBRARIES Threads::Threads)' \
+	  'endif()' > $(DESTDIR)$(PREFIX)/lib/cmake/parconc/parconcConfig.cmake
+	printf '%s\n' 'set(PACKAGE_VERSION 0.1.0)' 'if(PACKAGE_FIND_VERSION VERSION_GREATER PACKAGE_VERSION OR NOT PACKAGE_FIND_VERSION_MAJOR EQUAL 0)' \
+	  '  set(PACKAGE_VERSION_COMPATIBLE FALSE)' 'else()' '  set(PACKAGE_VERSION_COMPATIBLE TRUE)' 'endif()' \
+	  > $(DESTDIR)$(PREFIX)/lib/cmake/parconc/parconcConfigVersion.cmake
 
 clean:
 	rm -rf $(BUILD)

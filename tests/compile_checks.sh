@@ -60,5 +60,21 @@ tsan_reports_inversion() {
 }
 check tsan_annotations_build gcc -std=c99 $W -g -fsanitize=thread -pthread tsan_sees_locks.c -o "$out/tsan_sees_locks"
 check tsan_sees_parconc_locks tsan_reports_inversion
+# packaging: make install + find_package, add_subdirectory, pkg-config
+if have cmake; then
+    top=$(cd ../.. && pwd)
+    pkg_install() { rm -rf "$out/pfx" && make -s -C "$top" install PREFIX="$out/pfx"; }
+    consumer() { # build dir, extra cmake args...
+        d=$1; shift
+        rm -rf "$d" && cmake -S ../consumer -B "$d" "$@" >/dev/null && cmake --build "$d" >/dev/null && "$d/consumer"
+    }
+    check package_make_install pkg_install
+    check package_find_package consumer "$out/cmake_find" -DCMAKE_PREFIX_PATH="$out/pfx"
+    check package_add_subdirectory consumer "$out/cmake_sub" -DPARCONC_SOURCE_DIR="$top"
+    if have pkg-config; then
+        pc_build() { gcc -std=c99 $W ../consumer/main.c -o "$out/pc_consumer" $(PKG_CONFIG_PATH="$out/pfx/lib/pkgconfig" pkg-config --cflags --libs parconc) && "$out/pc_consumer"; }
+        check package_pkg_config pc_build
+    fi
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
