@@ -2857,6 +2857,9 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
    re-check sees the task. */
 #define PARCONC__POOL_MAX_THREADS 1024
 #define PARCONC__IDLE_SPIN_NS 50000u
+#ifndef PARCONC__SPIN_DIV
+#define PARCONC__SPIN_DIV 1
+#endif
 
 typedef struct parconc__deque {
     intptr_t top;                 /* thieves take here */
@@ -3221,7 +3224,7 @@ static void *parconc__worker_main(void *arg)
     parconc_pool *p = w->pool;
     /* every idle worker may spin its ~50 us: back-to-back parallel loops
        then find their helpers awake, as OpenMP's spinning team does */
-    int max_spinners = p->nthreads;
+    int max_spinners = p->nthreads / PARCONC__SPIN_DIV > 1 ? p->nthreads / PARCONC__SPIN_DIV : 1;
     parconc__tls_worker = w;
     for (;;) {
         int spins;
@@ -3434,7 +3437,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
 {
     parconc_future *f;
     parconc__worker *self;
-    int rc;
+    int rc, locked = 0; /* holding inj_lock (recycled future on its way to the queue) */
     if (out) *out = NULL;
     if (!p || !task || !task->fn) return PARCONC_EINVAL;
     if (task->priority < 0 || task->priority >= PARCONC_PRIORITY_LEVELS) return PARCONC_EINVAL;
@@ -3453,10 +3456,16 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
             self->stash = f->next_;
             self->stash_len--;
         } else if (parconc__load(&p->node_cache, PARCONC__RELAXED)) {
+            /* one lock round trip: take a recycled future and, below, queue
+               it before letting go (the setup in between is a memset) */
             parconc__ilock(&p->inj_lock);
+            locked = 1;
             f = p->node_cache;
             if (f) { parconc__store(&p->node_cache, f->next_, PARCONC__RELAXED); p->cache_len--; }
-            parconc__mutex_unlock_raw(&p->inj_lock);
+            if (!f || (self && p->schedule != PARCONC_PRIORITY)) { /* not going to the injection queue */
+                parconc__mutex_unlock_raw(&p->inj_lock);
+                locked = 0;
+            }
         }
         if (!f) f = (parconc_future *)parconc__alloc_with(&p->alloc, sizeof *f);
         if (f) {
@@ -3478,7 +3487,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     parconc__fetch_add(&p->pending, (size_t)1, PARCONC__RELAXED);
     if (!(self && p->schedule != PARCONC_PRIORITY && !(f->flags_ & PARCONC__F_CALLER) &&
           parconc__deque_push(&self->deque, f))) {
-        parconc__ilock(&p->inj_lock);
+        if (!locked) parconc__ilock(&p->inj_lock);
         parconc__inj_push(p, f);
         parconc__mutex_unlock_raw(&p->inj_lock);
     }
