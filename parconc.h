@@ -1924,7 +1924,11 @@ static int parconc__rw_lock_slow(parconc_rwlock *rw, int writer, uint64_t deadli
     self.granted = 0;
     self.next = NULL;
     self.prev = (parconc__rw_waiter *)rw->tail_;
+    /* the node lives on this stack frame only while it is queued: it is
+       unlinked by the granter, or by us on timeout, before we return */
+    /* cppcheck-suppress autoVariables */
     if (self.prev) self.prev->next = &self; else rw->head_ = &self;
+    /* cppcheck-suppress autoVariables */
     rw->tail_ = &self;
     if (writer) rw->queued_writers_++;
     parconc__mutex_unlock_raw(&rw->guard_);
@@ -4027,6 +4031,22 @@ static void parconc__loop_run_range(parconc__loop *L, size_t b, size_t e, size_t
 static void parconc__loop_participate(parconc__loop *L, size_t id)
 {
     size_t b, e;
+    if (L->schedule == PARCONC_DYNAMIC && !(L->desc && L->desc->progress)) {
+        /* hot path for fine-grained dynamic loops: one fetch_add and one
+           call per chunk, the thread-local loop pointer set once */
+        size_t c = L->chunk ? L->chunk : 1, n = L->n;
+        if (n <= SIZE_MAX - c * (L->participants + 1)) {
+            parconc__loop *saved = parconc__tls_loop;
+            parconc__tls_loop = L;
+            while (!parconc__load(&L->stop, PARCONC__RELAXED)) {
+                size_t s = parconc__fetch_add(&L->next, c, PARCONC__RELAXED);
+                if (s >= n) break;
+                L->fn(s, n - s < c ? n : s + c, id, L->arg);
+            }
+            parconc__tls_loop = saved;
+            return;
+        }
+    }
     while (parconc__loop_claim(L, &b, &e)) parconc__loop_run_range(L, b, e, id);
 }
 
