@@ -2902,6 +2902,9 @@ struct parconc_pool {
     size_t queued;                /* bounded pools: reserved queue slots (atomic) */
     size_t pending;               /* submitted, not yet terminal (atomic) */
     uint32_t spinning;            /* idle workers watching the queues */
+    void *loop_slot;              /* a parallel_for any idle worker may join, or NULL */
+    uint32_t loop_wanted;         /* helper places still open in it */
+    uint32_t loop_users;          /* workers between reading loop_slot and leaving it */
     uint32_t sleepers, wake_seq;  /* idle workers asleep and their futex word */
     uint32_t idle_seq, idle_waiters;
     uint32_t space_seq, space_waiters;
@@ -3213,10 +3216,13 @@ static int parconc__run_one(parconc_pool *p, parconc__worker *w)
     return 1;
 }
 
+static int parconc__pool_try_loop(parconc_pool *p); /* work-division section */
+
 static int parconc__pool_has_work(parconc_pool *p)
 {
     int i;
     if (parconc__load(&p->inj_count, PARCONC__SEQ_CST)) return 1;
+    if (parconc__load(&p->loop_wanted, PARCONC__SEQ_CST)) return 1;
     for (i = 0; i < p->nthreads; i++)
         if (parconc__deque_nonempty(&p->workers[i].deque)) return 1;
     return 0;
@@ -3236,6 +3242,7 @@ static void *parconc__worker_main(void *arg)
         /* a busy span opens when the worker starts looking for work and
            closes when it finds none: no clock read per task */
         if (!parconc__load(&w->busy_since, PARCONC__RELAXED)) parconc__store(&w->busy_since, parconc_now_ns(), PARCONC__RELAXED);
+        if (parconc__load(&p->loop_wanted, PARCONC__RELAXED) && parconc__pool_try_loop(p)) continue;
         if (parconc__run_one(p, w)) continue;
         /* out of work: close the busy span, spin briefly, then sleep */
         {
@@ -4050,6 +4057,66 @@ static void parconc__loop_participate(parconc__loop *L, size_t id)
     while (parconc__loop_claim(L, &b, &e)) parconc__loop_run_range(L, b, e, id);
 }
 
+/* ---- the pool's loop slot ---------------------------------------------------
+   A parallel_for publishes its loop in p->loop_slot with the number of helper
+   places (loop_wanted); idle and spinning workers join it with a few atomic
+   operations: no task, no queue lock, like an OpenMP team picking up a
+   parallel region.  One loop at a time; others use helper tasks.
+
+   Lifetime (the loop is on the caller's stack): a worker increments
+   loop_users BEFORE it reads loop_slot and decrements it when it is done
+   with the loop; the caller clears loop_wanted and loop_slot, then waits
+   for loop_users == 0.  All seq_cst: a worker counted after the caller saw
+   zero must have read loop_slot after it was cleared, so it never touches
+   the loop.  A worker may read a newer loop than the one whose place it
+   took; the id check below keeps worker indices within the loop's count. */
+static int parconc__pool_try_loop(parconc_pool *p)
+{
+    parconc__loop *L;
+    uint32_t want;
+    int joined = 0;
+    parconc__fetch_add(&p->loop_users, 1u, PARCONC__SEQ_CST);
+    L = (parconc__loop *)parconc__load(&p->loop_slot, PARCONC__SEQ_CST);
+    want = parconc__load(&p->loop_wanted, PARCONC__SEQ_CST);
+    while (L && want && !parconc__cas_weak(&p->loop_wanted, &want, want - 1u, PARCONC__SEQ_CST, PARCONC__SEQ_CST)) {}
+    if (L && want) {
+        uint32_t id = parconc__fetch_add(&L->next_id, 1u, PARCONC__RELAXED);
+        if (id < L->participants) parconc__loop_participate(L, id);
+        joined = 1;
+    }
+    /* release: our work in the loop happens before the caller's return */
+    parconc__fetch_sub(&p->loop_users, 1u, PARCONC__SEQ_CST);
+    return joined;
+}
+
+static int parconc__loop_publish(parconc_pool *p, parconc__loop *L, uint32_t helpers)
+{
+    void *expected = NULL;
+    uint32_t spinning, sleepers;
+    if (!parconc__cas(&p->loop_slot, &expected, (void *)L, PARCONC__SEQ_CST, PARCONC__RELAXED)) return 0;
+    parconc__store(&p->loop_wanted, helpers, PARCONC__SEQ_CST);
+    /* as for tasks: spinners will see it; wake sleepers for the rest */
+    spinning = parconc__load(&p->spinning, PARCONC__SEQ_CST);
+    sleepers = parconc__load(&p->sleepers, PARCONC__SEQ_CST);
+    if (sleepers && helpers > spinning) {
+        uint32_t k = helpers - spinning;
+        parconc__fetch_add(&p->wake_seq, 1u, PARCONC__SEQ_CST);
+        parconc__futex_wake(&p->wake_seq, k > (uint32_t)INT_MAX ? INT_MAX : (int)k);
+    }
+    return 1;
+}
+
+static void parconc__loop_unpublish(parconc_pool *p)
+{
+    int spins = 0;
+    parconc__store(&p->loop_wanted, 0u, PARCONC__SEQ_CST);
+    parconc__store(&p->loop_slot, (void *)NULL, PARCONC__SEQ_CST);
+    while (parconc__load(&p->loop_users, PARCONC__SEQ_CST) != 0) { /* workers finishing a chunk */
+        if (++spins < 200) parconc__cpu_relax();
+        else parconc_sleep_ns(20000);
+    }
+}
+
 static void *parconc__loop_helper(void *arg)
 {
     parconc__loop *L = (parconc__loop *)arg;
@@ -4133,6 +4200,7 @@ static int parconc__loop_execute(parconc__loop *L, parconc_pool *p)
     parconc_future helpers[PARCONC__FOR_MAX_PARTICIPANTS - 1];
     parconc_future *started[PARCONC__FOR_MAX_PARTICIPANTS - 1];
     size_t i, nh = 0, ns = 0;
+    int published = 0;
     if (L->n == 0) return PARCONC_OK;
     if (L->schedule == PARCONC_RESPAWN && L->participants > 1) {
         parconc__loop_respawn(L);
@@ -4150,9 +4218,12 @@ static int parconc__loop_execute(parconc__loop *L, parconc_pool *p)
         parconc__loop_run_range(L, b, e, 0);
         if ((double)(L->n - probe) * parconc__loop_estimate(L) < PARCONC__INLINE_NS) L->participants = 1;
     }
-    if (p && L->participants > 1 && !parconc__load(&L->stop, PARCONC__RELAXED))
-        nh = parconc__pool_submit_many(p, parconc__loop_helper, L, helpers, L->participants - 1);
+    if (p && L->participants > 1 && !parconc__load(&L->stop, PARCONC__RELAXED)) {
+        published = parconc__loop_publish(p, L, (uint32_t)(L->participants - 1));
+        if (!published) nh = parconc__pool_submit_many(p, parconc__loop_helper, L, helpers, L->participants - 1);
+    }
     parconc__loop_participate(L, 0);
+    if (published) parconc__loop_unpublish(p);
     /* out of work: helpers that never started never will; wait for the rest */
     for (i = 0; i < nh; i++)
         if (parconc_future_cancel(&helpers[i]) != PARCONC_OK) started[ns++] = &helpers[i];
