@@ -1554,6 +1554,12 @@ PARCONC_API int parconc_mutex_init(parconc_mutex *m)
     return PARCONC_OK;
 }
 
+/* try* functions: a try that found the lock busy says EBUSY, not ETIMEDOUT. */
+static inline int parconc__as_busy(int rc)
+{
+    return rc == PARCONC_ETIMEDOUT ? PARCONC_EBUSY : rc;
+}
+
 /* Shared by every lock's destroy: refuse a lock in use (its state word is
    not 0), then tell TSan and the validator the address is free again. */
 static int parconc__lock_destroy(const void *lock, const uint32_t *state)
@@ -1592,8 +1598,7 @@ PARCONC_API int (parconc_mutex_lock)(parconc_mutex *m)
 
 PARCONC_API int (parconc_mutex_trylock)(parconc_mutex *m)
 {
-    int rc = parconc__mutex_acquire(m, PARCONC__DEADLINE_NOW);
-    return rc == PARCONC_ETIMEDOUT ? PARCONC_EBUSY : rc;
+    return parconc__as_busy(parconc__mutex_acquire(m, PARCONC__DEADLINE_NOW));
 }
 
 PARCONC_API int (parconc_mutex_timedlock)(parconc_mutex *m, int64_t timeout_ns)
@@ -1661,8 +1666,7 @@ PARCONC_API int parconc_rmutex_destroy(parconc_rmutex *m)
 PARCONC_API int (parconc_rmutex_lock)(parconc_rmutex *m) { return parconc__rmutex_acquire(m, PARCONC__DEADLINE_NEVER); }
 PARCONC_API int parconc_rmutex_trylock(parconc_rmutex *m)
 {
-    int rc = parconc__rmutex_acquire(m, PARCONC__DEADLINE_NOW);
-    return rc == PARCONC_ETIMEDOUT ? PARCONC_EBUSY : rc;
+    return parconc__as_busy(parconc__rmutex_acquire(m, PARCONC__DEADLINE_NOW));
 }
 PARCONC_API int (parconc_rmutex_timedlock)(parconc_rmutex *m, int64_t timeout_ns)
 {
@@ -1770,8 +1774,7 @@ PARCONC_API int parconc_robust_mutex_destroy(parconc_robust_mutex *m)
 PARCONC_API int (parconc_robust_mutex_lock)(parconc_robust_mutex *m) { return parconc__robust_acquire(m, PARCONC__DEADLINE_NEVER); }
 PARCONC_API int parconc_robust_mutex_trylock(parconc_robust_mutex *m)
 {
-    int rc = parconc__robust_acquire(m, PARCONC__DEADLINE_NOW);
-    return rc == PARCONC_ETIMEDOUT ? PARCONC_EBUSY : rc;
+    return parconc__as_busy(parconc__robust_acquire(m, PARCONC__DEADLINE_NOW));
 }
 PARCONC_API int (parconc_robust_mutex_timedlock)(parconc_robust_mutex *m, int64_t timeout_ns)
 {
@@ -2010,13 +2013,11 @@ PARCONC_API int (parconc_rwlock_timedwrlock)(parconc_rwlock *rw, int64_t timeout
 }
 PARCONC_API int parconc_rwlock_tryrdlock(parconc_rwlock *rw)
 {
-    int rc = parconc__rw_acquire(rw, 0, PARCONC__DEADLINE_NOW);
-    return rc == PARCONC_ETIMEDOUT ? PARCONC_EBUSY : rc;
+    return parconc__as_busy(parconc__rw_acquire(rw, 0, PARCONC__DEADLINE_NOW));
 }
 PARCONC_API int parconc_rwlock_trywrlock(parconc_rwlock *rw)
 {
-    int rc = parconc__rw_acquire(rw, 1, PARCONC__DEADLINE_NOW);
-    return rc == PARCONC_ETIMEDOUT ? PARCONC_EBUSY : rc;
+    return parconc__as_busy(parconc__rw_acquire(rw, 1, PARCONC__DEADLINE_NOW));
 }
 
 PARCONC_API int parconc_rwlock_rdunlock(parconc_rwlock *rw)
@@ -2145,8 +2146,7 @@ static int parconc__sem_take(parconc_sem *s, uint64_t deadline)
 PARCONC_API int parconc_sem_wait(parconc_sem *s) { return parconc__sem_take(s, PARCONC__DEADLINE_NEVER); }
 PARCONC_API int parconc_sem_trywait(parconc_sem *s)
 {
-    int rc = parconc__sem_take(s, PARCONC__DEADLINE_NOW);
-    return rc == PARCONC_ETIMEDOUT ? PARCONC_EBUSY : rc;
+    return parconc__as_busy(parconc__sem_take(s, PARCONC__DEADLINE_NOW));
 }
 PARCONC_API int parconc_sem_timedwait(parconc_sem *s, int64_t timeout_ns)
 {
