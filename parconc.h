@@ -1060,6 +1060,35 @@ PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
 
 #endif /* PARCONC__USE_FUTEX */
 
+/* The kernel may fire a timer up to its timer slack (50 us by default for
+   ordinary threads) late.  For the timeouts users see (locks, semaphores,
+   condition variables, wait groups) sleep until PARCONC__SLACK_NS before
+   the deadline and watch the word for the rest, so a timed wait ends within
+   a few us of its deadline, never before it.  Same return contract as
+   parconc__futex_wait; no extra spurious returns. */
+#define PARCONC__SLACK_NS 60000u
+
+PARCONC__PRIVATE int parconc__futex_wait_precise(uint32_t *addr, uint32_t expected, uint64_t deadline)
+{
+    for (;;) {
+        uint64_t now;
+        int spins = 0;
+        if (deadline == PARCONC__DEADLINE_NEVER) return parconc__futex_wait(addr, expected, deadline);
+        now = parconc_now_ns();
+        if (now >= deadline) return PARCONC_ETIMEDOUT;
+        if (deadline - now > PARCONC__SLACK_NS) {
+            if (parconc__futex_wait(addr, expected, deadline - PARCONC__SLACK_NS) != PARCONC_ETIMEDOUT) return PARCONC_OK;
+            continue; /* now within the slack: watch the rest */
+        }
+        while (parconc__load(addr, PARCONC__ACQUIRE) == expected) {
+            if (parconc_now_ns() >= deadline) return PARCONC_ETIMEDOUT;
+            if ((++spins & 63) == 0) parconc_thread_yield();
+            else parconc__cpu_relax();
+        }
+        return PARCONC_OK;
+    }
+}
+
 /* ---- small helpers --------------------------------------------------- */
 
 /* Reads a small text file without stdio into buf (NUL-terminated).
@@ -1485,7 +1514,7 @@ static int parconc__mutex_lock_slow(uint32_t *w, uint64_t deadline, int fair)
             parconc__cas(w, &s, s | PARCONC__M_STARVING, PARCONC__RELAXED, PARCONC__RELAXED);
             continue;
         }
-        timed_out = parconc__futex_wait(w, s, deadline) == PARCONC_ETIMEDOUT;
+        timed_out = parconc__futex_wait_precise(w, s, deadline) == PARCONC_ETIMEDOUT;
         if (!timed_out) continue;
         /* Deadline passed: leave the count, unless the lock is free or was
            handed to us in the meantime, in which case we take it. */
@@ -1945,7 +1974,7 @@ static int parconc__rw_lock_slow(parconc_rwlock *rw, int writer, uint64_t deadli
         uint32_t zero = 0;
         /* announce the sleep; failure means we were granted meanwhile */
         if (!parconc__cas(&self.granted, &zero, 2u, PARCONC__ACQ_REL, PARCONC__ACQUIRE) && zero == 1u) break;
-        if (parconc__futex_wait(&self.granted, 2u, deadline) != PARCONC_ETIMEDOUT) continue;
+        if (parconc__futex_wait_precise(&self.granted, 2u, deadline) != PARCONC_ETIMEDOUT) continue;
         parconc__ilock(&rw->guard_);
         if (parconc__load(&self.granted, PARCONC__ACQUIRE) == 1u) { /* granted just in time */
             parconc__mutex_unlock_raw(&rw->guard_);
@@ -2131,7 +2160,7 @@ static int parconc__sem_take(parconc_sem *s, uint64_t deadline)
             if (parconc__cas_weak(&s->count_, &c, c - 1u, PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
         if (deadline == PARCONC__DEADLINE_NOW) return PARCONC_ETIMEDOUT;
         parconc__fetch_add(&s->waiters_, 1u, PARCONC__SEQ_CST);
-        timed_out = parconc__futex_wait(&s->count_, 0, deadline) == PARCONC_ETIMEDOUT;
+        timed_out = parconc__futex_wait_precise(&s->count_, 0, deadline) == PARCONC_ETIMEDOUT;
         parconc__fetch_sub(&s->waiters_, 1u, PARCONC__RELAXED);
         if (timed_out) {
             /* one last try: a post may have landed just at the deadline */
@@ -2189,7 +2218,7 @@ static int parconc__cond_wait(parconc_cond *c, parconc_mutex *m, uint64_t deadli
         return PARCONC_EPERM;
     }
     if (deadline == PARCONC__DEADLINE_NOW) rc = PARCONC_ETIMEDOUT;
-    else rc = parconc__futex_wait(&c->seq_, seq, deadline);
+    else rc = parconc__futex_wait_precise(&c->seq_, seq, deadline);
     parconc__fetch_sub(&c->waiters_, 1u, PARCONC__RELAXED);
     /* relock without the validator: this thread held m already */
     PARCONC__TSAN_PRE_LOCK(m, 0);
@@ -2282,7 +2311,7 @@ PARCONC_API int parconc_waitgroup_timedwait(parconc_waitgroup *wg, int64_t timeo
         if (c == 0) return PARCONC_OK;
         if (deadline == PARCONC__DEADLINE_NOW) return PARCONC_ETIMEDOUT;
         parconc__fetch_add(&wg->waiters_, 1u, PARCONC__SEQ_CST);
-        rc = parconc__futex_wait(&wg->count_, c, deadline);
+        rc = parconc__futex_wait_precise(&wg->count_, c, deadline);
         parconc__fetch_sub(&wg->waiters_, 1u, PARCONC__RELAXED);
         if (rc == PARCONC_ETIMEDOUT)
             return parconc__load(&wg->count_, PARCONC__ACQUIRE) == 0 ? PARCONC_OK : PARCONC_ETIMEDOUT;
