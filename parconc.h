@@ -2274,7 +2274,10 @@ PARCONC_API int parconc_once_call(parconc_once *once, void (*fn)(void *arg), voi
 
 /* ---- wait group ---------------------------------------------------------------
    count_ is the futex word; waiters sleep on its current value and are
-   woken (all) by the change that brings it to zero.  add/done are acq_rel
+   woken (all) by the change that brings it to zero.  waiters_ only lets add
+   skip the system call: the waiter increments it (seq_cst) before
+   futex_wait re-checks count_, and add reads it (seq_cst) after its CAS,
+   so either add sees the waiter or futex_wait sees the new count.  add/done are acq_rel
    so work finished before done() is visible to whoever sees zero. */
 PARCONC_API int parconc_waitgroup_init(parconc_waitgroup *wg)
 {
@@ -3063,7 +3066,7 @@ static parconc_future *parconc__inj_pop(parconc_pool *p, parconc__worker *w)
     intptr_t nb = 0;
     if (parconc__load(&p->inj_count, PARCONC__RELAXED) == 0) return NULL;
     parconc__ilock(&p->inj_lock);
-    if (w && w->stash && p->cache_len < PARCONC__CACHE_MAX) {
+    if (w->stash && p->cache_len < PARCONC__CACHE_MAX) {
         parconc_future *last = w->stash;
         while (last->next_) last = last->next_;
         last->next_ = p->node_cache;
@@ -3078,7 +3081,7 @@ static parconc_future *parconc__inj_pop(parconc_pool *p, parconc__worker *w)
         f = p->levels[level].head;
         parconc__inj_unlink(p, f);
         parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING); /* linked => PENDING */
-        if (w && p->schedule != PARCONC_PRIORITY) {
+        if (p->schedule != PARCONC_PRIORITY) {
             intptr_t room = w->deque.mask + 1 - (parconc__load(&w->deque.bottom, PARCONC__RELAXED) -
                                                  parconc__load(&w->deque.top, PARCONC__RELAXED));
             intptr_t want = (intptr_t)(p->inj_count / (uint32_t)p->nthreads);
@@ -3130,10 +3133,27 @@ static void parconc__pool_wake_sleeper(parconc_pool *p)
 }
 
 /* After publishing a task: a spinner will find it; else wake a sleeper. */
+/* After publishing `work` new units (tasks, or helper places of a loop):
+   the spinners will find them; wake sleepers for the rest, with one call.
+   The fence orders the publication before the two loads (see the no-lost-
+   wake-up argument above). */
+static void parconc__pool_wake(parconc_pool *p, size_t work)
+{
+    uint32_t spinning, sleepers;
+    parconc__fence(PARCONC__SEQ_CST);
+    spinning = parconc__load(&p->spinning, PARCONC__SEQ_CST);
+    if (work <= spinning) return;
+    sleepers = parconc__load(&p->sleepers, PARCONC__SEQ_CST);
+    if (sleepers) {
+        size_t k = work - spinning;
+        parconc__fetch_add(&p->wake_seq, 1u, PARCONC__SEQ_CST);
+        parconc__futex_wake(&p->wake_seq, k > (size_t)INT_MAX ? INT_MAX : (int)k);
+    }
+}
+
 static void parconc__pool_wake_one(parconc_pool *p)
 {
-    parconc__fence(PARCONC__SEQ_CST); /* the task is published before we look */
-    if (parconc__load(&p->spinning, PARCONC__SEQ_CST) == 0) parconc__pool_wake_sleeper(p);
+    parconc__pool_wake(p, 1);
 }
 
 static void parconc__pool_dequeued(parconc_pool *p)
@@ -3203,8 +3223,8 @@ static void parconc__run_or_drop(parconc_pool *p, parconc__worker *w, parconc_fu
     }
 }
 
-/* One attempt to find work for worker w (NULL: a non-worker helping). */
-/* Order: our own deque (queue-order batch first, then our children,
+/* One attempt to find work for worker w (only pool workers search).
+   Order: our own deque (queue-order batch first, then our children,
    newest first), then other workers' deques (their oldest first: batch
    tasks there are older than anything still in the injection queue), then
    the injection queue. */
@@ -3213,18 +3233,18 @@ static parconc_future *parconc__find_task(parconc_pool *p, parconc__worker *w, i
     parconc_future *f;
     int i, n = p->nthreads;
     *from_deque = 1;
-    if (w && w->batch_left) {
+    if (w->batch_left) {
         if ((f = parconc__deque_steal(&w->deque)) != NULL) { w->batch_left--; return f; }
         w->batch_left = 0; /* stolen by others meanwhile */
     }
-    if (w && (f = parconc__deque_take(&w->deque)) != NULL) return f;
-    if (n > 1 || !w) {
-        uint32_t start = w ? (w->rng = w->rng * 1664525u + 1013904223u) >> 8 : 0u;
+    if ((f = parconc__deque_take(&w->deque)) != NULL) return f;
+    if (n > 1) {
+        uint32_t start = (w->rng = w->rng * 1664525u + 1013904223u) >> 8; /* spread the thieves */
         for (i = 0; i < n; i++) {
             parconc__worker *v = &p->workers[(start + (uint32_t)i) % (uint32_t)n];
             if (v == w) continue;
             if ((f = parconc__deque_steal(&v->deque)) != NULL) {
-                if (w) parconc__store(&w->steals, w->steals + 1, PARCONC__RELAXED);
+                parconc__store(&w->steals, w->steals + 1, PARCONC__RELAXED);
                 return f;
             }
         }
@@ -3524,6 +3544,8 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     f->arg_ = task->arg;
     f->pool_ = p;
     f->priority_ = (uint32_t)task->priority;
+    /* relaxed: the task is published after this (lock release or deque
+       bottom release), so the worker's decrement always comes after it */
     parconc__fetch_add(&p->pending, (size_t)1, PARCONC__RELAXED);
     if (!(self && p->schedule != PARCONC_PRIORITY && !(f->flags_ & PARCONC__F_CALLER) &&
           parconc__deque_push(&self->deque, f))) {
@@ -3542,7 +3564,6 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
 static size_t parconc__pool_submit_many(parconc_pool *p, parconc_task_fn fn, void *arg, parconc_future *storage, size_t count)
 {
     size_t i, n = 0;
-    uint32_t sleepers, spinning;
     if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return 0;
     while (n < count && parconc__pool_reserve(p, -1) == PARCONC_OK) n++; /* bounded pool: fewer */
     if (!n) return 0;
@@ -3556,14 +3577,7 @@ static size_t parconc__pool_submit_many(parconc_pool *p, parconc_task_fn fn, voi
     parconc__ilock(&p->inj_lock);
     for (i = 0; i < n; i++) parconc__inj_push(p, &storage[i]);
     parconc__mutex_unlock_raw(&p->inj_lock);
-    parconc__fence(PARCONC__SEQ_CST); /* same protocol as wake_one, for n tasks */
-    spinning = parconc__load(&p->spinning, PARCONC__SEQ_CST);
-    sleepers = parconc__load(&p->sleepers, PARCONC__SEQ_CST);
-    if (sleepers && n > spinning) {
-        size_t k = n - spinning;
-        parconc__fetch_add(&p->wake_seq, 1u, PARCONC__SEQ_CST);
-        parconc__futex_wake(&p->wake_seq, k > (size_t)INT_MAX ? INT_MAX : (int)k);
-    }
+    parconc__pool_wake(p, n);
     return n;
 }
 
@@ -4121,17 +4135,9 @@ static int parconc__pool_try_loop(parconc_pool *p)
 static int parconc__loop_publish(parconc_pool *p, parconc__loop *L, uint32_t helpers)
 {
     void *expected = NULL;
-    uint32_t spinning, sleepers;
     if (!parconc__cas(&p->loop_slot, &expected, (void *)L, PARCONC__SEQ_CST, PARCONC__RELAXED)) return 0;
     parconc__store(&p->loop_wanted, helpers, PARCONC__SEQ_CST);
-    /* as for tasks: spinners will see it; wake sleepers for the rest */
-    spinning = parconc__load(&p->spinning, PARCONC__SEQ_CST);
-    sleepers = parconc__load(&p->sleepers, PARCONC__SEQ_CST);
-    if (sleepers && helpers > spinning) {
-        uint32_t k = helpers - spinning;
-        parconc__fetch_add(&p->wake_seq, 1u, PARCONC__SEQ_CST);
-        parconc__futex_wake(&p->wake_seq, k > (uint32_t)INT_MAX ? INT_MAX : (int)k);
-    }
+    parconc__pool_wake(p, helpers); /* as for tasks */
     return 1;
 }
 
