@@ -22,7 +22,7 @@ EXAMPLE_NAMES := $(filter-out cuda_%,$(basename $(notdir $(wildcard examples/*.c
 BENCH_NAMES   := $(basename $(notdir $(wildcard bench/bench_*.c)))
 DEPS          := parconc.h tests/harness.h
 
-VARIANTS := gcc tsan asan nofutex
+VARIANTS := gcc tsan asan nofutex port
 
 # CUDA companion: built and run by `make test` whenever nvcc is found; the
 # tests report GPU checks as skipped on a machine without a device.
@@ -38,6 +38,9 @@ CFLAGS_gcc     := $(STD) $(WARN) -O2 -g
 CFLAGS_tsan    := $(STD) $(WARN) -O1 -g -fsanitize=thread
 CFLAGS_asan    := $(STD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CFLAGS_nofutex := $(STD) $(WARN) -O2 -g -DPARCONC_NO_FUTEX
+# the whole suite on the PARCONC_PORT_CUSTOM layer, through tests/port/port_posix.c
+CFLAGS_port    := $(STD) $(WARN) -O2 -g -DPARCONC_PORT_CUSTOM -DPARCONC_SEQLOCK64
+EXTRA_port     := tests/port/port_posix.c
 
 TEST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/$(v)/,$(TEST_NAMES)))
 
@@ -56,9 +59,9 @@ test-quick: $(addprefix $(BUILD)/gcc/,$(TEST_NAMES))
 	@SKIP_COMPILE_CHECKS=1 sh tests/run.sh $(BUILD)/gcc
 
 define variant_rule
-$(BUILD)/$(1)/test_%: tests/test_%.c $(DEPS)
+$(BUILD)/$(1)/test_%: tests/test_%.c $(DEPS) $(EXTRA_$(1))
 	@mkdir -p $$(@D)
-	$(CC) $(CFLAGS_$(1)) $$< -o $$@ $(LIBS)
+	$(CC) $(CFLAGS_$(1)) $$< $(EXTRA_$(1)) -o $$@ $(LIBS)
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rule,$(v))))
 

@@ -32,6 +32,10 @@
    PARCONC_DEBUG_LOCKS     lock-order validator (reports EDEADLK).
    PARCONC_NO_FUTEX        use the portable parking table instead of the
                            Linux futex even on Linux (testing, odd kernels).
+   PARCONC_PORT_CUSTOM     no pthreads and no OS calls at all: the program
+                           supplies the nine parconc_port_* functions (see
+                           "Port layer" below) for an RTOS or bare metal.
+                           Robust mutexes then return PARCONC_ENOTSUP.
 
    CONVENTIONS
    -----------
@@ -224,7 +228,13 @@ typedef struct parconc_thread_opts {
     int detached;       /* nonzero: never joined, frees itself on exit */
 } parconc_thread_opts;
 
+#ifndef PARCONC_THREAD_STACK_MIN
+#ifdef PARCONC_PORT_CUSTOM
+#define PARCONC_THREAD_STACK_MIN ((size_t)1024) /* small RTOS stacks */
+#else
 #define PARCONC_THREAD_STACK_MIN ((size_t)16 * 1024)
+#endif
+#endif
 #define PARCONC_THREAD_STACK_MAX ((size_t)1024 * 1024 * 1024)
 
 /* Starts fn(arg) on a new thread.  opts NULL = defaults.  Returns OK,
@@ -244,6 +254,51 @@ PARCONC_API void parconc_thread_yield(void);
 /* CPUs this process may really use: the affinity mask, capped by a cgroup
    CPU quota (v2 cpu.max, or v1 cfs quota) rounded up.  Never less than 1. */
 PARCONC_API int parconc_cpu_count(void);
+
+/* ===================================================================== */
+/* Port layer (PARCONC_PORT_CUSTOM only)                                 */
+/* ===================================================================== */
+/* With PARCONC_PORT_CUSTOM the implementation calls no OS function: it
+   includes only <stddef.h>, <stdint.h>, <string.h>, <limits.h> and
+   <errno.h>, and every thread, clock and sleep goes through these nine
+   functions, which the program defines once (C linkage).  Everything else
+   (locks, pools, futures, parallel_for) is built on them.  Requirements:
+   32-bit atomics (LDREX/STREX on Cortex-M3/M4 is enough; no 64-bit atomic
+   is used anywhere) and compiler thread-local storage (__thread; on ARM
+   EABI bare metal the port provides __aeabi_read_tp for it).  Return values
+   are PARCONC_* codes.  tests/port/port_posix.c is a complete port over
+   pthreads and the futex (the whole test suite runs on it) and
+   examples/firmware/ a Cortex-M4 sample with a stub port. */
+#ifdef PARCONC_PORT_CUSTOM
+/* Start fn(arg) on a new thread; *handle is any non-NULL token for join and
+   detach.  stack_size 0 means the port's default; name may be NULL.  Return
+   PARCONC_OK or PARCONC_EAGAIN / PARCONC_ENOMEM. */
+int parconc_port_thread_create(void **handle, void *(*fn)(void *), void *arg,
+                               size_t stack_size, const char *name);
+/* Wait for the thread to end, store fn's return value (result may be NULL). */
+int parconc_port_thread_join(void *handle, void **result);
+/* The thread frees itself when it ends; the handle is not used again. */
+int parconc_port_thread_detach(void *handle);
+/* A nonzero number unique to the calling thread while it lives. */
+uintptr_t parconc_port_thread_self(void);
+/* Let another ready thread run. */
+void parconc_port_thread_yield(void);
+/* A monotonic clock in nanoseconds (any origin; never goes back). */
+uint64_t parconc_port_now_ns(void);
+/* Block while *addr == expected, until parconc_port_wake(addr, ...) or the
+   absolute deadline on parconc_port_now_ns (UINT64_MAX: no deadline).
+   Checking *addr and going to sleep must be atomic with respect to wake
+   (a futex does this; on an RTOS: a critical section, or a mutex+condvar
+   parking table like the PARCONC_NO_FUTEX one in this file).  May return
+   early for any reason; return PARCONC_ETIMEDOUT only if the deadline has
+   passed, else PARCONC_OK. */
+int parconc_port_wait(uint32_t *addr, uint32_t expected, uint64_t deadline_ns);
+/* Wake up to n threads blocked on addr (n is 1 or INT_MAX); waking more is
+   allowed, fewer is not. */
+void parconc_port_wake(uint32_t *addr, int n);
+/* The number of CPUs parconc may use (threads = 0 in a pool). */
+int parconc_port_cpu_count(void);
+#endif
 
 /* ===================================================================== */
 /* Locks                                                                 */
@@ -758,23 +813,25 @@ PARCONC_API int parconc_for_advise(const parconc_pool *p, size_t n, double ns_pe
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#ifndef PARCONC_PORT_CUSTOM
 #include <time.h>
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
 #include <fcntl.h>
-
 #if defined(__linux__)
 #include <sys/syscall.h>
 #endif
-#if defined(__linux__) && !defined(PARCONC_NO_FUTEX)
+#endif /* !PARCONC_PORT_CUSTOM */
+
+#if defined(__linux__) && !defined(PARCONC_NO_FUTEX) && !defined(PARCONC_PORT_CUSTOM)
 #define PARCONC__USE_FUTEX 1
 #include <linux/futex.h>
 #else
 #define PARCONC__USE_FUTEX 0
 #endif
 
-#if defined(__GLIBC__) && !defined(__USE_GNU)
+#if defined(__GLIBC__) && !defined(__USE_GNU) && !defined(PARCONC_PORT_CUSTOM)
 #error "parconc: include parconc.h before other system headers in the file that defines PARCONC_IMPLEMENTATION, or compile it with -D_GNU_SOURCE"
 #endif
 
@@ -824,6 +881,49 @@ static int parconc__fence_dummy;
 #define parconc__fence(mo) ((void)__atomic_fetch_add(&parconc__fence_dummy, 0, (mo)))
 #else
 #define parconc__fence(mo) __atomic_thread_fence(mo)
+#endif
+
+/* ---- 64-bit values with one writer --------------------------------------
+   A few 64-bit values (busy time, clock stamps) have one writer at a time
+   and any number of readers.  With 64-bit pointers they are relaxed 64-bit
+   atomics.  32-bit targets may have no 64-bit atomic at all (Cortex-M: no
+   LDREXD, no libatomic), so there they are a sequence lock over two 32-bit
+   halves: the writer makes seq odd, writes the halves, makes seq even; a
+   reader retries while seq is odd or changed under it.  Readers never see
+   a torn value and no 64-bit atomic is emitted.  PARCONC_SEQLOCK64 forces
+   the 32-bit form on any target (the test suite's "port" build uses it).
+   On a strict-priority RTOS a reader that outranks a writer preempted
+   mid-write would spin; the readers are parconc_pool_worker_stats and the
+   progress clock, so call those at or below the workers' priority. */
+#if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ >= 8 && !defined(PARCONC_SEQLOCK64)
+typedef struct parconc__u64 { uint64_t v; } parconc__u64;
+static inline uint64_t parconc__u64_get(parconc__u64 *x) { return parconc__load(&x->v, PARCONC__RELAXED); }
+static inline void parconc__u64_set(parconc__u64 *x, uint64_t v) { parconc__store(&x->v, v, PARCONC__RELAXED); }
+#else
+typedef struct parconc__u64 { uint32_t seq, lo, hi; } parconc__u64;
+static inline uint64_t parconc__u64_get(parconc__u64 *x)
+{
+    for (;;) {
+        uint32_t s1 = parconc__load(&x->seq, PARCONC__ACQUIRE), lo, hi;
+        if (s1 & 1u) { parconc_thread_yield(); continue; } /* a write is under way */
+        lo = parconc__load(&x->lo, PARCONC__RELAXED);
+        hi = parconc__load(&x->hi, PARCONC__RELAXED);
+        /* acquire fence: the halves are read before seq is read again */
+        parconc__fence(PARCONC__ACQUIRE);
+        if (parconc__load(&x->seq, PARCONC__RELAXED) == s1) return ((uint64_t)hi << 32) | lo;
+    }
+}
+static inline void parconc__u64_set(parconc__u64 *x, uint64_t v)
+{
+    uint32_t s = parconc__load(&x->seq, PARCONC__RELAXED);
+    parconc__store(&x->seq, s + 1u, PARCONC__RELAXED);
+    /* release fence: a reader that sees a half written below also sees
+       seq odd (or changed) when it reads seq again */
+    parconc__fence(PARCONC__RELEASE);
+    parconc__store(&x->lo, (uint32_t)v, PARCONC__RELAXED);
+    parconc__store(&x->hi, (uint32_t)(v >> 32), PARCONC__RELAXED);
+    parconc__store(&x->seq, s + 2u, PARCONC__RELEASE);
+}
 #endif
 
 /* One pause in a spin loop: lets the sibling hyper-thread run and saves power. */
@@ -882,9 +982,13 @@ PARCONC__PRIVATE void parconc__free(void *p)
 
 PARCONC_API uint64_t parconc_now_ns(void)
 {
+#ifdef PARCONC_PORT_CUSTOM
+    return parconc_port_now_ns();
+#else
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
 }
 
 /* Every timed operation turns its relative timeout into an absolute
@@ -915,6 +1019,7 @@ PARCONC__PRIVATE uint64_t parconc__deadline_left(uint64_t deadline)
     return deadline > now ? deadline - now : 0;
 }
 
+#ifndef PARCONC_PORT_CUSTOM
 PARCONC__PRIVATE struct timespec parconc__timespec(uint64_t ns)
 {
     struct timespec ts;
@@ -923,11 +1028,19 @@ PARCONC__PRIVATE struct timespec parconc__timespec(uint64_t ns)
     return ts;
 }
 
+#endif
+
 PARCONC_API void parconc_sleep_ns(int64_t ns)
 {
     uint64_t deadline = parconc__deadline(ns);
     if (deadline == PARCONC__DEADLINE_NOW) return;
-#if defined(__linux__)
+#if defined(PARCONC_PORT_CUSTOM)
+    {
+        /* a wait on a word nobody wakes, until the deadline */
+        uint32_t never_woken = 0;
+        while (parconc_port_wait(&never_woken, 0, deadline) != PARCONC_ETIMEDOUT) {}
+    }
+#elif defined(__linux__)
     {
         /* Absolute monotonic sleep: EINTR just resumes toward the same
            deadline, so signals can never make it end early. */
@@ -976,6 +1089,21 @@ PARCONC__PRIVATE int parconc__futex_wait(uint32_t *addr, uint32_t expected, uint
 PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
 {
     syscall(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+}
+
+#elif defined(PARCONC_PORT_CUSTOM)
+
+PARCONC__PRIVATE int parconc__futex_wait(uint32_t *addr, uint32_t expected, uint64_t deadline)
+{
+    int rc = parconc_port_wait(addr, expected, deadline);
+    /* a port that answers "timed out" early would break "never early" */
+    if (rc == PARCONC_ETIMEDOUT && deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() < deadline) rc = PARCONC_OK;
+    return rc == PARCONC_ETIMEDOUT ? PARCONC_ETIMEDOUT : PARCONC_OK;
+}
+
+PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
+{
+    parconc_port_wake(addr, n);
 }
 
 #else /* portable parking table */
@@ -1091,6 +1219,7 @@ PARCONC__PRIVATE int parconc__futex_wait_precise(uint32_t *addr, uint32_t expect
 
 /* ---- small helpers --------------------------------------------------- */
 
+#ifndef PARCONC_PORT_CUSTOM
 /* Reads a small text file without stdio into buf (NUL-terminated).
    Returns the length read, or -1. */
 PARCONC__PRIVATE long parconc__read_small_file(const char *path, char *buf, size_t cap)
@@ -1110,6 +1239,7 @@ PARCONC__PRIVATE long parconc__read_small_file(const char *path, char *buf, size
     buf[total] = '\0';
     return total;
 }
+#endif
 
 /* Tiny no-stdio string builder (lock-order reports, CUDA errors). */
 PARCONC__PRIVATE void parconc__str_cat(char *buf, size_t cap, size_t *len, const char *s)
@@ -1232,7 +1362,11 @@ PARCONC__PRIVATE int parconc__from_errno(int e)
    every platform parconc supports; a struct pthread_t fails to compile here. */
 static inline uintptr_t parconc__self(void)
 {
+#ifdef PARCONC_PORT_CUSTOM
+    return parconc_port_thread_self();
+#else
     return (uintptr_t)pthread_self();
+#endif
 }
 
 #if defined(__cplusplus) && __cplusplus >= 201103L
@@ -1249,7 +1383,7 @@ static inline uintptr_t parconc__self(void)
    thread blocks on Y while holding X, a path Y -> ... -> X in the graph means
    some thread took them in the opposite order: a potential deadlock, which
    is refused (EDEADLK) and logged with both sites.  Fixed-size tables, no
-   heap; the graph is protected by a plain pthread mutex (never a parconc
+   heap; the graph is protected by a private spin lock (never a parconc
    lock, so the validator cannot recurse into itself). */
 #ifdef PARCONC_DEBUG_LOCKS
 #define PARCONC__DBG_MAX_HELD 64
@@ -1264,10 +1398,25 @@ static PARCONC__THREAD_LOCAL parconc__dbg_held parconc__dbg_stack[PARCONC__DBG_M
 static PARCONC__THREAD_LOCAL int parconc__dbg_depth;
 static PARCONC__THREAD_LOCAL const char *parconc__dbg_site_file;
 static PARCONC__THREAD_LOCAL int parconc__dbg_site_line;
-static pthread_mutex_t parconc__dbg_mutex = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t parconc__dbg_mutex; /* 1 = held; see parconc__dbg_lock */
 static parconc__dbg_edge parconc__dbg_edges[PARCONC__DBG_MAX_EDGES];
 static int parconc__dbg_nedges;
 static int parconc__dbg_full_reported;
+
+/* A yielding spin lock: debug builds only, short critical sections, and it
+   needs nothing from the OS (works with PARCONC_PORT_CUSTOM too). */
+static void parconc__dbg_lock(void)
+{
+    uint32_t expected = 0;
+    while (!parconc__cas_weak(&parconc__dbg_mutex, &expected, 1u, PARCONC__ACQUIRE, PARCONC__RELAXED)) {
+        expected = 0;
+        parconc_thread_yield();
+    }
+}
+static void parconc__dbg_unlock(void)
+{
+    parconc__store(&parconc__dbg_mutex, 0u, PARCONC__RELEASE);
+}
 
 PARCONC_API void parconc_debug_site(const char *file, int line)
 {
@@ -1277,10 +1426,10 @@ PARCONC_API void parconc_debug_site(const char *file, int line)
 
 PARCONC_API void parconc_debug_reset(void)
 {
-    pthread_mutex_lock(&parconc__dbg_mutex);
+    parconc__dbg_lock();
     parconc__dbg_nedges = 0;
     parconc__dbg_full_reported = 0;
-    pthread_mutex_unlock(&parconc__dbg_mutex);
+    parconc__dbg_unlock();
 }
 
 /* The site set by the macro wrapper of the current call, consumed once. */
@@ -1348,7 +1497,7 @@ static int parconc__dbg_before_acquire(const void *lock, int recursive, const ch
         parconc__log(PARCONC_LOG_ERROR, PARCONC_EDEADLK, msg, file, line);
         return PARCONC_EDEADLK;
     }
-    pthread_mutex_lock(&parconc__dbg_mutex);
+    parconc__dbg_lock();
     for (i = 0; i < parconc__dbg_depth && rc == PARCONC_OK; i++) {
         const parconc__dbg_held *h = &parconc__dbg_stack[i];
         int e;
@@ -1374,7 +1523,7 @@ static int parconc__dbg_before_acquire(const void *lock, int recursive, const ch
             parconc__log(PARCONC_LOG_WARN, PARCONC_ENOMEM, "parconc: lock-order graph full; new orders are not checked", file, line);
         }
     }
-    pthread_mutex_unlock(&parconc__dbg_mutex);
+    parconc__dbg_unlock();
     if (rc != PARCONC_OK) parconc__log(PARCONC_LOG_ERROR, rc, msg, file, line);
     return rc;
 }
@@ -1402,11 +1551,11 @@ static void parconc__dbg_released(const void *lock)
 static void parconc__dbg_forget(const void *lock)
 {
     int i, j = 0;
-    pthread_mutex_lock(&parconc__dbg_mutex);
+    parconc__dbg_lock();
     for (i = 0; i < parconc__dbg_nedges; i++)
         if (parconc__dbg_edges[i].from != lock && parconc__dbg_edges[i].to != lock) parconc__dbg_edges[j++] = parconc__dbg_edges[i];
     parconc__dbg_nedges = j;
-    pthread_mutex_unlock(&parconc__dbg_mutex);
+    parconc__dbg_unlock();
 }
 /* Wrappers used by every lock below; they vanish without PARCONC_DEBUG_LOCKS. */
 #define PARCONC__DBG_SITE const char *dbg_file_; int dbg_line_; parconc__dbg_take_site(&dbg_file_, &dbg_line_)
@@ -1730,6 +1879,7 @@ PARCONC_API int parconc_rmutex_unlock(parconc_rmutex *m)
 #define PARCONC__ROBUST_NOTRECOVERABLE 2u
 
 static PARCONC__THREAD_LOCAL parconc_robust_mutex *parconc__robust_held;
+#ifndef PARCONC_PORT_CUSTOM
 static pthread_key_t parconc__robust_key;
 static pthread_once_t parconc__robust_key_once = PTHREAD_ONCE_INIT;
 static int parconc__robust_key_ok;
@@ -1755,6 +1905,7 @@ static void parconc__robust_key_init(void)
 {
     parconc__robust_key_ok = pthread_key_create(&parconc__robust_key, parconc__robust_thread_exit) == 0;
 }
+#endif
 
 static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
 {
@@ -1765,8 +1916,13 @@ static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
     if (!m) return PARCONC_EINVAL;
     if (parconc__load(&m->status_, PARCONC__ACQUIRE) == PARCONC__ROBUST_NOTRECOVERABLE) return PARCONC_ENOTRECOVERABLE;
     if (parconc__load(&m->owner_, PARCONC__RELAXED) == parconc__self()) return PARCONC_EDEADLK;
+#ifdef PARCONC_PORT_CUSTOM
+    /* a port has no thread-exit hook to detect the owner's death */
+    return PARCONC_ENOTSUP;
+#else
     pthread_once(&parconc__robust_key_once, parconc__robust_key_init);
     if (!parconc__robust_key_ok) return PARCONC_EAGAIN;
+#endif
     if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(m, 0);
     PARCONC__TSAN_PRE_LOCK(m, kind);
     rc = parconc__mutex_lock_raw(&m->mutex_, deadline);
@@ -1777,8 +1933,10 @@ static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
     }
     PARCONC__TSAN_POST_LOCK(m, PARCONC__TSAN_RESULT(kind, rc), 0);
     if (rc != PARCONC_OK) return rc;
+#ifndef PARCONC_PORT_CUSTOM
     /* arm the thread-exit destructor (its value only needs to be non-NULL) */
     pthread_setspecific(parconc__robust_key, (void *)m);
+#endif
     parconc__store(&m->owner_, parconc__self(), PARCONC__RELAXED);
     m->prev_ = NULL;
     m->next_ = parconc__robust_held;
@@ -1792,7 +1950,11 @@ PARCONC_API int parconc_robust_mutex_init(parconc_robust_mutex *m)
 {
     if (!m) return PARCONC_EINVAL;
     memset(m, 0, sizeof *m);
+#ifdef PARCONC_PORT_CUSTOM
+    return PARCONC_ENOTSUP;
+#else
     return PARCONC_OK;
+#endif
 }
 
 PARCONC_API int parconc_robust_mutex_destroy(parconc_robust_mutex *m)
@@ -2419,6 +2581,60 @@ PARCONC_API void parconc__guard_release(parconc_mutex **slot)
 #define PARCONC__THREAD_VALID    1u
 #define PARCONC__THREAD_DETACHED 2u
 
+#ifdef PARCONC_PORT_CUSTOM
+
+/* The port's handle lives in native_[0]; the checks match the pthread code. */
+static void *parconc__port_handle(const parconc_thread *t)
+{
+    void *h;
+    memcpy(&h, t->native_, sizeof h);
+    return h;
+}
+
+PARCONC_API int parconc_thread_create(parconc_thread *t, parconc_thread_fn fn, void *arg,
+                                      const parconc_thread_opts *opts)
+{
+    void *h = NULL;
+    int e, detached = opts && opts->detached;
+    if (!t) return PARCONC_EINVAL;
+    memset(t, 0, sizeof *t);
+    if (!fn) return PARCONC_EINVAL;
+    if (opts && opts->stack_size &&
+        (opts->stack_size < PARCONC_THREAD_STACK_MIN || opts->stack_size > PARCONC_THREAD_STACK_MAX))
+        return PARCONC_EINVAL;
+    e = parconc_port_thread_create(&h, fn, arg, opts ? opts->stack_size : 0, opts ? opts->name : NULL);
+    if (e != PARCONC_OK) return e < 0 ? e : PARCONC_EAGAIN;
+    if (!h) return PARCONC_EAGAIN; /* a port bug; never store a NULL handle */
+    if (detached) parconc_port_thread_detach(h);
+    memcpy(t->native_, &h, sizeof h);
+    t->flags_ = PARCONC__THREAD_VALID | (detached ? PARCONC__THREAD_DETACHED : 0u);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_thread_join(parconc_thread t, void **result)
+{
+    void *r = NULL;
+    int e;
+    if (!(t.flags_ & PARCONC__THREAD_VALID) || (t.flags_ & PARCONC__THREAD_DETACHED)) return PARCONC_EINVAL;
+    e = parconc_port_thread_join(parconc__port_handle(&t), &r);
+    if (e != PARCONC_OK) return e;
+    if (result) *result = r;
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_thread_detach(parconc_thread t)
+{
+    if (!(t.flags_ & PARCONC__THREAD_VALID) || (t.flags_ & PARCONC__THREAD_DETACHED)) return PARCONC_EINVAL;
+    return parconc_port_thread_detach(parconc__port_handle(&t));
+}
+
+PARCONC_API void parconc_thread_yield(void)
+{
+    parconc_port_thread_yield();
+}
+
+#else /* pthreads */
+
 typedef char parconc__pthread_fits[sizeof(pthread_t) <= sizeof(((parconc_thread *)0)->native_) ? 1 : -1];
 
 static pthread_t parconc__native(const parconc_thread *t)
@@ -2493,6 +2709,8 @@ PARCONC_API void parconc_thread_yield(void)
 {
     sched_yield();
 }
+
+#endif /* PARCONC_PORT_CUSTOM */
 
 /* ---- CPU count ------------------------------------------------------- */
 
@@ -2581,6 +2799,7 @@ PARCONC__PRIVATE int parconc__cpu_count_combine(int affinity_cpus, int quota_cpu
     return n;
 }
 
+#ifndef PARCONC_PORT_CUSTOM
 static int parconc__affinity_cpus(void)
 {
 #if defined(__linux__)
@@ -2643,10 +2862,15 @@ static int parconc__cgroup_quota_cpus(void)
     return 0;
 #endif
 }
+#endif /* !PARCONC_PORT_CUSTOM */
 
 PARCONC_API int parconc_cpu_count(void)
 {
+#ifdef PARCONC_PORT_CUSTOM
+    return parconc__cpu_count_combine(parconc_port_cpu_count(), 0);
+#else
     return parconc__cpu_count_combine(parconc__affinity_cpus(), parconc__cgroup_quota_cpus());
+#endif
 }
 
 /* ===================================================================== */
@@ -2918,8 +3142,8 @@ typedef struct parconc__worker {
     parconc_future *stash;        /* finished heap futures kept for reuse (owner only) */
     size_t batch_left;            /* queue-order tasks moved into our deque (a hint) */
     size_t stash_len;
-    uint64_t busy_ns;             /* idem (64-bit only where available) */
-    uint64_t busy_since;          /* 0 while idle */
+    parconc__u64 busy_ns;         /* idem */
+    parconc__u64 busy_since;      /* 0 while idle */
     char pad_[PARCONC_CACHELINE];
 } parconc__worker;
 
@@ -3290,15 +3514,15 @@ static void *parconc__worker_main(void *arg)
         uint32_t seq;
         /* a busy span opens when the worker starts looking for work and
            closes when it finds none: no clock read per task */
-        if (!parconc__load(&w->busy_since, PARCONC__RELAXED)) parconc__store(&w->busy_since, parconc_now_ns(), PARCONC__RELAXED);
+        if (!parconc__u64_get(&w->busy_since)) parconc__u64_set(&w->busy_since, parconc_now_ns());
         if (parconc__load(&p->loop_wanted, PARCONC__RELAXED) && parconc__pool_try_loop(p)) continue;
         if (parconc__run_one(p, w)) continue;
         /* out of work: close the busy span, spin briefly, then sleep */
         {
-            uint64_t since = parconc__load(&w->busy_since, PARCONC__RELAXED);
+            uint64_t since = parconc__u64_get(&w->busy_since);
             if (since) {
-                parconc__store(&w->busy_ns, parconc__load(&w->busy_ns, PARCONC__RELAXED) + (parconc_now_ns() - since), PARCONC__RELAXED);
-                parconc__store(&w->busy_since, (uint64_t)0, PARCONC__RELAXED);
+                parconc__u64_set(&w->busy_ns, parconc__u64_get(&w->busy_ns) + (parconc_now_ns() - since));
+                parconc__u64_set(&w->busy_since, 0);
             }
         }
         if (parconc__load(&p->spinning, PARCONC__RELAXED) < (uint32_t)max_spinners) {
@@ -3897,11 +4121,11 @@ PARCONC_API int parconc_pool_worker_stats(parconc_pool *p, int index, parconc_wo
     uint64_t since, now = parconc_now_ns();
     if (!p || !out || index < 0 || index >= p->nthreads) return PARCONC_EINVAL;
     w = &p->workers[index];
-    since = parconc__load(&w->busy_since, PARCONC__RELAXED);
+    since = parconc__u64_get(&w->busy_since);
     out->tasks_run = parconc__load(&w->tasks_run, PARCONC__RELAXED);
     out->steals = parconc__load(&w->steals, PARCONC__RELAXED);
     /* the open busy span counts too, so a live monitor sees current work */
-    out->busy_ns = parconc__load(&w->busy_ns, PARCONC__RELAXED) + (since && now > since ? now - since : 0);
+    out->busy_ns = parconc__u64_get(&w->busy_ns) + (since && now > since ? now - since : 0);
     return PARCONC_OK;
 }
 
@@ -3953,8 +4177,9 @@ typedef struct parconc__loop {
     uint32_t stop;            /* atomic: parconc_for_stop was called */
     uint32_t next_id;         /* atomic: helper ids */
     uint32_t progress_busy;   /* atomic: a progress call is running */
-    uint64_t last_report;
-    uint64_t est_bits;        /* atomic: AUTO cost per item (a double, by its bits) */
+    parconc__u64 last_report; /* written under progress_busy */
+    uint32_t est_bits;        /* atomic: AUTO cost per item (a float, by its bits:
+                                 32-bit so any thread may write it on any target) */
     const parconc_for_desc *desc;
     uint64_t interval;
 } parconc__loop;
@@ -3971,20 +4196,23 @@ PARCONC_API int parconc_for_stop(void)
 
 static double parconc__loop_estimate(parconc__loop *L)
 {
-    uint64_t bits = parconc__load(&L->est_bits, PARCONC__RELAXED);
-    double d;
-    memcpy(&d, &bits, sizeof d);
-    return d;
+    uint32_t bits = parconc__load(&L->est_bits, PARCONC__RELAXED);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return (double)f;
 }
 
 static void parconc__loop_learn(parconc__loop *L, size_t items, uint64_t ns)
 {
     /* exponential moving average of the cost per item */
     double sample = (double)ns / (double)items, old = parconc__loop_estimate(L), d;
-    uint64_t bits;
+    float f;
+    uint32_t bits;
     d = old > 0 ? old * 0.75 + sample * 0.25 : sample;
     if (d <= 0) d = 0.5;
-    memcpy(&bits, &d, sizeof bits);
+    if (d > 1e30) d = 1e30; /* stays a finite float */
+    f = (float)d;
+    memcpy(&bits, &f, sizeof bits);
     parconc__store(&L->est_bits, bits, PARCONC__RELAXED);
 }
 
@@ -4053,11 +4281,11 @@ static void parconc__loop_progress(parconc__loop *L, size_t items)
         return;
     }
     now = parconc_now_ns();
-    if (now - parconc__load(&L->last_report, PARCONC__RELAXED) < L->interval) return;
+    if (now - parconc__u64_get(&L->last_report) < L->interval) return;
     if (!parconc__cas(&L->progress_busy, &zero, 1u, PARCONC__ACQUIRE, PARCONC__RELAXED)) return; /* someone reports */
-    if (now - parconc__load(&L->last_report, PARCONC__RELAXED) >= L->interval) {
+    if (now - parconc__u64_get(&L->last_report) >= L->interval) {
         size_t seen = parconc__load(&L->done, PARCONC__ACQUIRE);
-        parconc__store(&L->last_report, now, PARCONC__RELAXED);
+        parconc__u64_set(&L->last_report, now);
         if (seen < L->n) d->progress(seen, L->n, d->progress_user);
     }
     parconc__store(&L->progress_busy, 0u, PARCONC__RELEASE);
