@@ -41,10 +41,11 @@ CFLAGS_nofutex := $(STD) $(WARN) -O2 -g -DPARCONC_NO_FUTEX
 # the whole suite on the PARCONC_PORT_CUSTOM layer, through tests/port/port_posix.c
 CFLAGS_port    := $(STD) $(WARN) -O2 -g -DPARCONC_PORT_CUSTOM -DPARCONC_SEQLOCK64
 EXTRA_port     := tests/port/port_posix.c
+# test_faults always runs on that port (its hook fails the k-th thread)
 
 TEST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/$(v)/,$(TEST_NAMES)))
 
-.PHONY: test examples bench clean test-quick mpi bench-cuda plots install
+.PHONY: test examples bench clean test-quick mpi bench-cuda plots install cross
 .SUFFIXES:
 
 EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLE_NAMES)) $(BUILD)/examples/deadlock_debug $(CUDA_EXAMPLE_BINS)
@@ -59,9 +60,9 @@ test-quick: $(addprefix $(BUILD)/gcc/,$(TEST_NAMES))
 	@SKIP_COMPILE_CHECKS=1 sh tests/run.sh $(BUILD)/gcc
 
 define variant_rule
-$(BUILD)/$(1)/test_%: tests/test_%.c $(DEPS) $(EXTRA_$(1))
+$(BUILD)/$(1)/test_%: tests/test_%.c $(DEPS) tests/port/port_posix.c
 	@mkdir -p $$(@D)
-	$(CC) $(CFLAGS_$(1)) $$< $(EXTRA_$(1)) -o $$@ $(LIBS)
+	$(CC) $(CFLAGS_$(1)) $$< $$(sort $(EXTRA_$(1)) $$(if $$(filter faults,$$*),tests/port/port_posix.c)) -o $$@ $(LIBS)
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rule,$(v))))
 
@@ -129,6 +130,25 @@ plots:
 # make install PREFIX=/usr/local: the headers, a pkg-config file and the
 # CMake package files (find_package(parconc) then parconc::parconc)
 PREFIX ?= /usr/local
+# Firmware-style build: examples/firmware (pool + locks + parallel_for on the
+# stub port, PARCONC_NO_MALLOC, PARCONC_NO_STDIO) for a Cortex-M4 with newlib.
+# Fails if the object needs the heap, stdio, pthreads or a 64-bit atomic.
+ARM_CC    := arm-none-eabi-gcc
+ARM_FLAGS := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -std=c99 \
+             -Wall -Wextra -Wpedantic -Werror -Os -ffunction-sections -fdata-sections
+cross:
+	@mkdir -p $(BUILD)/cross
+	$(ARM_CC) $(ARM_FLAGS) -c examples/firmware/firmware.c -o $(BUILD)/cross/firmware.o
+	$(ARM_CC) $(ARM_FLAGS) -c examples/firmware/stub_port.c -o $(BUILD)/cross/stub_port.o
+	$(ARM_CC) $(ARM_FLAGS) -Wl,--gc-sections --specs=nano.specs --specs=nosys.specs \
+	    $(BUILD)/cross/firmware.o $(BUILD)/cross/stub_port.o -o $(BUILD)/cross/firmware.elf
+	@if arm-none-eabi-nm $(BUILD)/cross/firmware.o | \
+	    grep -E ' U (malloc|calloc|realloc|free|printf|fprintf|puts|__assert_func|pthread_.*|__atomic_.*_8|__sync_.*_8)$$'; then \
+	    echo "cross: the firmware object needs something it must not (above)"; exit 1; fi
+	@if arm-none-eabi-nm $(BUILD)/cross/firmware.elf | grep -wE 'malloc|_malloc_r|_vfprintf_r'; then \
+	    echo "cross: the linked firmware contains a heap or stdio (above)"; exit 1; fi
+	arm-none-eabi-size $(BUILD)/cross/firmware.elf
+
 install:
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/parconc
 	install -m 644 parconc.h parconc_cuda.h $(DESTDIR)$(PREFIX)/include/

@@ -22,6 +22,7 @@
                            header then #undefs the macro: the same name is
                            the PARCONC_STATIC loop schedule.
    PARCONC_ASSERT(x)       assertion used for programming errors (default:
+                           with PARCONC_NO_STDIO: log and trap; else
                            assert() from <assert.h>; define empty to drop).
    PARCONC_MALLOC(sz)      heap allocation, with PARCONC_FREE(p); define both
    PARCONC_FREE(p)         or neither (half a pair is an #error).
@@ -763,7 +764,9 @@ PARCONC_API int parconc_for_stop(void);
    each block starts from a copy of the identity, fn folds its items into
    it, and the blocks are combined into result in block order: the same
    result every run for any associative combine, floating point included.
-   partial_size bytes per block (<= 256). */
+   partial_size bytes per block (<= 256).  Returns OK, EINVAL, ECANCELED,
+   or ENOMEM (result untouched) when partials larger than 64 bytes for many
+   workers need heap memory and there is none. */
 typedef void (*parconc_reduce_fn)(size_t begin, size_t end, void *partial, void *arg);
 typedef void (*parconc_combine_fn)(void *into, const void *from, void *arg);
 PARCONC_API int parconc_parallel_reduce(parconc_pool *p, size_t n, parconc_reduce_fn fn, parconc_combine_fn combine,
@@ -799,7 +802,11 @@ PARCONC_API int parconc_for_advise(const parconc_pool *p, size_t n, double ns_pe
 #error "parconc: PARCONC_NO_MALLOC forbids PARCONC_MALLOC/PARCONC_FREE"
 #endif
 
-#ifndef PARCONC_ASSERT
+#if !defined(PARCONC_ASSERT) && defined(PARCONC_NO_STDIO) && !defined(NDEBUG)
+/* assert() prints with stdio (newlib's pulls in fprintf): report through
+   the logger instead, then stop. */
+#define PARCONC_ASSERT(x) ((x) ? (void)0 : parconc__assert_failed(#x, __FILE__, __LINE__))
+#elif !defined(PARCONC_ASSERT)
 #include <assert.h>
 #define PARCONC_ASSERT(x) assert(x)
 #endif
@@ -956,6 +963,18 @@ PARCONC__PRIVATE void parconc__log(int level, int code, const char *message, con
         parconc__load(&parconc__logger.fn, PARCONC__ACQUIRE);
     if (fn) fn(parconc__load(&parconc__logger.user_data, PARCONC__RELAXED), level, code, message, file, line);
 }
+
+#if defined(PARCONC_NO_STDIO) && !defined(NDEBUG)
+PARCONC__PRIVATE void parconc__assert_failed(const char *what, const char *file, int line)
+{
+    parconc__log(PARCONC_LOG_ERROR, PARCONC_EINVAL, what, file, line);
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_trap();
+#else
+    for (;;) {}
+#endif
+}
+#endif
 
 /* ---- allocation ----------------------------------------------------- */
 
@@ -4535,7 +4554,9 @@ PARCONC_API int parconc_parallel_reduce(parconc_pool *p, size_t n, parconc_reduc
     parconc_for_desc d;
     size_t i, k;
     int rc;
-    /* all partials on the stack: 256 blocks x 256 bytes at most, no heap */
+    /* partials up to 64 bytes each fit on the stack; larger ones with many
+       blocks take one heap block (or, with PARCONC_NO_MALLOC, fewer blocks:
+       a fixed rule, so the result stays the same every run) */
     unsigned char storage[MAX_BLOCKS * 64];
     unsigned char *big = NULL;
     if (!fn || !combine || !result || partial_size == 0 || partial_size > PARCONC__REDUCE_MAX_PARTIAL) return PARCONC_EINVAL;
@@ -4551,16 +4572,17 @@ PARCONC_API int parconc_parallel_reduce(parconc_pool *p, size_t n, parconc_reduc
     R.partial_size = partial_size;
     R.blocks = k * PARCONC__REDUCE_BLOCKS_PER_WORKER;
     if (R.blocks > n) R.blocks = n;
+#ifdef PARCONC_NO_MALLOC
+    if (R.blocks * partial_size > sizeof storage) R.blocks = sizeof storage / partial_size;
+#endif
     if (R.blocks * partial_size <= sizeof storage) {
         R.partials = storage;
     } else {
+        /* Never fall back to fewer blocks here: that would change the
+           result of a floating-point reduction on an unlucky run. */
         big = (unsigned char *)parconc__malloc(R.blocks * partial_size);
-        if (!big) {
-            R.blocks = sizeof storage / partial_size; /* fewer, larger blocks */
-            R.partials = storage;
-        } else {
-            R.partials = big;
-        }
+        if (!big) return PARCONC_ENOMEM;
+        R.partials = big;
     }
     for (i = 0; i < R.blocks; i++) memcpy(R.partials + i * partial_size, result, partial_size);
     /* blocks are handed out one at a time (dynamic): balance without

@@ -24,10 +24,15 @@
 #include <linux/futex.h>
 #include <sys/syscall.h>
 
-/* Test hook: when > 0, the thread creation that brings the count of
+/* Test hooks (tests/test_faults.c): port_posix_fail_thread(k) makes the
+   k-th creation from now fail; port_posix_threads_live() counts threads not
+   yet joined or detached.  When > 0, the thread creation that brings the count of
    creations to this number fails with PARCONC_EAGAIN (1 = the next one). */
 static long port_posix_fail_thread_at;
 static long port_posix_threads_created;
+static long port_posix_live; /* created and not yet joined or detached */
+
+long port_posix_threads_live(void) { return __atomic_load_n(&port_posix_live, __ATOMIC_SEQ_CST); }
 
 void port_posix_fail_thread(long kth)
 {
@@ -65,6 +70,7 @@ int parconc_port_thread_create(void **handle, void *(*fn)(void *), void *arg,
         n15[n] = '\0';
         pthread_setname_np(*h, n15);
     }
+    __atomic_add_fetch(&port_posix_live, 1, __ATOMIC_SEQ_CST);
     *handle = h;
     return PARCONC_OK;
 }
@@ -77,6 +83,7 @@ int parconc_port_thread_join(void *handle, void **result)
     e = pthread_join(*h, result);
     if (e) return PARCONC_EINVAL;
     free(h);
+    __atomic_sub_fetch(&port_posix_live, 1, __ATOMIC_SEQ_CST);
     return PARCONC_OK;
 }
 
@@ -85,6 +92,7 @@ int parconc_port_thread_detach(void *handle)
     pthread_t *h = (pthread_t *)handle;
     int e = pthread_detach(*h);
     free(h);
+    __atomic_sub_fetch(&port_posix_live, 1, __ATOMIC_SEQ_CST);
     return e ? PARCONC_EINVAL : PARCONC_OK;
 }
 
