@@ -45,7 +45,7 @@ EXTRA_port     := tests/port/port_posix.c
 
 TEST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/$(v)/,$(TEST_NAMES)))
 
-.PHONY: test examples bench clean test-quick mpi bench-cuda plots install cross
+.PHONY: test examples bench clean test-quick mpi bench-cuda plots install cross fuzz soak
 .SUFFIXES:
 
 EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLE_NAMES)) $(BUILD)/examples/deadlock_debug $(CUDA_EXAMPLE_BINS)
@@ -148,6 +148,25 @@ cross:
 	@if arm-none-eabi-nm $(BUILD)/cross/firmware.elf | grep -wE 'malloc|_malloc_r|_vfprintf_r'; then \
 	    echo "cross: the linked firmware contains a heap or stdio (above)"; exit 1; fi
 	arm-none-eabi-size $(BUILD)/cross/firmware.elf
+
+# libFuzzer API harness (clang, -fsanitize=fuzzer,address,undefined):
+# make fuzz FUZZ_SECONDS=n.  The committed corpus is tests/fuzz/corpus.
+FUZZ_SECONDS ?= 60
+$(BUILD)/fuzz/fuzz_api: tests/fuzz/fuzz_api.c parconc.h
+	@mkdir -p $(@D)
+	$(CLANG) -std=c99 -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all $< -o $@ $(LIBS)
+fuzz: $(BUILD)/fuzz/fuzz_api
+	@sh tools/fuzz.sh $(FUZZ_SECONDS)
+
+# Mixed workload under ThreadSanitizer with invariants checked as it runs:
+# make soak SECONDS=n (default 30).
+SECONDS ?= 30
+$(BUILD)/soak/soak: tests/soak/soak.c parconc.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_tsan) $< -o $@ $(LIBS)
+soak: $(BUILD)/soak/soak
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $(BUILD)/soak/soak $(SECONDS)
 
 install:
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/parconc

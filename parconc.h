@@ -614,6 +614,9 @@ typedef struct parconc_worker_stats {
     uint64_t steals;           /* tasks taken from other workers' deques */
 } parconc_worker_stats;
 
+/* submitted/completed/canceled/failed count your tasks only: the helper
+   tasks parallel_for may queue show in queued/running while they exist
+   and in the workers' tasks_run, never in these four once settled. */
 typedef struct parconc_pool_stats {
     uint64_t submitted, completed, canceled, failed;
     uint64_t queued;           /* waiting to run now */
@@ -2912,6 +2915,7 @@ PARCONC_API int parconc_cpu_count(void)
 #define PARCONC__F_HEAP       1u  /* free with alloc_ when the last reference goes */
 #define PARCONC__F_CALLER     2u  /* caller storage: never freed, never in a deque */
 #define PARCONC__F_POOLNODE   4u  /* one of the pool's preallocated slots */
+#define PARCONC__F_INTERNAL   8u  /* parallel_for's helper: not in the task counters */
 
 typedef struct parconc__cb_node {
     struct parconc__cb_node *next;
@@ -3434,7 +3438,8 @@ static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_futur
     f->error_ = error;
     parconc__future_move(f, PARCONC_RUNNING, terminal | PARCONC__F_BUSY); /* only we move a RUNNING task */
     parconc__store(&w->running, w->running - 1, PARCONC__RELAXED);
-    if (error) parconc__store(&w->failed, w->failed + 1, PARCONC__RELAXED);
+    if (flags & PARCONC__F_INTERNAL) {} /* helpers count in tasks_run only */
+    else if (error) parconc__store(&w->failed, w->failed + 1, PARCONC__RELAXED);
     else parconc__store(&w->completed, w->completed + 1, PARCONC__RELAXED);
     parconc__store(&w->tasks_run, w->tasks_run + 1, PARCONC__RELAXED);
     parconc__future_finish(f, terminal);
@@ -3811,7 +3816,7 @@ static size_t parconc__pool_submit_many(parconc_pool *p, parconc_task_fn fn, voi
     while (n < count && parconc__pool_reserve(p, -1) == PARCONC_OK) n++; /* bounded pool: fewer */
     if (!n) return 0;
     for (i = 0; i < n; i++) {
-        parconc__future_setup(&storage[i], PARCONC__F_CALLER, 1);
+        parconc__future_setup(&storage[i], PARCONC__F_CALLER | PARCONC__F_INTERNAL, 1);
         storage[i].fn_ = fn;
         storage[i].arg_ = arg;
         storage[i].pool_ = p;
@@ -3854,7 +3859,7 @@ PARCONC_API int parconc_future_cancel(parconc_future *f)
     if (p) parconc__mutex_unlock_raw(&p->inj_lock);
     f->error_ = PARCONC_ECANCELED;
     if (p) {
-        parconc__fetch_add(&p->canceled, (size_t)1, PARCONC__RELAXED);
+        if (!(f->flags_ & PARCONC__F_INTERNAL)) parconc__fetch_add(&p->canceled, (size_t)1, PARCONC__RELAXED);
         if (unlinked) parconc__pool_dequeued(p);
     }
     /* A deque still points at a non-caller future: the worker that takes

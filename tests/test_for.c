@@ -382,6 +382,51 @@ static void test_advisor(void)
     parconc_pool_destroy(p);
 }
 
+/* parallel_for's helper tasks never show in the pool's task counters:
+   two threads run loops at once (one takes the loop slot, the other falls
+   back to helper tasks, some canceled unstarted), and afterwards the
+   counters hold just the user's one task. */
+static parconc_pool *g_stats_pool;
+static void *loops_from_thread(void *arg)
+{
+    visit v;
+    static uint32_t counts[2][5000];
+    int round, k = (int)(intptr_t)arg;
+    size_t i;
+    for (round = 0; round < 200; round++) {
+        memset(counts[k], 0, sizeof counts[k]);
+        v.count = counts[k];
+        v.n = 5000;
+        v.max_worker = 0;
+        v.bad_range = 0;
+        PT_EXPECT(parconc_parallel_for(g_stats_pool, 5000, count_visits, &v, NULL) == PARCONC_OK);
+        for (i = 0; i < 5000; i++) PT_EXPECT(counts[k][i] == 1);
+    }
+    return NULL;
+}
+static void *one_user_task(void *arg) { return arg; }
+static void test_helpers_not_in_task_counters(void)
+{
+    parconc_pool_desc pd;
+    parconc_pool_stats st;
+    parconc_thread t[2];
+    int i;
+    memset(&pd, 0, sizeof pd);
+    pd.threads = 3;
+    PT_CHECK_EQ(parconc_pool_create(&g_stats_pool, &pd), PARCONC_OK);
+    for (i = 0; i < 2; i++) PT_CHECK_EQ(parconc_thread_create(&t[i], loops_from_thread, (void *)(intptr_t)i, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_submit(g_stats_pool, one_user_task, NULL, NULL), PARCONC_OK);
+    for (i = 0; i < 2; i++) PT_CHECK_EQ(parconc_thread_join(t[i], NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(g_stats_pool, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats(g_stats_pool, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.submitted, 1);
+    PT_CHECK_EQ(st.completed, 1);
+    PT_CHECK_EQ(st.canceled, 0);
+    PT_CHECK_EQ(st.failed, 0);
+    PT_CHECK_EQ(st.queued, 0);
+    parconc_pool_destroy(g_stats_pool);
+}
+
 int main(int argc, char **argv)
 {
     static const pt_test tests[] = {
@@ -394,6 +439,7 @@ int main(int argc, char **argv)
         PT_TEST(test_progress_reports),
         PT_TEST(test_bad_input),
         PT_TEST(test_advisor),
+        PT_TEST(test_helpers_not_in_task_counters),
     };
     return pt_main(tests, PT_COUNT(tests), argc, argv);
 }

@@ -1,0 +1,265 @@
+/* soak.c - a mixed workload for `make soak SECONDS=n` (built with TSan).
+
+   Two submitter threads feed a 3-thread pool with tasks that each pick a
+   lock kind (mutex, reentrant mutex taken twice, rwlock read or write,
+   semaphore, lock_many in a random order, condition variable hand-off) and
+   update guarded state; some tasks fork children and wait on them inside
+   the pool, some run a parallel_for, some are canceled or waited on with
+   short timeouts.  A checker thread verifies the invariants every few
+   milliseconds while it runs; at the end every submitted task is accounted
+   for exactly once.  Prints a summary and "1 passed, 0 failed" (or the
+   first broken invariant and "0 passed, 1 failed"). */
+#define PARCONC_IMPLEMENTATION
+#include "../../parconc.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int g_broken;
+#define INVARIANT(c) do { if (!(c)) { if (!__atomic_exchange_n(&g_broken, 1, __ATOMIC_SEQ_CST)) \
+    fprintf(stderr, "soak: invariant broken: %s (%s:%d)\n", #c, __FILE__, __LINE__); } } while (0)
+
+static parconc_pool *g_pool;
+static uint32_t g_stop;
+
+/* guarded state: each pair must be equal whenever its lock is free */
+static parconc_mutex g_mu;       static long g_mu_a, g_mu_b;
+static parconc_rmutex g_rmu;     static long g_rmu_a, g_rmu_b;
+static parconc_rwlock g_rw;      static long g_rw_a, g_rw_b;
+static parconc_sem g_sem;        static long g_sem_inside; /* at most 2 inside */
+static parconc_mutex g_many[3];  static long g_many_v[3];
+static parconc_mutex g_cv_mu;    static parconc_cond g_cv; static long g_cv_tokens;
+
+static long g_increments;         /* every guarded update done (atomic) */
+static long g_children, g_loops;  /* atomic counters for the summary */
+
+static uint32_t rng_next(uint32_t *s) { *s ^= *s << 13; *s ^= *s >> 17; *s ^= *s << 5; return *s; }
+
+static void *child_task(void *arg) { return arg; }
+
+static void loop_body(size_t b, size_t e, size_t w, void *arg)
+{
+    (void)w;
+    for (; b < e; b++) __atomic_add_fetch(&((unsigned char *)arg)[b], 1, __ATOMIC_RELAXED);
+}
+
+static void *work_task(void *arg)
+{
+    uint32_t r = (uint32_t)(uintptr_t)arg | 1u;
+    int updated = 0; /* this task did one guarded update */
+    switch (rng_next(&r) % 9) {
+    case 0:
+        parconc_mutex_lock(&g_mu);
+        INVARIANT(g_mu_a == g_mu_b);
+        g_mu_a++; g_mu_b++;
+        parconc_mutex_unlock(&g_mu);
+        updated = 1;
+        break;
+    case 1: /* reentrant: taken twice */
+        parconc_rmutex_lock(&g_rmu);
+        parconc_rmutex_lock(&g_rmu);
+        INVARIANT(g_rmu_a == g_rmu_b);
+        g_rmu_a++;
+        parconc_rmutex_unlock(&g_rmu);
+        g_rmu_b++;
+        parconc_rmutex_unlock(&g_rmu);
+        updated = 1;
+        break;
+    case 2:
+        if (rng_next(&r) & 1) {
+            parconc_rwlock_rdlock(&g_rw);
+            INVARIANT(g_rw_a == g_rw_b);
+            parconc_rwlock_rdunlock(&g_rw);
+        } else {
+            parconc_rwlock_wrlock(&g_rw);
+            INVARIANT(g_rw_a == g_rw_b);
+            g_rw_a++; g_rw_b++;
+            parconc_rwlock_wrunlock(&g_rw);
+            updated = 1;
+        }
+        break;
+    case 3:
+        if (parconc_sem_timedwait(&g_sem, 2000000) == PARCONC_OK) {
+            INVARIANT(__atomic_add_fetch(&g_sem_inside, 1, __ATOMIC_SEQ_CST) <= 2);
+            __atomic_sub_fetch(&g_sem_inside, 1, __ATOMIC_SEQ_CST);
+            parconc_sem_post(&g_sem);
+        }
+        break;
+    case 4: { /* lock_many in a random order */
+        parconc_mutex *order[3];
+        int first = (int)(rng_next(&r) % 3), i;
+        for (i = 0; i < 3; i++) order[i] = &g_many[(first + i) % 3];
+        if (rng_next(&r) & 1) { parconc_mutex *t = order[1]; order[1] = order[2]; order[2] = t; }
+        INVARIANT(parconc_lock_many(order, 3, PARCONC_FOREVER) == PARCONC_OK);
+        INVARIANT(g_many_v[0] == g_many_v[1] && g_many_v[1] == g_many_v[2]);
+        for (i = 0; i < 3; i++) g_many_v[i]++;
+        parconc_unlock_many(order, 3);
+        updated = 1;
+        break;
+    }
+    case 5: /* condition variable: produce one token, or take one if any */
+        parconc_mutex_lock(&g_cv_mu);
+        if (g_cv_tokens > 0 && (rng_next(&r) & 1)) {
+            g_cv_tokens--;
+        } else {
+            g_cv_tokens++;
+            parconc_cond_signal(&g_cv);
+        }
+        INVARIANT(g_cv_tokens >= 0);
+        parconc_mutex_unlock(&g_cv_mu);
+        break;
+    case 6: { /* fork-join inside the pool: the wait helps */
+        parconc_future *kids[4];
+        int i, n = 0;
+        for (i = 0; i < 4; i++)
+            if (parconc_pool_submit(g_pool, child_task, (void *)(uintptr_t)(i + 1), &kids[n]) == PARCONC_OK) n++;
+        for (i = 0; i < n; i++) {
+            void *res = NULL;
+            INVARIANT(parconc_future_get(kids[i], &res, PARCONC_FOREVER) == PARCONC_OK);
+            INVARIANT((uintptr_t)res == (uintptr_t)(i + 1));
+            parconc_future_release(kids[i]);
+        }
+        __atomic_add_fetch(&g_children, n, __ATOMIC_RELAXED);
+        break;
+    }
+    case 7: { /* a parallel loop from inside a task */
+        unsigned char seen[200];
+        size_t i, n = 1 + rng_next(&r) % 200;
+        parconc_for_desc d;
+        memset(seen, 0, sizeof seen);
+        memset(&d, 0, sizeof d);
+        d.schedule = (int)(rng_next(&r) % 5);
+        INVARIANT(parconc_parallel_for(g_pool, n, loop_body, seen, &d) == PARCONC_OK);
+        for (i = 0; i < n; i++) INVARIANT(seen[i] == 1);
+        __atomic_add_fetch(&g_loops, 1, __ATOMIC_RELAXED);
+        break;
+    }
+    default: /* a failing task */
+        return parconc_task_fail(PARCONC_ERANGE);
+    }
+    if (updated) __atomic_add_fetch(&g_increments, 1, __ATOMIC_RELAXED);
+    return arg;
+}
+
+/* submitters: tasks with futures, a random share canceled or waited with
+   a short timeout; each records how its futures ended */
+typedef struct submitter { uint32_t seed; long submitted, done, failed, canceled; } submitter;
+
+static void *submit_loop(void *arg)
+{
+    submitter *s = (submitter *)arg;
+    parconc_future *batch[32];
+    while (!parconc__load(&g_stop, PARCONC__ACQUIRE)) {
+        int i, n = 0;
+        for (i = 0; i < 32; i++)
+            if (parconc_pool_submit(g_pool, work_task, (void *)(uintptr_t)rng_next(&s->seed), &batch[n]) == PARCONC_OK) n++;
+        s->submitted += n;
+        for (i = 0; i < n; i++) {
+            uint32_t pick = rng_next(&s->seed) % 8;
+            int rc;
+            if (pick == 0) parconc_future_cancel(batch[i]);
+            if (pick == 1) {
+                rc = parconc_future_wait(batch[i], 1000);
+                INVARIANT(rc == PARCONC_OK || rc == PARCONC_ETIMEDOUT || rc == PARCONC_ECANCELED);
+            }
+        }
+        for (i = 0; i < n; i++) {
+            int rc = parconc_future_wait(batch[i], PARCONC_FOREVER), st = parconc_future_state(batch[i]);
+            if (st == PARCONC_DONE) { s->done++; INVARIANT(rc == PARCONC_OK); }
+            else if (st == PARCONC_FAILED) { s->failed++; INVARIANT(rc == PARCONC_OK && parconc_future_get(batch[i], NULL, 0) == PARCONC_ERANGE); }
+            else if (st == PARCONC_CANCELED) { s->canceled++; INVARIANT(rc == PARCONC_ECANCELED); }
+            else INVARIANT(!"a waited future is not terminal");
+            parconc_future_release(batch[i]);
+        }
+    }
+    return NULL;
+}
+
+/* a consumer of condition-variable tokens with timed waits */
+static void *cond_consumer(void *arg)
+{
+    long *taken = (long *)arg;
+    while (!parconc__load(&g_stop, PARCONC__ACQUIRE)) {
+        parconc_mutex_lock(&g_cv_mu);
+        while (g_cv_tokens == 0 && !parconc__load(&g_stop, PARCONC__ACQUIRE))
+            if (parconc_cond_timedwait(&g_cv, &g_cv_mu, 5000000) == PARCONC_ETIMEDOUT) break;
+        if (g_cv_tokens > 0) { g_cv_tokens--; (*taken)++; }
+        parconc_mutex_unlock(&g_cv_mu);
+    }
+    return NULL;
+}
+
+/* the checker: the guarded pairs are equal whenever it holds the lock */
+static void *checker(void *arg)
+{
+    long *checks = (long *)arg;
+    while (!parconc__load(&g_stop, PARCONC__ACQUIRE)) {
+        parconc_pool_stats st;
+        parconc_mutex_lock(&g_mu); INVARIANT(g_mu_a == g_mu_b); parconc_mutex_unlock(&g_mu);
+        parconc_rwlock_rdlock(&g_rw); INVARIANT(g_rw_a == g_rw_b); parconc_rwlock_rdunlock(&g_rw);
+        parconc_rmutex_lock(&g_rmu); INVARIANT(g_rmu_a == g_rmu_b); parconc_rmutex_unlock(&g_rmu);
+        INVARIANT(parconc_pool_stats(g_pool, &st) == PARCONC_OK);
+        INVARIANT(st.completed + st.failed + st.canceled <= st.submitted);
+        (*checks)++;
+        parconc_sleep_ns(3000000);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    double seconds = argc > 1 ? atof(argv[1]) : 10;
+    parconc_pool_desc d;
+    parconc_thread sub[2], chk, cons;
+    submitter s[2];
+    long checks = 0, taken = 0, submitted, done, failed, canceled;
+    parconc_pool_stats st;
+    uint64_t start = parconc_now_ns();
+    int i;
+
+    memset(&d, 0, sizeof d);
+    d.threads = 3;
+    if (parconc_pool_create(&g_pool, &d) != PARCONC_OK) return 1;
+    parconc_rwlock_init(&g_rw, PARCONC_RW_FAIR);
+    parconc_sem_init(&g_sem, 2);
+    memset(s, 0, sizeof s);
+    for (i = 0; i < 2; i++) {
+        s[i].seed = 0x9E3779B9u * (uint32_t)(i + 1);
+        parconc_thread_create(&sub[i], submit_loop, &s[i], NULL);
+    }
+    parconc_thread_create(&chk, checker, &checks, NULL);
+    parconc_thread_create(&cons, cond_consumer, &taken, NULL);
+    while ((double)(parconc_now_ns() - start) < seconds * 1e9 && !__atomic_load_n(&g_broken, __ATOMIC_SEQ_CST))
+        parconc_sleep_ns(50000000);
+    parconc__store(&g_stop, 1u, PARCONC__RELEASE);
+    for (i = 0; i < 2; i++) parconc_thread_join(sub[i], NULL);
+    parconc_thread_join(chk, NULL);
+    parconc_cond_broadcast(&g_cv);
+    parconc_thread_join(cons, NULL);
+    INVARIANT(parconc_pool_shutdown(g_pool, PARCONC_SHUTDOWN_DRAIN, PARCONC_FOREVER) == PARCONC_OK);
+    INVARIANT(parconc_pool_stats(g_pool, &st) == PARCONC_OK);
+    parconc_pool_destroy(g_pool);
+
+    submitted = s[0].submitted + s[1].submitted;
+    done = s[0].done + s[1].done;
+    failed = s[0].failed + s[1].failed;
+    canceled = s[0].canceled + s[1].canceled;
+    /* every submitted task ended exactly once, as its future and the pool say */
+    INVARIANT(done + failed + canceled == submitted);
+    INVARIANT(st.submitted == (uint64_t)(submitted + __atomic_load_n(&g_children, __ATOMIC_RELAXED)));
+    INVARIANT(st.completed + st.failed + st.canceled == st.submitted);
+    INVARIANT(st.failed == (uint64_t)failed);
+    INVARIANT(st.canceled == (uint64_t)canceled);
+    /* the guarded updates add up */
+    INVARIANT(g_mu_a == g_mu_b && g_rmu_a == g_rmu_b && g_rw_a == g_rw_b);
+    INVARIANT(g_many_v[0] == g_many_v[1] && g_many_v[1] == g_many_v[2]);
+    INVARIANT(g_mu_a + g_rmu_a + g_rw_a + g_many_v[0] == __atomic_load_n(&g_increments, __ATOMIC_RELAXED));
+    INVARIANT(parconc_sem_value(&g_sem) == 2);
+    printf("soak: %.0f s, %ld tasks (%ld done, %ld failed, %ld canceled) + %ld children, %ld loops, "
+           "%ld checks, invariants %s\n", seconds, submitted, done, failed, canceled,
+           __atomic_load_n(&g_children, __ATOMIC_RELAXED), __atomic_load_n(&g_loops, __ATOMIC_RELAXED),
+           checks, g_broken ? "BROKEN" : "held");
+    (void)taken;
+    printf(g_broken ? "0 passed, 1 failed\n" : "1 passed, 0 failed\n");
+    return g_broken ? 1 : 0;
+}
