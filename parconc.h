@@ -1092,7 +1092,11 @@ PARCONC_API void parconc_sleep_ns(int64_t ns)
    and every waker changes *addr BEFORE it calls wake. */
 #if PARCONC__USE_FUTEX
 
-PARCONC__PRIVATE int parconc__futex_wait(uint32_t *addr, uint32_t expected, uint64_t deadline)
+/* _bits variants: a waiter sleeps with a tag (bits) and wake_bits wakes
+   only sleepers whose tag shares a bit (the mutex wakes its one starving
+   waiter this way).  Plain wait/wake use every bit.  Backends without tags
+   wake every sleeper on the address instead: more wake-ups, same result. */
+PARCONC__PRIVATE int parconc__futex_wait_bits(uint32_t *addr, uint32_t expected, uint64_t deadline, uint32_t bits)
 {
     struct timespec ts, *tsp = NULL;
     long r;
@@ -1102,10 +1106,19 @@ PARCONC__PRIVATE int parconc__futex_wait(uint32_t *addr, uint32_t expected, uint
     }
     /* FUTEX_WAIT_BITSET takes an ABSOLUTE CLOCK_MONOTONIC time, so retries
        after spurious returns never stretch or shrink the wait. */
-    r = syscall(SYS_futex, addr, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, tsp,
-                NULL, FUTEX_BITSET_MATCH_ANY);
+    r = syscall(SYS_futex, addr, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, tsp, NULL, bits);
     if (r == -1 && errno == ETIMEDOUT) return PARCONC_ETIMEDOUT;
     return PARCONC_OK; /* woken, EAGAIN (value changed) or EINTR: re-check */
+}
+
+PARCONC__PRIVATE void parconc__futex_wake_bits(uint32_t *addr, int n, uint32_t bits)
+{
+    syscall(SYS_futex, addr, FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG, n, NULL, NULL, bits);
+}
+
+PARCONC__PRIVATE int parconc__futex_wait(uint32_t *addr, uint32_t expected, uint64_t deadline)
+{
+    return parconc__futex_wait_bits(addr, expected, deadline, FUTEX_BITSET_MATCH_ANY);
 }
 
 PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
@@ -1210,6 +1223,19 @@ PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
 
 #endif /* PARCONC__USE_FUTEX */
 
+#if !PARCONC__USE_FUTEX
+PARCONC__PRIVATE int parconc__futex_wait_bits(uint32_t *addr, uint32_t expected, uint64_t deadline, uint32_t bits)
+{
+    (void)bits;
+    return parconc__futex_wait(addr, expected, deadline);
+}
+PARCONC__PRIVATE void parconc__futex_wake_bits(uint32_t *addr, int n, uint32_t bits)
+{
+    (void)n; (void)bits;
+    parconc__futex_wake(addr, INT_MAX); /* no tags: wake them all */
+}
+#endif
+
 /* The kernel may fire a timer up to its timer slack (50 us by default for
    ordinary threads) late.  For the timeouts users see (locks, semaphores,
    condition variables, wait groups) sleep until PARCONC__SLACK_NS before
@@ -1218,16 +1244,16 @@ PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
    parconc__futex_wait; no extra spurious returns. */
 #define PARCONC__SLACK_NS 60000u
 
-PARCONC__PRIVATE int parconc__futex_wait_precise(uint32_t *addr, uint32_t expected, uint64_t deadline)
+PARCONC__PRIVATE int parconc__futex_wait_precise_bits(uint32_t *addr, uint32_t expected, uint64_t deadline, uint32_t bits)
 {
     for (;;) {
         uint64_t now;
         int spins = 0;
-        if (deadline == PARCONC__DEADLINE_NEVER) return parconc__futex_wait(addr, expected, deadline);
+        if (deadline == PARCONC__DEADLINE_NEVER) return parconc__futex_wait_bits(addr, expected, deadline, bits);
         now = parconc_now_ns();
         if (now >= deadline) return PARCONC_ETIMEDOUT;
         if (deadline - now > PARCONC__SLACK_NS) {
-            if (parconc__futex_wait(addr, expected, deadline - PARCONC__SLACK_NS) != PARCONC_ETIMEDOUT) return PARCONC_OK;
+            if (parconc__futex_wait_bits(addr, expected, deadline - PARCONC__SLACK_NS, bits) != PARCONC_ETIMEDOUT) return PARCONC_OK;
             continue; /* now within the slack: watch the rest */
         }
         while (parconc__load(addr, PARCONC__ACQUIRE) == expected) {
@@ -1237,6 +1263,11 @@ PARCONC__PRIVATE int parconc__futex_wait_precise(uint32_t *addr, uint32_t expect
         }
         return PARCONC_OK;
     }
+}
+
+PARCONC__PRIVATE int parconc__futex_wait_precise(uint32_t *addr, uint32_t expected, uint64_t deadline)
+{
+    return parconc__futex_wait_precise_bits(addr, expected, deadline, 0xFFFFFFFFu);
 }
 
 /* ---- small helpers --------------------------------------------------- */
@@ -1602,22 +1633,31 @@ static void parconc__dbg_forget(const void *lock)
    the woken waiter competes with threads arriving (barging), which keeps the
    lock hot in the cache of whoever runs: best throughput.
 
-   Starvation mode (Go's mutex.go idea): a waiter that has waited more than
-   PARCONC__MUTEX_STARVE_NS sets STARVING.  From then on newcomers do not
-   barge (they queue), and unlock does not release the lock: it sets HANDOFF
-   while keeping LOCKED and wakes one waiter, and the first waiter to see
-   HANDOFF owns the lock.  Ownership thus passes waiter to waiter in the
-   kernel's FIFO order until a waiter that got the lock quickly, or the last
-   waiter, switches back to normal mode.  Invariant: STARVING implies at
-   least one registered waiter (set only by a waiter, cleared by whichever
-   waiter leaves the count at zero), so a HANDOFF always has a taker.
+   Starvation mode (the idea of Go's mutex.go, with a named recipient): a
+   waiter that has waited more than PARCONC__MUTEX_STARVE_NS sets STARVING
+   with a CAS; at most one waiter holds that bit, and it is the only thread
+   the lock may go to next.  From then on newcomers do not barge (the fast
+   path, the spin and trylock all give up on STARVING), and unlock does not
+   release the lock: it sets HANDOFF while keeping LOCKED and wakes the
+   starving waiter, which sleeps with its own futex tag so the wake reaches
+   it and nobody else.  Only the starving waiter may take a HANDOFF; it
+   clears HANDOFF and STARVING together, and the mutex is back in normal
+   mode.  Other waiters that see HANDOFF just sleep on.  So a waiter that
+   has set STARVING owns the lock at the very next unlock, and a waiter
+   still waiting after 1 ms competes only with other starving waiters for
+   the bit (tests/model/mutex.pml checks mutual exclusion, no lost wake-up
+   and this bound with Spin).
+
+   Invariants: STARVING set => its setter is a registered waiter (only the
+   setter clears it, when it takes the lock or leaves on a timeout), so a
+   HANDOFF always has a taker; HANDOFF => LOCKED and STARVING.
 
    No lost wake-up: all state is one word, so an unlock either happens
    before a waiter registers (the waiter then sees the lock free) or sees its
    count and wakes; a waiter sleeps with futex_wait(word, value seen), which
-   returns at once if anything changed since.  A waiter whose timeout
-   expires leaves only through a CAS that re-checks HANDOFF: if it was handed
-   the lock meanwhile it keeps it (and reports success). */
+   returns at once if anything changed since.  A starving waiter whose
+   timeout expires leaves through a CAS that re-checks HANDOFF: if it was
+   handed the lock meanwhile it keeps it (and reports success). */
 #define PARCONC__M_LOCKED   1u
 #define PARCONC__M_HANDOFF  2u
 #define PARCONC__M_STARVING 4u
@@ -1628,22 +1668,16 @@ static void parconc__dbg_forget(const void *lock)
 #ifndef PARCONC__MUTEX_STARVE_NS
 #define PARCONC__MUTEX_STARVE_NS 1000000u
 #endif
+/* futex tags: ordinary waiters, and the one starving waiter */
+#define PARCONC__M_TAG_WAITER  1u
+#define PARCONC__M_TAG_STARVER 2u
 
-/* Whether a waiter taking the lock (or leaving) should end starvation mode:
-   it is the last waiter, or it did not wait long. */
-static inline uint32_t parconc__mutex_leave_waiters(uint32_t s, uint64_t waited_ns)
-{
-    s -= PARCONC__M_WAITER;
-    if (s < PARCONC__M_WAITER || waited_ns < PARCONC__MUTEX_STARVE_NS) s &= ~PARCONC__M_STARVING;
-    return s;
-}
-
-/* fair: public mutexes switch to hand-off after 1 ms; the library's own
+/* fair: public mutexes use starvation mode after 1 ms; the library's own
    short internal locks (queues, guards) never do: a hand-off there only
    adds a context switch per critical section under oversubscription. */
 static int parconc__mutex_lock_slow(uint32_t *w, uint64_t deadline, int fair)
 {
-    uint32_t s;
+    uint32_t s, mine = 0; /* mine: PARCONC__M_STARVING once we set it */
     uint64_t start;
     int spins;
     if (deadline == PARCONC__DEADLINE_NOW) { /* try once */
@@ -1662,42 +1696,36 @@ static int parconc__mutex_lock_slow(uint32_t *w, uint64_t deadline, int fair)
         }
         parconc__cpu_relax();
     }
-    /* 2. Register as a waiter and sleep until the lock is free or handed over. */
+    /* 2. Register as a waiter and sleep until the lock is free or handed to us. */
     parconc__fetch_add(w, PARCONC__M_WAITER, PARCONC__RELAXED);
     start = parconc_now_ns();
     for (;;) {
-        uint64_t waited;
-        int timed_out;
         s = parconc__load(w, PARCONC__RELAXED);
-        waited = parconc_now_ns() - start;
-        if (s & PARCONC__M_HANDOFF) {
-            /* LOCKED stays set: ownership passes to us */
-            if (parconc__cas(w, &s, parconc__mutex_leave_waiters(s & ~PARCONC__M_HANDOFF, waited),
+        if ((s & PARCONC__M_HANDOFF) && mine) {
+            /* ours: LOCKED stays set, normal mode resumes */
+            if (parconc__cas(w, &s, (s & ~(PARCONC__M_HANDOFF | PARCONC__M_STARVING)) - PARCONC__M_WAITER,
                              PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
             continue;
         }
-        if (!(s & PARCONC__M_LOCKED)) {
-            if (parconc__cas(w, &s, parconc__mutex_leave_waiters(s, waited) | PARCONC__M_LOCKED,
+        if (!(s & PARCONC__M_LOCKED)) { /* free (never while STARVING: unlock hands off) */
+            if (parconc__cas(w, &s, ((s - PARCONC__M_WAITER) & ~mine) | PARCONC__M_LOCKED,
                              PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
             continue;
         }
-        if (fair && !(s & PARCONC__M_STARVING) && waited > PARCONC__MUTEX_STARVE_NS) {
-            parconc__cas(w, &s, s | PARCONC__M_STARVING, PARCONC__RELAXED, PARCONC__RELAXED);
+        if (fair && !(s & PARCONC__M_STARVING) && parconc_now_ns() - start > PARCONC__MUTEX_STARVE_NS) {
+            if (parconc__cas(w, &s, s | PARCONC__M_STARVING, PARCONC__RELAXED, PARCONC__RELAXED)) mine = PARCONC__M_STARVING;
             continue;
         }
-        timed_out = parconc__futex_wait_precise(w, s, deadline) == PARCONC_ETIMEDOUT;
-        if (!timed_out) continue;
-        /* Deadline passed: leave the count, unless the lock is free or was
-           handed to us in the meantime, in which case we take it. */
+        if (parconc__futex_wait_precise_bits(w, s, deadline, mine ? PARCONC__M_TAG_STARVER : PARCONC__M_TAG_WAITER)
+            != PARCONC_ETIMEDOUT) continue;
+        /* Deadline passed: leave the count (and give up STARVING), unless
+           the lock is free or was handed to us meanwhile: then take it. */
         s = parconc__load(w, PARCONC__RELAXED);
         for (;;) {
-            uint32_t n;
-            waited = parconc_now_ns() - start;
-            if (s & PARCONC__M_HANDOFF) n = parconc__mutex_leave_waiters(s & ~PARCONC__M_HANDOFF, waited);
-            else if (!(s & PARCONC__M_LOCKED)) n = parconc__mutex_leave_waiters(s, waited) | PARCONC__M_LOCKED;
-            else n = parconc__mutex_leave_waiters(s, 0);
-            if (parconc__cas(w, &s, n, PARCONC__ACQUIRE, PARCONC__RELAXED))
-                return (s & PARCONC__M_HANDOFF) || !(s & PARCONC__M_LOCKED) ? PARCONC_OK : PARCONC_ETIMEDOUT;
+            int take = ((s & PARCONC__M_HANDOFF) && mine) || !(s & PARCONC__M_LOCKED);
+            uint32_t n = (s - PARCONC__M_WAITER) & ~mine;
+            if (take) n = (n & ~PARCONC__M_HANDOFF) | PARCONC__M_LOCKED;
+            if (parconc__cas(w, &s, n, PARCONC__ACQUIRE, PARCONC__RELAXED)) return take ? PARCONC_OK : PARCONC_ETIMEDOUT;
         }
     }
 }
@@ -1724,9 +1752,10 @@ static int parconc__mutex_unlock_slow(uint32_t *w, uint32_t s)
     for (;;) {
         if (!(s & PARCONC__M_LOCKED) || (s & PARCONC__M_HANDOFF)) return PARCONC_EPERM;
         if (s & PARCONC__M_STARVING) {
-            /* hand off: keep LOCKED so no newcomer can take it */
+            /* hand off: keep LOCKED so no newcomer can take it, and wake
+               the starving waiter (its tag), nobody else */
             if (parconc__cas(w, &s, s | PARCONC__M_HANDOFF, PARCONC__RELEASE, PARCONC__RELAXED)) {
-                parconc__futex_wake(w, 1);
+                parconc__futex_wake_bits(w, 1, PARCONC__M_TAG_STARVER);
                 return PARCONC_OK;
             }
         } else if (parconc__cas(w, &s, s & ~PARCONC__M_LOCKED, PARCONC__RELEASE, PARCONC__RELAXED)) {
