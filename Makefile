@@ -45,7 +45,7 @@ EXTRA_port     := tests/port/port_posix.c
 
 TEST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/$(v)/,$(TEST_NAMES)))
 
-.PHONY: test examples bench clean test-quick mpi bench-cuda plots install cross fuzz soak
+.PHONY: test examples bench clean test-quick mpi bench-cuda plots install cross fuzz soak model
 .SUFFIXES:
 
 EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLE_NAMES)) $(BUILD)/examples/deadlock_debug $(CUDA_EXAMPLE_BINS)
@@ -167,6 +167,11 @@ $(BUILD)/soak/soak: tests/soak/soak.c parconc.h
 	$(CC) $(CFLAGS_tsan) $< -o $@ $(LIBS)
 soak: $(BUILD)/soak/soak
 	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $(BUILD)/soak/soak $(SECONDS)
+
+# Spin models of the mutex hand-off and the phase-fair rwlock
+# (tests/model/); make test runs the quick configurations.
+model:
+	@sh tools/model.sh full
 
 install:
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/parconc
