@@ -2,13 +2,18 @@
 #
 #   make test       every test under gcc -Werror, then ThreadSanitizer, then
 #                   ASan+UBSan, then the portable (no futex) platform layer,
-#                   then the pool test under valgrind (no leak, no "possibly
-#                   lost"), the examples and the C/C++/static/no-stdio compile
-#                   checks; prints
-#                   "N passed, N failed" last and fails on any failure.
+#                   then the custom port layer (tests/port/port_posix.c), the
+#                   pool test under valgrind (no leak, no "possibly lost"),
+#                   the examples, the MPI example, then the reliability
+#                   checks (fuzz FUZZ_SECONDS=60, soak SOAK_SECONDS=20, Spin
+#                   models, Cortex-M4 cross build, cppcheck + clang-tidy,
+#                   Helgrind) and the C/C++/static/no-stdio compile checks;
+#                   prints "N passed, N failed" last and fails on any failure.
 #   make examples   builds and runs every example (each checks itself).
 #   make bench      benchmarks against baselines; tables on stdout, CSV in build/.
 #   make plots      PNG charts of those CSV files in build/plots/.
+#   make fuzz FUZZ_SECONDS=n | make soak SECONDS=n | make model | make cross
+#   make static | make helgrind   the reliability checks one by one.
 
 CC      := gcc
 CLANG   ?= clang
@@ -45,7 +50,7 @@ EXTRA_port     := tests/port/port_posix.c
 
 TEST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/$(v)/,$(TEST_NAMES)))
 
-.PHONY: test examples bench clean test-quick mpi bench-cuda plots install cross fuzz soak model
+.PHONY: test examples bench clean test-quick mpi bench-cuda plots install cross fuzz soak model static helgrind
 .SUFFIXES:
 
 EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLE_NAMES)) $(BUILD)/examples/deadlock_debug $(CUDA_EXAMPLE_BINS)
@@ -147,7 +152,7 @@ cross:
 	    echo "cross: the firmware object needs something it must not (above)"; exit 1; fi
 	@if arm-none-eabi-nm $(BUILD)/cross/firmware.elf | grep -wE 'malloc|_malloc_r|_vfprintf_r'; then \
 	    echo "cross: the linked firmware contains a heap or stdio (above)"; exit 1; fi
-	arm-none-eabi-size $(BUILD)/cross/firmware.elf
+	@arm-none-eabi-size $(BUILD)/cross/firmware.elf | awk 'NR == 2 { printf "cross: Cortex-M4 firmware (pool + locks + parallel_for, stub port): text %s, data %s, bss %s bytes\n", $$1, $$2, $$3 }'
 
 # libFuzzer API harness (clang, -fsanitize=fuzzer,address,undefined):
 # make fuzz FUZZ_SECONDS=n.  The committed corpus is tests/fuzz/corpus.
@@ -172,6 +177,12 @@ soak: $(BUILD)/soak/soak
 # (tests/model/); make test runs the quick configurations.
 model:
 	@sh tools/model.sh full
+
+# cppcheck + clang-tidy on every configuration; Helgrind on the lock tests.
+static:
+	@sh tools/static.sh
+helgrind:
+	@sh tools/helgrind.sh
 
 install:
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/parconc

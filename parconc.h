@@ -1397,6 +1397,26 @@ PARCONC__PRIVATE int parconc__from_errno(int e)
 #define PARCONC__TSAN_PRE_UNLOCK(m, f)   __tsan_mutex_pre_unlock((void *)(m), (f))
 #define PARCONC__TSAN_POST_UNLOCK(m, f)  __tsan_mutex_post_unlock((void *)(m), (f))
 #define PARCONC__TSAN_DESTROY(m)         __tsan_mutex_destroy((void *)(m), 0)
+#define PARCONC__HB_BEFORE(x) ((void)0) /* TSan sees the atomics themselves */
+#define PARCONC__HB_AFTER(x)  ((void)0)
+#elif defined(PARCONC_VALGRIND)
+/* The same points for Valgrind's Helgrind: each lock is announced as a
+   reader-writer lock, and the semaphore, wait group and once as
+   happens-before arcs, so `valgrind --tool=helgrind` checks user code
+   around parconc primitives (the lock words themselves are atomics
+   Helgrind cannot model: tests/valgrind/helgrind.supp hides those). */
+#include <valgrind/helgrind.h>
+#define PARCONC__TSAN_READ   1u
+#define PARCONC__TSAN_TRY    2u
+#define PARCONC__TSAN_FAILED 4u
+#define PARCONC__TSAN_PRE_LOCK(m, f)     ((void)(f))
+#define PARCONC__TSAN_POST_LOCK(m, f, r) \
+    do { if (!((f) & PARCONC__TSAN_FAILED) && !(r)) ANNOTATE_RWLOCK_ACQUIRED((m), !((f) & PARCONC__TSAN_READ)); } while (0)
+#define PARCONC__TSAN_PRE_UNLOCK(m, f)   ANNOTATE_RWLOCK_RELEASED((m), !((f) & PARCONC__TSAN_READ))
+#define PARCONC__TSAN_POST_UNLOCK(m, f)  ((void)0)
+#define PARCONC__TSAN_DESTROY(m)         ANNOTATE_RWLOCK_DESTROY(m)
+#define PARCONC__HB_BEFORE(x) ANNOTATE_HAPPENS_BEFORE(x)
+#define PARCONC__HB_AFTER(x)  ANNOTATE_HAPPENS_AFTER(x)
 #else
 #define PARCONC__TSAN_READ   0u
 #define PARCONC__TSAN_TRY    0u
@@ -1406,6 +1426,8 @@ PARCONC__PRIVATE int parconc__from_errno(int e)
 #define PARCONC__TSAN_PRE_UNLOCK(m, f)   ((void)0)
 #define PARCONC__TSAN_POST_UNLOCK(m, f)  ((void)0)
 #define PARCONC__TSAN_DESTROY(m)         ((void)0)
+#define PARCONC__HB_BEFORE(x) ((void)0)
+#define PARCONC__HB_AFTER(x)  ((void)0)
 #endif
 /* Flags for a lock call: blocking (0) or try/timed, which may fail. */
 #define PARCONC__TSAN_KIND(deadline) ((deadline) == PARCONC__DEADLINE_NEVER ? 0u : (unsigned)PARCONC__TSAN_TRY)
@@ -1958,6 +1980,15 @@ static void parconc__robust_key_init(void)
 }
 #endif
 
+#ifdef PARCONC_PORT_CUSTOM
+/* a port has no thread-exit hook to detect the owner's death */
+static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
+{
+    PARCONC__DBG_SITE; /* consumed like every lock call's site */
+    (void)deadline;
+    return m ? PARCONC_ENOTSUP : PARCONC_EINVAL;
+}
+#else
 static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
 {
     unsigned kind = PARCONC__TSAN_KIND(deadline);
@@ -1967,13 +1998,8 @@ static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
     if (!m) return PARCONC_EINVAL;
     if (parconc__load(&m->status_, PARCONC__ACQUIRE) == PARCONC__ROBUST_NOTRECOVERABLE) return PARCONC_ENOTRECOVERABLE;
     if (parconc__load(&m->owner_, PARCONC__RELAXED) == parconc__self()) return PARCONC_EDEADLK;
-#ifdef PARCONC_PORT_CUSTOM
-    /* a port has no thread-exit hook to detect the owner's death */
-    return PARCONC_ENOTSUP;
-#else
     pthread_once(&parconc__robust_key_once, parconc__robust_key_init);
     if (!parconc__robust_key_ok) return PARCONC_EAGAIN;
-#endif
     if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(m, 0);
     PARCONC__TSAN_PRE_LOCK(m, kind);
     rc = parconc__mutex_lock_raw(&m->mutex_, deadline);
@@ -1984,10 +2010,8 @@ static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
     }
     PARCONC__TSAN_POST_LOCK(m, PARCONC__TSAN_RESULT(kind, rc), 0);
     if (rc != PARCONC_OK) return rc;
-#ifndef PARCONC_PORT_CUSTOM
     /* arm the thread-exit destructor (its value only needs to be non-NULL) */
     pthread_setspecific(parconc__robust_key, (void *)m);
-#endif
     parconc__store(&m->owner_, parconc__self(), PARCONC__RELAXED);
     m->prev_ = NULL;
     m->next_ = parconc__robust_held;
@@ -1996,6 +2020,7 @@ static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
     PARCONC__DBG_ACQUIRED(m);
     return status == PARCONC__ROBUST_OWNERDEAD ? PARCONC_EOWNERDEAD : PARCONC_OK;
 }
+#endif /* PARCONC_PORT_CUSTOM */
 
 PARCONC_API int parconc_robust_mutex_init(parconc_robust_mutex *m)
 {
@@ -2267,21 +2292,20 @@ PARCONC_API int parconc_rwlock_rdunlock(parconc_rwlock *rw)
     uint32_t s;
     if (!rw) return PARCONC_EINVAL;
     s = parconc__load(&rw->state_, PARCONC__RELAXED);
-    for (;;) {
-        if ((s & PARCONC__RW_READERS) == 0 || (s & PARCONC__RW_WRITER)) {
-            PARCONC_ASSERT(!"read-unlock of a rwlock that is not read-locked");
-            return PARCONC_EPERM;
-        }
-        if (s & PARCONC__RW_QUEUED) break;
-        PARCONC__TSAN_PRE_UNLOCK(rw, PARCONC__TSAN_READ);
+    if ((s & PARCONC__RW_READERS) == 0 || (s & PARCONC__RW_WRITER)) {
+        PARCONC_ASSERT(!"read-unlock of a rwlock that is not read-locked");
+        return PARCONC_EPERM;
+    }
+    /* announced once: a failed CAS below is not a second release */
+    PARCONC__TSAN_PRE_UNLOCK(rw, PARCONC__TSAN_READ);
+    /* we hold a read lock: the count stays >= 1 and WRITER clear meanwhile */
+    while (!(s & PARCONC__RW_QUEUED)) {
         if (parconc__cas_weak(&rw->state_, &s, s - 1u, PARCONC__RELEASE, PARCONC__RELAXED)) {
             PARCONC__TSAN_POST_UNLOCK(rw, PARCONC__TSAN_READ);
             PARCONC__DBG_RELEASED(rw);
             return PARCONC_OK;
         }
-        PARCONC__TSAN_POST_UNLOCK(rw, PARCONC__TSAN_READ);
     }
-    PARCONC__TSAN_PRE_UNLOCK(rw, PARCONC__TSAN_READ);
     parconc__ilock(&rw->guard_);
     s = parconc__fetch_sub(&rw->state_, 1u, PARCONC__RELEASE) - 1u;
     if ((s & PARCONC__RW_READERS) == 0) parconc__rw_grant(rw, 0);
@@ -2356,6 +2380,7 @@ PARCONC_API int parconc_sem_post(parconc_sem *s)
     uint32_t c;
     if (!s) return PARCONC_EINVAL;
     c = parconc__load(&s->count_, PARCONC__RELAXED);
+    PARCONC__HB_BEFORE(s);
     do {
         if (c == UINT32_MAX) return PARCONC_ERANGE;
     } while (!parconc__cas_weak(&s->count_, &c, c + 1u, PARCONC__SEQ_CST, PARCONC__RELAXED));
@@ -2370,7 +2395,7 @@ static int parconc__sem_take(parconc_sem *s, uint64_t deadline)
         uint32_t c = parconc__load(&s->count_, PARCONC__RELAXED);
         int timed_out;
         while (c > 0)
-            if (parconc__cas_weak(&s->count_, &c, c - 1u, PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
+            if (parconc__cas_weak(&s->count_, &c, c - 1u, PARCONC__ACQUIRE, PARCONC__RELAXED)) { PARCONC__HB_AFTER(s); return PARCONC_OK; }
         if (deadline == PARCONC__DEADLINE_NOW) return PARCONC_ETIMEDOUT;
         parconc__fetch_add(&s->waiters_, 1u, PARCONC__SEQ_CST);
         timed_out = parconc__futex_wait_precise(&s->count_, 0, deadline) == PARCONC_ETIMEDOUT;
@@ -2379,7 +2404,7 @@ static int parconc__sem_take(parconc_sem *s, uint64_t deadline)
             /* one last try: a post may have landed just at the deadline */
             c = parconc__load(&s->count_, PARCONC__RELAXED);
             while (c > 0)
-                if (parconc__cas_weak(&s->count_, &c, c - 1u, PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
+                if (parconc__cas_weak(&s->count_, &c, c - 1u, PARCONC__ACQUIRE, PARCONC__RELAXED)) { PARCONC__HB_AFTER(s); return PARCONC_OK; }
             return PARCONC_ETIMEDOUT;
         }
     }
@@ -2471,9 +2496,10 @@ PARCONC_API int parconc_once_call(parconc_once *once, void (*fn)(void *arg), voi
     uint32_t s;
     if (!once || !fn) return PARCONC_EINVAL;
     s = parconc__load(&once->state_, PARCONC__ACQUIRE);
-    if (PARCONC__LIKELY(s == 3u)) return PARCONC_OK;
+    if (PARCONC__LIKELY(s == 3u)) { PARCONC__HB_AFTER(once); return PARCONC_OK; }
     if (s == 0u && parconc__cas(&once->state_, &s, 1u, PARCONC__ACQUIRE, PARCONC__ACQUIRE)) {
         fn(arg);
+        PARCONC__HB_BEFORE(once);
         if (parconc__exchange(&once->state_, 3u, PARCONC__RELEASE) == 2u) parconc__futex_wake(&once->state_, INT_MAX);
         return PARCONC_OK;
     }
@@ -2482,6 +2508,7 @@ PARCONC_API int parconc_once_call(parconc_once *once, void (*fn)(void *arg), voi
         parconc__futex_wait(&once->state_, 2u, PARCONC__DEADLINE_NEVER);
         s = parconc__load(&once->state_, PARCONC__ACQUIRE);
     }
+    PARCONC__HB_AFTER(once);
     return PARCONC_OK;
 }
 
@@ -2505,6 +2532,7 @@ PARCONC_API int parconc_waitgroup_add(parconc_waitgroup *wg, int32_t delta)
     uint32_t c, n;
     if (!wg) return PARCONC_EINVAL;
     c = parconc__load(&wg->count_, PARCONC__RELAXED);
+    if (delta < 0) PARCONC__HB_BEFORE(wg);
     do {
         int64_t v = (int64_t)c + delta;
         if (v < 0 || v > INT32_MAX) return PARCONC_ERANGE;
@@ -2524,13 +2552,16 @@ PARCONC_API int parconc_waitgroup_timedwait(parconc_waitgroup *wg, int64_t timeo
     for (;;) {
         uint32_t c = parconc__load(&wg->count_, PARCONC__ACQUIRE);
         int rc;
-        if (c == 0) return PARCONC_OK;
+        if (c == 0) { PARCONC__HB_AFTER(wg); return PARCONC_OK; }
         if (deadline == PARCONC__DEADLINE_NOW) return PARCONC_ETIMEDOUT;
         parconc__fetch_add(&wg->waiters_, 1u, PARCONC__SEQ_CST);
         rc = parconc__futex_wait_precise(&wg->count_, c, deadline);
         parconc__fetch_sub(&wg->waiters_, 1u, PARCONC__RELAXED);
-        if (rc == PARCONC_ETIMEDOUT)
-            return parconc__load(&wg->count_, PARCONC__ACQUIRE) == 0 ? PARCONC_OK : PARCONC_ETIMEDOUT;
+        if (rc == PARCONC_ETIMEDOUT) {
+            if (parconc__load(&wg->count_, PARCONC__ACQUIRE) != 0) return PARCONC_ETIMEDOUT;
+            PARCONC__HB_AFTER(wg);
+            return PARCONC_OK;
+        }
     }
 }
 

@@ -64,6 +64,38 @@ if [ -z "${SKIP_COMPILE_CHECKS:-}" ] && command -v mpicc >/dev/null 2>&1 && comm
         total_fail=$((total_fail+1)); echo "  FAILED:"; tail -n 15 "$top/build/mpi/log"
     fi
 fi
+# Reliability checks (issue 8).  Each prints a summary line; a missing tool
+# is reported as skipped (.ci/run installs them all).
+# section NAME TOOL COMMAND...: runs COMMAND if TOOL exists, tallies its
+# "N passed, N failed" line (or its exit status when it has none).
+section() {
+    name=$1; tool=$2; shift 2
+    echo "== $name"
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "  skipped ($tool not installed)"; total_skip=$((total_skip+1)); return
+    fi
+    log="$top/build/$name.log"
+    "$@" >"$log" 2>&1
+    rc=$?
+    grep -E '^(fuzz|soak|model|helgrind|static analysis|cross):|FAILED|FINDING|BROKEN|violated' "$log" | head -20
+    if grep -qE '^[0-9]+ passed, [0-9]+ failed' "$log"; then
+        tail -n 1 "$log"; tally "$log"
+        if [ $rc -ne 0 ] && ! grep -qE '^[0-9]+ passed, [1-9][0-9]* failed' "$log"; then total_fail=$((total_fail+1)); fi
+    elif [ $rc -eq 0 ]; then
+        echo "1 passed, 0 failed"; total_pass=$((total_pass+1))
+    else
+        echo "  FAILED (exit status $rc):"; tail -n 15 "$log"; total_fail=$((total_fail+1))
+    fi
+}
+if [ -z "${SKIP_COMPILE_CHECKS:-}" ]; then
+    mk="make -s -C $top"
+    section fuzz clang $mk fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
+    section soak gcc $mk soak SECONDS="${SOAK_SECONDS:-20}"
+    section model spin sh "$top/tools/model.sh" quick
+    section cross arm-none-eabi-gcc $mk cross
+    section static clang-tidy sh "$top/tools/static.sh"
+    section helgrind valgrind sh "$top/tools/helgrind.sh"
+fi
 if [ -z "${SKIP_COMPILE_CHECKS:-}" ]; then
     echo "== compile checks"
     BUILD="$top/build" sh "$top/tests/compile_checks.sh" >"$top/build/compile_checks.log" 2>&1

@@ -7,7 +7,9 @@ static int assert_hits; /* PARCONC_ASSERT calls that failed (misuse checks) */
 #include "../parconc.h"
 #include "harness.h"
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#if defined(PARCONC_VALGRIND)
+#define SCALE 50 /* Helgrind is ~100x slower */
+#elif defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 #define SCALE 5 /* sanitizers are ~10x slower: fewer iterations */
 #else
 #define SCALE 1
