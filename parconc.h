@@ -37,6 +37,9 @@
                            supplies the nine parconc_port_* functions (see
                            "Port layer" below) for an RTOS or bare metal.
                            Robust mutexes then return PARCONC_ENOTSUP.
+   PARCONC_VALGRIND        announce locks, semaphores, wait groups and once
+                           to Valgrind's Helgrind (needs valgrind/helgrind.h).
+   PARCONC_SEQLOCK64       (testing) the 32-bit form of 64-bit statistics.
 
    CONVENTIONS
    -----------
@@ -86,6 +89,8 @@
             arg, &desc_or_NULL) with AUTO/STATIC/DYNAMIC/GUIDED/RESPAWN,
             parconc_for_stop(), parconc_parallel_reduce, parconc_for_advise
    CUDA     parconc_cuda.h (optional companion header)
+   Port     PARCONC_PORT_CUSTOM: nine parconc_port_* functions replace
+            pthreads and the OS (RTOS, bare metal); see "Port layer"
 
    THREAD SAFETY: every function may be called from any thread at any time
    on distinct objects, and concurrently on one object where that is the
@@ -102,6 +107,12 @@
                        annotations; work-stealing pool and futures; work
                        division (split, parallel_for, reduce, advisor);
                        parconc_cuda.h.
+           (same day, later) PARCONC_PORT_CUSTOM port layer, no 64-bit
+                       atomics on 32-bit targets, PARCONC_VALGRIND
+                       (Helgrind annotations); the mutex hand-off goes only
+                       to the waiter that set STARVING; parallel_reduce
+                       returns ENOMEM rather than change its blocks;
+                       parallel_for helpers left out of pool counters.
 
    LICENSE: MIT or public domain, your choice; see the end of the file.
 */
@@ -2093,7 +2104,8 @@ PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m)
    FAIR = phase-fair: when a writer leaves, ALL queued readers enter (they
    waited one writer phase at most); when the last reader leaves, the first
    queued writer enters; writers are FIFO; a newcomer reader queues behind a
-   waiting writer. */
+   waiting writer.  tests/model/rwlock.pml checks this protocol (FAIR) with
+   Spin: exclusion, no lost wake-up, and those phase bounds. */
 #define PARCONC__RW_READERS 0x3FFFFFFFu
 #define PARCONC__RW_WRITER  0x40000000u
 #define PARCONC__RW_QUEUED  0x80000000u

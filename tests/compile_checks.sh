@@ -71,6 +71,10 @@ if have cmake; then
     check package_make_install pkg_install
     check package_find_package consumer "$out/cmake_find" -DCMAKE_PREFIX_PATH="$out/pfx"
     check package_add_subdirectory consumer "$out/cmake_sub" -DPARCONC_SOURCE_DIR="$top"
+    # FetchContent from a release-style archive of the current tree
+    archive() { tar -czf "$out/parconc-src.tar.gz" -C "$top" CMakeLists.txt parconc.h parconc_cuda.h; }
+    check package_archive archive
+    check package_fetchcontent consumer "$out/cmake_fetch" -DPARCONC_FETCH_URL="$out/parconc-src.tar.gz"
     if have pkg-config; then
         pc_build() { gcc -std=c99 $W ../consumer/main.c -o "$out/pc_consumer" $(PKG_CONFIG_PATH="$out/pfx/lib/pkgconfig" pkg-config --cflags --libs parconc) && "$out/pc_consumer"; }
         check package_pkg_config pc_build
