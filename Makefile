@@ -28,6 +28,12 @@ BENCH_NAMES   := $(basename $(notdir $(wildcard bench/bench_*.c)))
 DEPS          := parconc.h tests/harness.h
 
 VARIANTS := gcc tsan asan nofutex port
+# 32-bit x86 (no 64-bit pointer: the one-writer 64-bit values take their
+# sequence-lock form natively), when gcc can build -m32 (gcc-multilib).
+HAVE_M32 := $(shell echo 'int main(void){return 0;}' | $(CC) -m32 -x c - -o /dev/null 2>/dev/null && echo yes)
+ifeq ($(HAVE_M32),yes)
+VARIANTS += m32
+endif
 
 # CUDA companion: built and run by `make test` whenever nvcc is found; the
 # tests report GPU checks as skipped on a machine without a device.
@@ -46,6 +52,7 @@ CFLAGS_nofutex := $(STD) $(WARN) -O2 -g -DPARCONC_NO_FUTEX
 # the whole suite on the PARCONC_PORT_CUSTOM layer, through tests/port/port_posix.c
 CFLAGS_port    := $(STD) $(WARN) -O2 -g -DPARCONC_PORT_CUSTOM -DPARCONC_SEQLOCK64
 EXTRA_port     := tests/port/port_posix.c
+CFLAGS_m32     := $(STD) $(WARN) -O2 -g -m32
 # test_faults always runs on that port (its hook fails the k-th thread)
 
 TEST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/$(v)/,$(TEST_NAMES)))
