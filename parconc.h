@@ -287,7 +287,8 @@ PARCONC_API int parconc_cpu_count(void);
    PARCONC_OK or PARCONC_EAGAIN / PARCONC_ENOMEM. */
 int parconc_port_thread_create(void **handle, void *(*fn)(void *), void *arg,
                                size_t stack_size, const char *name);
-/* Wait for the thread to end, store fn's return value (result may be NULL). */
+/* Wait for the thread to end, store fn's return value (result may be NULL);
+   PARCONC_EDEADLK when a thread joins itself, if the port can tell. */
 int parconc_port_thread_join(void *handle, void **result);
 /* The thread frees itself when it ends; the handle is not used again. */
 int parconc_port_thread_detach(void *handle);
@@ -2675,9 +2676,10 @@ PARCONC_API void parconc__guard_release(parconc_mutex **slot)
 #define PARCONC__THREAD_VALID    1u
 #define PARCONC__THREAD_DETACHED 2u
 
+/* Each backend supplies three steps on the handle bytes in native_;
+   the public functions below do the argument checks and the flags once. */
 #ifdef PARCONC_PORT_CUSTOM
 
-/* The port's handle lives in native_[0]; the checks match the pthread code. */
 static void *parconc__port_handle(const parconc_thread *t)
 {
     void *h;
@@ -2685,41 +2687,26 @@ static void *parconc__port_handle(const parconc_thread *t)
     return h;
 }
 
-PARCONC_API int parconc_thread_create(parconc_thread *t, parconc_thread_fn fn, void *arg,
-                                      const parconc_thread_opts *opts)
+static int parconc__thread_start(parconc_thread *t, parconc_thread_fn fn, void *arg,
+                                 const parconc_thread_opts *opts, int detached)
 {
     void *h = NULL;
-    int e, detached = opts && opts->detached;
-    if (!t) return PARCONC_EINVAL;
-    memset(t, 0, sizeof *t);
-    if (!fn) return PARCONC_EINVAL;
-    if (opts && opts->stack_size &&
-        (opts->stack_size < PARCONC_THREAD_STACK_MIN || opts->stack_size > PARCONC_THREAD_STACK_MAX))
-        return PARCONC_EINVAL;
-    e = parconc_port_thread_create(&h, fn, arg, opts ? opts->stack_size : 0, opts ? opts->name : NULL);
+    int e = parconc_port_thread_create(&h, fn, arg, opts ? opts->stack_size : 0, opts ? opts->name : NULL);
     if (e != PARCONC_OK) return e < 0 ? e : PARCONC_EAGAIN;
     if (!h) return PARCONC_EAGAIN; /* a port bug; never store a NULL handle */
     if (detached) parconc_port_thread_detach(h);
     memcpy(t->native_, &h, sizeof h);
-    t->flags_ = PARCONC__THREAD_VALID | (detached ? PARCONC__THREAD_DETACHED : 0u);
     return PARCONC_OK;
 }
 
-PARCONC_API int parconc_thread_join(parconc_thread t, void **result)
+static int parconc__thread_wait(const parconc_thread *t, void **result)
 {
-    void *r = NULL;
-    int e;
-    if (!(t.flags_ & PARCONC__THREAD_VALID) || (t.flags_ & PARCONC__THREAD_DETACHED)) return PARCONC_EINVAL;
-    e = parconc_port_thread_join(parconc__port_handle(&t), &r);
-    if (e != PARCONC_OK) return e;
-    if (result) *result = r;
-    return PARCONC_OK;
+    return parconc_port_thread_join(parconc__port_handle(t), result);
 }
 
-PARCONC_API int parconc_thread_detach(parconc_thread t)
+static int parconc__thread_forget(const parconc_thread *t)
 {
-    if (!(t.flags_ & PARCONC__THREAD_VALID) || (t.flags_ & PARCONC__THREAD_DETACHED)) return PARCONC_EINVAL;
-    return parconc_port_thread_detach(parconc__port_handle(&t));
+    return parconc_port_thread_detach(parconc__port_handle(t));
 }
 
 PARCONC_API void parconc_thread_yield(void)
@@ -2738,18 +2725,12 @@ static pthread_t parconc__native(const parconc_thread *t)
     return h;
 }
 
-PARCONC_API int parconc_thread_create(parconc_thread *t, parconc_thread_fn fn, void *arg,
-                                      const parconc_thread_opts *opts)
+static int parconc__thread_start(parconc_thread *t, parconc_thread_fn fn, void *arg,
+                                 const parconc_thread_opts *opts, int detached)
 {
     pthread_attr_t attr;
     pthread_t h;
-    int e, detached = opts && opts->detached;
-    if (!t) return PARCONC_EINVAL;
-    memset(t, 0, sizeof *t);
-    if (!fn) return PARCONC_EINVAL;
-    if (opts && opts->stack_size &&
-        (opts->stack_size < PARCONC_THREAD_STACK_MIN || opts->stack_size > PARCONC_THREAD_STACK_MAX))
-        return PARCONC_EINVAL;
+    int e;
     if (pthread_attr_init(&attr) != 0) return PARCONC_ENOMEM;
     if (opts && opts->stack_size) {
         /* round up to whole pages; below the platform minimum, raise it */
@@ -2777,6 +2758,42 @@ PARCONC_API int parconc_thread_create(parconc_thread *t, parconc_thread_fn fn, v
 #endif
     if (detached) pthread_detach(h);
     memcpy(t->native_, &h, sizeof h);
+    return PARCONC_OK;
+}
+
+static int parconc__thread_wait(const parconc_thread *t, void **result)
+{
+    if (pthread_equal(parconc__native(t), pthread_self())) return PARCONC_EDEADLK;
+    return parconc__from_errno(pthread_join(parconc__native(t), result));
+}
+
+static int parconc__thread_forget(const parconc_thread *t)
+{
+    return parconc__from_errno(pthread_detach(parconc__native(t)));
+}
+
+PARCONC_API void parconc_thread_yield(void)
+{
+    sched_yield();
+}
+
+#endif /* PARCONC_PORT_CUSTOM */
+
+PARCONC_API int parconc_thread_create(parconc_thread *t, parconc_thread_fn fn, void *arg,
+                                      const parconc_thread_opts *opts)
+{
+    int e, detached = opts && opts->detached;
+    if (!t) return PARCONC_EINVAL;
+    memset(t, 0, sizeof *t);
+    if (!fn) return PARCONC_EINVAL;
+    if (opts && opts->stack_size &&
+        (opts->stack_size < PARCONC_THREAD_STACK_MIN || opts->stack_size > PARCONC_THREAD_STACK_MAX))
+        return PARCONC_EINVAL;
+    e = parconc__thread_start(t, fn, arg, opts, detached);
+    if (e != PARCONC_OK) {
+        memset(t, 0, sizeof *t);
+        return e;
+    }
     t->flags_ = PARCONC__THREAD_VALID | (detached ? PARCONC__THREAD_DETACHED : 0u);
     return PARCONC_OK;
 }
@@ -2786,9 +2803,8 @@ PARCONC_API int parconc_thread_join(parconc_thread t, void **result)
     void *r = NULL;
     int e;
     if (!(t.flags_ & PARCONC__THREAD_VALID) || (t.flags_ & PARCONC__THREAD_DETACHED)) return PARCONC_EINVAL;
-    if (pthread_equal(parconc__native(&t), pthread_self())) return PARCONC_EDEADLK;
-    e = pthread_join(parconc__native(&t), &r);
-    if (e) return parconc__from_errno(e);
+    e = parconc__thread_wait(&t, &r);
+    if (e != PARCONC_OK) return e;
     if (result) *result = r;
     return PARCONC_OK;
 }
@@ -2796,15 +2812,8 @@ PARCONC_API int parconc_thread_join(parconc_thread t, void **result)
 PARCONC_API int parconc_thread_detach(parconc_thread t)
 {
     if (!(t.flags_ & PARCONC__THREAD_VALID) || (t.flags_ & PARCONC__THREAD_DETACHED)) return PARCONC_EINVAL;
-    return parconc__from_errno(pthread_detach(parconc__native(&t)));
+    return parconc__thread_forget(&t);
 }
-
-PARCONC_API void parconc_thread_yield(void)
-{
-    sched_yield();
-}
-
-#endif /* PARCONC_PORT_CUSTOM */
 
 /* ---- CPU count ------------------------------------------------------- */
 
