@@ -270,9 +270,10 @@ PARCONC_API int parconc_cpu_count(void);
 /* ===================================================================== */
 /* Port layer (PARCONC_PORT_CUSTOM only)                                 */
 /* ===================================================================== */
-/* With PARCONC_PORT_CUSTOM the implementation calls no OS function: it
-   includes only <stddef.h>, <stdint.h>, <string.h>, <limits.h> and
-   <errno.h>, and every thread, clock and sleep goes through these nine
+/* With PARCONC_PORT_CUSTOM the implementation calls no OS function and
+   includes no OS header (only <stddef.h>, <stdint.h>, <string.h>,
+   <limits.h>, <errno.h>, and <stdlib.h> / <assert.h> unless
+   PARCONC_NO_MALLOC / PARCONC_NO_STDIO), and every thread, clock and sleep goes through these nine
    functions, which the program defines once (C linkage).  Everything else
    (locks, pools, futures, parallel_for) is built on them.  Requirements:
    32-bit atomics (LDREX/STREX on Cortex-M3/M4 is enough; no 64-bit atomic
