@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_ran = g_cb_fired = 0;
 
     while (i + 1 < size) {
-        uint8_t op = data[i] % 16, arg = data[i + 1];
+        uint8_t op = data[i] % 17, arg = data[i + 1];
         slot *s = &slots[arg % SLOTS];
         int rc;
         i += 2;
@@ -88,6 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 d.threads = 1 + arg % 3;
                 d.schedule = (arg >> 2) % 3;
                 d.queue_capacity = (arg & 0x40) ? 4 : 0;
+                d.block_when_full = (arg & 0x80) != 0; /* full: wait (timed) instead of EAGAIN */
                 rc = parconc_pool_create(&pool, &d);
                 CHECK(rc == PARCONC_OK);
             }
@@ -99,10 +100,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 t.fn = task_body;
                 t.arg = (void *)(uintptr_t)arg;
                 t.priority = arg % 8;
+                t.timeout_ns = (arg & 0x20) ? 50000 : -1; /* blocking pools: 50 us, or try once */
                 rc = parconc_pool_submit_ex(pool, &t, &s->f);
                 if (!pool) CHECK(rc == PARCONC_EINVAL);
                 else if (stopping) CHECK(rc == PARCONC_ESHUTDOWN);
-                else CHECK(rc == PARCONC_OK || rc == PARCONC_EAGAIN);
+                else CHECK(rc == PARCONC_OK || rc == PARCONC_EAGAIN || rc == PARCONC_ETIMEDOUT);
                 if (rc == PARCONC_OK) { accepted++; s->is_promise = 0; s->callbacks = 0; }
                 else CHECK(s->f == NULL);
             }
@@ -239,6 +241,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             } else {
                 CHECK(parconc_wait_any(fs, 0, &idx, 0) == PARCONC_EINVAL);
             }
+            break;
+        }
+        case 15: { /* as_completed over the held futures, no waiting */
+            parconc_future *fs[SLOTS], *got;
+            parconc_as_completed it;
+            size_t n = 0, yielded = 0, j;
+            for (k = 0; k < SLOTS; k++) if (slots[k].f) fs[n++] = slots[k].f;
+            CHECK(parconc_as_completed_init(&it, fs, n) == PARCONC_OK);
+            for (j = 0; j <= n; j++) {
+                got = NULL;
+                rc = parconc_as_completed_next(&it, &got, (arg & 1) ? 0 : 10000);
+                if (rc == PARCONC_EDONE) { CHECK(yielded == n); break; }
+                if (rc == PARCONC_ETIMEDOUT) continue;
+                CHECK(rc == PARCONC_OK && got != NULL && terminal(parconc_future_state(got)));
+                yielded++;
+            }
+            CHECK(yielded <= n);
+            /* each yielded one is a distinct held future: the prefix of fs */
+            for (j = 0; j < yielded; j++) CHECK(terminal(parconc_future_state(fs[j])));
             break;
         }
         default: /* bad input is refused, never a crash */
