@@ -1661,12 +1661,17 @@ static void parconc__dbg_forget(const void *lock)
 #endif /* PARCONC_DEBUG_LOCKS */
 
 /* ---- mutex -----------------------------------------------------------------
-   The word:  bit 0 LOCKED, bit 1 HANDOFF, bit 2 STARVING, bits 3..31 the
-   number of waiters (threads registered in the slow path).
+   The word:  bit 0 LOCKED, bit 1 HANDOFF, bit 2 STARVING, bit 3 CONTENDED
+   (threads may sleep on it: unlock must wake one).
 
-   Normal mode: unlock clears LOCKED and wakes one waiter if there are any;
-   the woken waiter competes with threads arriving (barging), which keeps the
-   lock hot in the cache of whoever runs: best throughput.
+   Normal mode is the three-state futex mutex of Drepper's "Futexes Are
+   Tricky" with a short spin first: free -> LOCKED (fast path, one CAS),
+   LOCKED -> LOCKED|CONTENDED when a waiter is about to sleep, and unlock
+   clears both and wakes one sleeper if CONTENDED was set.  A thread that
+   takes the lock after having waited sets CONTENDED again, since others
+   may still sleep; so a chain of wake-ups never breaks.  Unlocked implies
+   CONTENDED clear (waiters only add it to a locked word).  Barging is
+   allowed: the lock stays with whoever runs, the best throughput.
 
    Starvation mode (the idea of Go's mutex.go, with a named recipient): a
    waiter that has waited more than PARCONC__MUTEX_STARVE_NS sets STARVING
@@ -1683,22 +1688,22 @@ static void parconc__dbg_forget(const void *lock)
    the bit (tests/model/mutex.pml checks mutual exclusion, no lost wake-up
    and this bound with Spin).
 
-   Invariants: STARVING set => its setter is a registered waiter (only the
-   setter clears it, when it takes the lock or leaves on a timeout), so a
-   HANDOFF always has a taker; HANDOFF => LOCKED and STARVING.
+   Invariants: STARVING set => its setter is waiting (only the setter
+   clears it, when it takes the lock or leaves on a timeout), so a HANDOFF
+   always has a taker; HANDOFF => LOCKED and STARVING.
 
-   No lost wake-up: all state is one word, so an unlock either happens
-   before a waiter registers (the waiter then sees the lock free) or sees its
-   count and wakes; a waiter sleeps with futex_wait(word, value seen), which
-   returns at once if anything changed since.  A starving waiter whose
-   timeout expires leaves through a CAS that re-checks HANDOFF: if it was
-   handed the lock meanwhile it keeps it (and reports success). */
-#define PARCONC__M_LOCKED   1u
-#define PARCONC__M_HANDOFF  2u
-#define PARCONC__M_STARVING 4u
-#define PARCONC__M_WAITER   8u
+   No lost wake-up: a waiter sleeps with futex_wait(word, value seen),
+   which returns at once if anything changed since, and only after the
+   value it saw carries CONTENDED, so the unlock that changes it wakes
+   someone.  A waiter that leaves on a timeout leaves CONTENDED set behind
+   it (a spare wake-up later, never a missing one), and a timed-out futex
+   wait never consumed a wake-up (a woken waiter returns OK and retries). */
+#define PARCONC__M_LOCKED    1u
+#define PARCONC__M_HANDOFF   2u
+#define PARCONC__M_STARVING  4u
+#define PARCONC__M_CONTENDED 8u
 #ifndef PARCONC__M_SPINS
-#define PARCONC__M_SPINS    100
+#define PARCONC__M_SPINS    10 /* pauses; more spinning lost throughput on 2 oversubscribed cores */
 #endif
 #ifndef PARCONC__MUTEX_STARVE_NS
 #define PARCONC__MUTEX_STARVE_NS 1000000u
@@ -1713,7 +1718,7 @@ static void parconc__dbg_forget(const void *lock)
 static int parconc__mutex_lock_slow(uint32_t *w, uint64_t deadline, int fair)
 {
     uint32_t s, mine = 0; /* mine: PARCONC__M_STARVING once we set it */
-    uint64_t start;
+    uint64_t start = 0;   /* when we first went to sleep */
     int spins;
     if (deadline == PARCONC__DEADLINE_NOW) { /* try once */
         s = parconc__load(w, PARCONC__RELAXED);
@@ -1731,35 +1736,50 @@ static int parconc__mutex_lock_slow(uint32_t *w, uint64_t deadline, int fair)
         }
         parconc__cpu_relax();
     }
-    /* 2. Register as a waiter and sleep until the lock is free or handed to us. */
-    parconc__fetch_add(w, PARCONC__M_WAITER, PARCONC__RELAXED);
-    start = parconc_now_ns();
+    /* 2. Sleep until the lock is free or handed to us. */
     for (;;) {
         s = parconc__load(w, PARCONC__RELAXED);
         if ((s & PARCONC__M_HANDOFF) && mine) {
-            /* ours: LOCKED stays set, normal mode resumes */
-            if (parconc__cas(w, &s, (s & ~(PARCONC__M_HANDOFF | PARCONC__M_STARVING)) - PARCONC__M_WAITER,
+            /* ours: LOCKED stays set, normal mode resumes; others may sleep */
+            if (parconc__cas(w, &s, (s & ~(PARCONC__M_HANDOFF | PARCONC__M_STARVING)) | PARCONC__M_CONTENDED,
                              PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
             continue;
         }
-        if (!(s & PARCONC__M_LOCKED)) { /* free (never while STARVING: unlock hands off) */
-            if (parconc__cas(w, &s, ((s - PARCONC__M_WAITER) & ~mine) | PARCONC__M_LOCKED,
-                             PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
+        if (!(s & (PARCONC__M_LOCKED | PARCONC__M_STARVING))) {
+            /* free: take it, and keep CONTENDED for those still asleep */
+            if (parconc__cas(w, &s, s | PARCONC__M_LOCKED | PARCONC__M_CONTENDED, PARCONC__ACQUIRE, PARCONC__RELAXED))
+                return PARCONC_OK;
             continue;
         }
-        if (fair && !(s & PARCONC__M_STARVING) && parconc_now_ns() - start > PARCONC__MUTEX_STARVE_NS) {
-            if (parconc__cas(w, &s, s | PARCONC__M_STARVING, PARCONC__RELAXED, PARCONC__RELAXED)) mine = PARCONC__M_STARVING;
-            continue;
+        if (!(s & PARCONC__M_CONTENDED)) { /* announce a sleeper first */
+            if (!parconc__cas(w, &s, s | PARCONC__M_CONTENDED, PARCONC__RELAXED, PARCONC__RELAXED)) continue;
+            s |= PARCONC__M_CONTENDED;
+        }
+        if (fair && !mine && !(s & PARCONC__M_STARVING)) {
+            uint64_t now = parconc_now_ns();
+            if (!start) {
+                start = now;
+            } else if (now - start > PARCONC__MUTEX_STARVE_NS) {
+                if (parconc__cas(w, &s, s | PARCONC__M_STARVING, PARCONC__RELAXED, PARCONC__RELAXED)) mine = PARCONC__M_STARVING;
+                continue;
+            }
         }
         if (parconc__futex_wait_precise_bits(w, s, deadline, mine ? PARCONC__M_TAG_STARVER : PARCONC__M_TAG_WAITER)
             != PARCONC_ETIMEDOUT) continue;
-        /* Deadline passed: leave the count (and give up STARVING), unless
-           the lock is free or was handed to us meanwhile: then take it. */
+        /* Deadline passed: give up STARVING if ours, unless the lock was
+           handed to us or is free meanwhile: then take it. */
         s = parconc__load(w, PARCONC__RELAXED);
         for (;;) {
-            int take = ((s & PARCONC__M_HANDOFF) && mine) || !(s & PARCONC__M_LOCKED);
-            uint32_t n = (s - PARCONC__M_WAITER) & ~mine;
-            if (take) n = (n & ~PARCONC__M_HANDOFF) | PARCONC__M_LOCKED;
+            uint32_t n;
+            int take = 1;
+            if ((s & PARCONC__M_HANDOFF) && mine)
+                n = (s & ~(PARCONC__M_HANDOFF | PARCONC__M_STARVING)) | PARCONC__M_CONTENDED;
+            else if (!(s & (PARCONC__M_LOCKED | PARCONC__M_STARVING)))
+                n = s | PARCONC__M_LOCKED | PARCONC__M_CONTENDED;
+            else if (mine)
+                n = s & ~PARCONC__M_STARVING, take = 0;
+            else
+                return PARCONC_ETIMEDOUT; /* nothing of ours in the word */
             if (parconc__cas(w, &s, n, PARCONC__ACQUIRE, PARCONC__RELAXED)) return take ? PARCONC_OK : PARCONC_ETIMEDOUT;
         }
     }
@@ -1793,11 +1813,11 @@ static int parconc__mutex_unlock_slow(uint32_t *w, uint32_t s)
                 parconc__futex_wake_bits(w, 1, PARCONC__M_TAG_STARVER);
                 return PARCONC_OK;
             }
-        } else if (parconc__cas(w, &s, s & ~PARCONC__M_LOCKED, PARCONC__RELEASE, PARCONC__RELAXED)) {
+        } else if (parconc__cas(w, &s, s & ~(PARCONC__M_LOCKED | PARCONC__M_CONTENDED), PARCONC__RELEASE, PARCONC__RELAXED)) {
             /* only the wake touches the word after the releasing CAS: the
                mutex may be freed by its next owner; a stray futex wake on
                freed memory is harmless */
-            if (s >= PARCONC__M_WAITER) parconc__futex_wake(w, 1);
+            if (s & PARCONC__M_CONTENDED) parconc__futex_wake(w, 1);
             return PARCONC_OK;
         }
     }

@@ -38,13 +38,15 @@ run() {
 }
 
 echo "== model ($mode)"
-run mutex.pml  "-DN=3 -DROUNDS=1" ok
+run mutex.pml  "-DN=3 -DROUNDS=2" ok
 run mutex.pml  "-DN=2 -DROUNDS=3" ok
 run rwlock.pml "-DNR=2 -DNW=2 -DROUNDS=1" ok
 if [ "$mode" = full ]; then
-    run mutex.pml "-DN=3 -DROUNDS=2" ok
+    run mutex.pml "-DN=4 -DROUNDS=1" ok
+    run mutex.pml "-DN=3 -DROUNDS=3" ok
 fi
 run mutex.pml  "-DANY_TAKER -DN=3 -DROUNDS=1" violation
+run mutex.pml  "-DNO_RECONTEND -DN=3 -DROUNDS=1" violation
 run rwlock.pml "-DFRONT_ONLY -DNR=1 -DNW=3 -DROUNDS=1" violation
 run rwlock.pml "-DREADERS_BARGE -DNR=2 -DNW=1 -DROUNDS=2" violation
 echo "model: $configs configurations, $states states explored, no violation; $caught mutations caught"

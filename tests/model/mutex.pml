@@ -8,30 +8,38 @@
      (Spin's invalid-end-state check: the run must always finish);
    - the fairness bound: once a waiter has set STARVING, no other thread
      acquires the lock before it (asserted at every acquisition), and a
-     HANDOFF always has its taker registered.
+     HANDOFF always has its taker waiting.
 
-   -DANY_TAKER models the earlier protocol (any waiter that saw HANDOFF took
-   it); Spin must find the bound broken there, which shows the assertion
-   can fail.
+   Mutations that must fail (make model runs them, to show the checks can):
+   -DANY_TAKER      the earlier protocol: any waiter that saw HANDOFF took it
+                    (breaks the fairness bound);
+   -DNO_RECONTEND   a waiter that takes the free lock does not set CONTENDED
+                    again (a lost wake-up when two sleep).
 
    Time is abstracted: "has waited more than 1 ms" may become true at any
    check, and a futex wake picks any sleeper with a matching tag (every
    order the kernel could choose).  The word is one int, as in C:
-   bit 0 LOCKED, bit 1 HANDOFF, bit 2 STARVING, waiters << 3. */
+   bit 0 LOCKED, bit 1 HANDOFF, bit 2 STARVING, bit 3 CONTENDED. */
 
 #ifndef N
-#define N 3
+#define N 3  /* at most 4 (futex_wake_one) */
 #endif
 #ifndef ROUNDS
 #define ROUNDS 2
 #endif
 
-#define LOCKED   1
-#define HANDOFF  2
-#define STARVING 4
-#define WAITER   8
+#define LOCKED    1
+#define HANDOFF   2
+#define STARVING  4
+#define CONTENDED 8
 #define TAG_WAITER  1
 #define TAG_STARVER 2
+
+#ifdef NO_RECONTEND
+#define RECONTEND 0
+#else
+#define RECONTEND CONTENDED
+#endif
 
 int w;                  /* the mutex word */
 byte sleeping[N];       /* futex: 0 awake, else the tag it sleeps with */
@@ -40,20 +48,21 @@ byte starver = 255;     /* ghost: who holds STARVING (255: nobody) */
 
 /* compare-and-swap on the word: ok = 1 and w = n if w == s, else s = w */
 inline cas(s, n, ok) {
-    atomic { if :: w == s -> w = n; ok = 1 :: else -> s = w; ok = 0 fi }
+    atomic { if :: w == s -> w = (n); ok = 1 :: else -> s = w; ok = 0 fi }
 }
 
 /* the same, for a CAS that also clears our STARVING: the ghost follows */
 inline cas_unstarve(s, n, ok) {
-    atomic { if :: w == s -> w = n; ok = 1; starver = 255 :: else -> s = w; ok = 0 fi }
+    atomic { if :: w == s -> w = (n); ok = 1; starver = 255 :: else -> s = w; ok = 0 fi }
 }
 
-/* futex_wait(&w, s, tag): sleeps only if the word still equals s */
+/* futex_wait(&w, s, tag): sleeps only if the word still equals s; a timed
+   waiter's sleep may end by its deadline (never after being woken) */
 inline futex_wait(me, s, tag) {
     atomic { if :: w == s -> sleeping[me] = tag :: else -> skip fi };
     if
     :: sleeping[me] == 0 -> skip                     /* woken (or never slept) */
-    :: timed && sleeping[me] != 0 -> sleeping[me] = 0; expired = 1 /* deadline */
+    :: atomic { timed && sleeping[me] != 0 -> sleeping[me] = 0; expired = 1 } /* deadline */
     fi
 }
 
@@ -64,6 +73,7 @@ inline futex_wake_one(mask) {
         :: sleeping[0] & (mask) -> sleeping[0] = 0
         :: sleeping[1] & (mask) -> sleeping[1] = 0
         :: N > 2 && (sleeping[2 * (N > 2)] & (mask)) -> sleeping[2 * (N > 2)] = 0
+        :: N > 3 && (sleeping[3 * (N > 3)] & (mask)) -> sleeping[3 * (N > 3)] = 0
         :: else -> skip                                /* nobody asleep */
         fi
     }
@@ -98,44 +108,46 @@ proctype thread(byte me; bool timed)
             if :: ok -> acquired(me, s); goto unlock :: else -> skip fi
         :: else -> skip
         fi;
-        /* register as a waiter */
-        atomic { w = w + WAITER };
 wait_loop:
         s = w;
         if
         :: (s & HANDOFF) && mine ->
-            cas_unstarve(s, (s & ~(HANDOFF | STARVING)) - WAITER, ok);
+            cas_unstarve(s, (s & ~(HANDOFF | STARVING)) | CONTENDED, ok);
             if :: ok -> acquired(me, s); goto unlock :: else -> goto wait_loop fi
 #ifdef ANY_TAKER
-        /* the protocol before the fix: any waiter that sees HANDOFF takes
-           it (make model checks that Spin finds the unfairness) */
         :: (s & HANDOFF) && !mine ->
-            cas(s, (s & ~HANDOFF) - WAITER, ok);
+            cas(s, (s & ~HANDOFF) | CONTENDED, ok);
             if :: ok -> acquired(me, s); goto unlock :: else -> goto wait_loop fi
 #endif
-        :: !(s & HANDOFF && mine) && !(s & LOCKED) ->
-            if :: mine -> n = ((s - WAITER) & ~STARVING) | LOCKED; cas_unstarve(s, n, ok)
-               :: else -> n = (s - WAITER) | LOCKED; cas(s, n, ok) fi;
+        :: !(s & HANDOFF && mine) && !(s & (LOCKED | STARVING)) ->   /* free */
+            cas(s, s | LOCKED | RECONTEND, ok);
             if :: ok -> acquired(me, s); goto unlock :: else -> goto wait_loop fi
-        :: !(s & HANDOFF && mine) && (s & LOCKED) ->
+        :: !(s & HANDOFF && mine) && (s & (LOCKED | STARVING)) ->
             if
-            :: !(s & STARVING) ->                  /* waited > 1 ms: claim STARVING */
+            :: !(s & CONTENDED) ->                 /* announce a sleeper first */
+                cas(s, s | CONTENDED, ok);
+                if :: !ok -> goto wait_loop :: else -> s = s | CONTENDED fi
+            :: else -> skip
+            fi;
+            if
+            :: !mine && !(s & STARVING) ->         /* waited > 1 ms: claim STARVING */
                 atomic { if :: w == s -> w = s | STARVING; mine = 1; starver = me :: else -> skip fi };
                 goto wait_loop
-            :: true ->                             /* not yet (or taken): sleep */
-                if :: mine -> futex_wait(me, s, TAG_STARVER) :: else -> futex_wait(me, s, TAG_WAITER) fi;
-                if :: expired -> goto timed_out :: else -> goto wait_loop fi
-            fi
+            :: true -> skip                        /* not yet (or taken): sleep */
+            fi;
+            if :: mine -> futex_wait(me, s, TAG_STARVER) :: else -> futex_wait(me, s, TAG_WAITER) fi;
+            if :: expired -> goto timed_out :: else -> goto wait_loop fi
         fi;
 timed_out:
         s = w;
         do
-        :: take = ((s & HANDOFF) && mine) || !(s & LOCKED);
-           n = s - WAITER;
-           if :: mine -> n = n & ~STARVING :: else -> skip fi;
-           if :: take -> n = (n & ~HANDOFF) | LOCKED :: else -> skip fi;
-           if :: mine -> cas_unstarve(s, n, ok) :: else -> cas(s, n, ok) fi;
+        :: (s & HANDOFF) && mine -> take = 1; cas_unstarve(s, (s & ~(HANDOFF | STARVING)) | CONTENDED, ok);
            if :: ok -> break :: else -> skip fi
+        :: !(s & HANDOFF && mine) && !(s & (LOCKED | STARVING)) -> take = 1; cas(s, s | LOCKED | CONTENDED, ok);
+           if :: ok -> break :: else -> skip fi
+        :: !(s & HANDOFF && mine) && (s & (LOCKED | STARVING)) && mine -> take = 0; cas_unstarve(s, s & ~STARVING, ok);
+           if :: ok -> break :: else -> skip fi
+        :: !(s & HANDOFF && mine) && (s & (LOCKED | STARVING)) && !mine -> take = 0; break
         od;
         if :: take -> acquired(me, s); goto unlock :: else -> round++; goto next fi;
 unlock:
@@ -148,13 +160,13 @@ unlock:
             assert((s & LOCKED) && !(s & HANDOFF));  /* unlock of a held lock */
             if
             :: s & STARVING ->
-                atomic { /* the hand-off CAS; its taker must be registered */
-                    if :: w == s -> assert(starver != 255 && s >= WAITER); w = s | HANDOFF; ok = 1
+                atomic { /* the hand-off CAS; its taker must be waiting */
+                    if :: w == s -> assert(starver != 255); w = s | HANDOFF; ok = 1
                        :: else -> s = w; ok = 0 fi };
                 if :: ok -> futex_wake_one(TAG_STARVER); break :: else -> skip fi
             :: else ->
-                cas(s, s & ~LOCKED, ok);
-                if :: ok -> if :: s >= WAITER -> futex_wake_one(TAG_WAITER | TAG_STARVER) :: else -> skip fi; break
+                cas(s, s & ~(LOCKED | CONTENDED), ok);
+                if :: ok -> if :: s & CONTENDED -> futex_wake_one(TAG_WAITER | TAG_STARVER) :: else -> skip fi; break
                    :: else -> skip fi
             fi
         od;
