@@ -1751,7 +1751,10 @@ static int parconc__mutex_lock_slow(uint32_t *w, uint64_t deadline, int fair)
                 return PARCONC_OK;
             continue;
         }
-        if (!(s & PARCONC__M_CONTENDED)) { /* announce a sleeper first */
+        if (!(s & PARCONC__M_CONTENDED)) {
+            /* announce a sleeper first.  Relaxed: it orders nothing but
+               itself; any unlock after it reads the bit in the same word
+               (its CAS sees this CAS's value or fails and retries). */
             if (!parconc__cas(w, &s, s | PARCONC__M_CONTENDED, PARCONC__RELAXED, PARCONC__RELAXED)) continue;
             s |= PARCONC__M_CONTENDED;
         }
@@ -1760,6 +1763,8 @@ static int parconc__mutex_lock_slow(uint32_t *w, uint64_t deadline, int fair)
             if (!start) {
                 start = now;
             } else if (now - start > PARCONC__MUTEX_STARVE_NS) {
+                /* relaxed for the same reason: the bit itself is the message,
+                   and the hand-off that follows is a release/acquire pair */
                 if (parconc__cas(w, &s, s | PARCONC__M_STARVING, PARCONC__RELAXED, PARCONC__RELAXED)) mine = PARCONC__M_STARVING;
                 continue;
             }
@@ -3540,9 +3545,10 @@ static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_futur
     f->error_ = error;
     parconc__future_move(f, PARCONC_RUNNING, terminal | PARCONC__F_BUSY); /* only we move a RUNNING task */
     parconc__store(&w->running, w->running - 1, PARCONC__RELAXED);
-    if (flags & PARCONC__F_INTERNAL) {} /* helpers count in tasks_run only */
-    else if (error) parconc__store(&w->failed, w->failed + 1, PARCONC__RELAXED);
-    else parconc__store(&w->completed, w->completed + 1, PARCONC__RELAXED);
+    if (!(flags & PARCONC__F_INTERNAL)) { /* parallel_for helpers count in tasks_run only */
+        if (error) parconc__store(&w->failed, w->failed + 1, PARCONC__RELAXED);
+        else parconc__store(&w->completed, w->completed + 1, PARCONC__RELAXED);
+    }
     parconc__store(&w->tasks_run, w->tasks_run + 1, PARCONC__RELAXED);
     parconc__future_finish(f, terminal);
     /* caller storage: the caller may reuse f as soon as BUSY cleared, so
@@ -3961,6 +3967,7 @@ PARCONC_API int parconc_future_cancel(parconc_future *f)
     if (p) parconc__mutex_unlock_raw(&p->inj_lock);
     f->error_ = PARCONC_ECANCELED;
     if (p) {
+        /* flags_ is written before the future is queued and never after */
         if (!(f->flags_ & PARCONC__F_INTERNAL)) parconc__fetch_add(&p->canceled, (size_t)1, PARCONC__RELAXED);
         if (unlinked) parconc__pool_dequeued(p);
     }

@@ -55,6 +55,16 @@ static void test_split(void)
 
 /* ---- every index exactly once, for every schedule ---- */
 typedef struct visit { uint32_t *count; size_t n, max_worker; int bad_range; } visit;
+/* A fresh visit record over count[0..n). */
+static visit visit_of(uint32_t *count, size_t n)
+{
+    visit v;
+    v.count = count;
+    v.n = n;
+    v.max_worker = 0;
+    v.bad_range = 0;
+    return v;
+}
 static void count_visits(size_t b, size_t e, size_t worker, void *arg)
 {
     visit *v = (visit *)arg;
@@ -86,10 +96,7 @@ static void test_every_index_once_all_schedules(void)
                 d.schedule = schedules[si];
                 d.chunk = chunks[ci];
                 memset(count, 0, sizeof(uint32_t) * 1000003);
-                v.count = count;
-                v.n = ns[ni];
-                v.max_worker = 0;
-                v.bad_range = 0;
+                v = visit_of(count, ns[ni]);
                 PT_CHECK_EQ(parconc_parallel_for(p, ns[ni], count_visits, &v, &d), PARCONC_OK);
                 PT_CHECK_EQ(v.bad_range, 0);
                 PT_CHECK(v.max_worker < 4); /* < pool threads + 1 */
@@ -110,7 +117,7 @@ static void test_null_pool_runs_serially(void)
     uint32_t count[100];
     visit v;
     memset(count, 0, sizeof count);
-    v.count = count; v.n = 100; v.max_worker = 0; v.bad_range = 0;
+    v = visit_of(count, 100);
     PT_CHECK_EQ(parconc_parallel_for(NULL, 100, count_visits, &v, NULL), PARCONC_OK);
     PT_CHECK_EQ(v.max_worker, 0);
     {
@@ -211,10 +218,7 @@ static void *task_with_loop(void *arg)
 {
     visit v;
     int rc;
-    v.count = nested_count[(intptr_t)arg];
-    v.n = 10000;
-    v.max_worker = 0;
-    v.bad_range = 0;
+    v = visit_of(nested_count[(intptr_t)arg], 10000);
     rc = parconc_parallel_for(parconc_pool_current(), 10000, count_visits, &v, NULL);
     return rc == PARCONC_OK ? NULL : parconc_task_fail(rc);
 }
@@ -338,7 +342,7 @@ static void test_bad_input(void)
     parconc_for_advice a;
     uint32_t c[4];
     visit v;
-    v.count = c; v.n = 4; v.max_worker = 0; v.bad_range = 0;
+    v = visit_of(c, 4);
     memset(&d, 0, sizeof d);
     PT_CHECK_EQ(parconc_parallel_for(NULL, 4, NULL, NULL, NULL), PARCONC_EINVAL);
     d.schedule = 99;
@@ -395,10 +399,7 @@ static void *loops_from_thread(void *arg)
     size_t i;
     for (round = 0; round < 200; round++) {
         memset(counts[k], 0, sizeof counts[k]);
-        v.count = counts[k];
-        v.n = 5000;
-        v.max_worker = 0;
-        v.bad_range = 0;
+        v = visit_of(counts[k], 5000);
         PT_EXPECT(parconc_parallel_for(g_stats_pool, 5000, count_visits, &v, NULL) == PARCONC_OK);
         for (i = 0; i < 5000; i++) PT_EXPECT(counts[k][i] == 1);
     }
