@@ -40,6 +40,10 @@
    PARCONC_VALGRIND        announce locks, semaphores, wait groups and once
                            to Valgrind's Helgrind (needs valgrind/helgrind.h).
    PARCONC_SEQLOCK64       (testing) the 32-bit form of 64-bit statistics.
+   PARCONC_POOL_RING       slots of a FIFO pool's lock-free submission ring
+                           (power of two >= 2; default 1024; 0: no ring, every
+                           submission takes the queue lock).  12 or 24 bytes
+                           each, inside the pool's block.
 
    CONVENTIONS
    -----------
@@ -113,6 +117,9 @@
                        to the waiter that set STARVING; parallel_reduce
                        returns ENOMEM rather than change its blocks;
                        parallel_for helpers left out of pool counters.
+           (2026-11-22, third) lock-free submission ring for FIFO pools
+                       (PARCONC_POOL_RING): fire-and-forget submissions
+                       from outside allocate nothing and take no lock.
 
    LICENSE: MIT or public domain, your choice; see the end of the file.
 */
@@ -645,11 +652,18 @@ PARCONC_API int parconc_pool_create(parconc_pool **pool, const parconc_pool_desc
 /* Bytes the pool needs when desc->memory is given (threads resolved as in
    create).  With memory, the pool never uses the heap: submissions need
    caller storage (parconc_task_desc.storage) or one of queue_capacity
-   preallocated slots. */
+   preallocated slots, except a FIFO pool's fire-and-forget submissions
+   from outside it, which fit in its submission ring while it has room. */
 PARCONC_API size_t parconc_pool_memory_size(const parconc_pool_desc *desc);
 /* Queues fn(arg).  out NULL: fire and forget; else *out gets a future with
    one reference for you.  OK, EINVAL, ESHUTDOWN, EAGAIN (bounded queue
-   full), ETIMEDOUT (blocked submit timed out), ENOMEM. */
+   full), ETIMEDOUT (blocked submit timed out), ENOMEM.
+   In a FIFO pool a submission from outside the pool takes the lock-free
+   submission ring (PARCONC_POOL_RING): with out NULL it allocates nothing
+   and takes no lock.  A full ring makes the call wait while the workers
+   keep taking tasks (it gives up after ~64 rounds of 32 pauses in which
+   none was taken) and then queue on the locked list, so it never waits
+   on stuck workers. */
 PARCONC_API int parconc_pool_submit(parconc_pool *p, parconc_task_fn fn, void *arg, parconc_future **out);
 PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc *task, parconc_future **out);
 /* Waits until no task is queued or running.  OK or ETIMEDOUT; EDEADLK
@@ -3023,6 +3037,7 @@ PARCONC_API int parconc_cpu_count(void)
 #define PARCONC__F_CALLER     2u  /* caller storage: never freed, never in a deque */
 #define PARCONC__F_POOLNODE   4u  /* one of the pool's preallocated slots */
 #define PARCONC__F_INTERNAL   8u  /* parallel_for's helper: not in the task counters */
+#define PARCONC__F_RING       16u /* queued in the submission ring: counted by the ring, not pending */
 
 typedef struct parconc__cb_node {
     struct parconc__cb_node *next;
@@ -3244,8 +3259,31 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
    either the submitter sees spinning > 0 or sleepers > 0 before the worker
    re-checked (then the worker's re-check sees the task, or the wake's
    wake_seq bump makes its futex_wait return at once), or the worker's
-   re-check sees the task. */
+   re-check sees the task.
+
+   Submission ring (FIFO pools): submissions from outside the pool that
+   need no caller storage go through a bounded lock-free MPMC ring
+   (Vyukov's sequence-numbered slots) instead of the locked list.  A task
+   without a future (out == NULL) is just fn/arg in a slot: no allocation,
+   no lock and no shared counter per task, which is what makes a stream of
+   small tasks cheap.  Rules that keep FIFO order with two queues:
+     - workers take from the ring before the list;
+     - a submitter uses the ring only while the list is empty (inj_count 0),
+       so once a task had to go to the list (ring full, caller storage)
+       everything after it goes there too until the list drains.
+   Ring tasks are not in `pending`.  Instead the ring's tail counts them in
+   and each worker's ring_done (plus ring_dropped: canceled ring entries)
+   counts them out; the pool is idle when the finished count read first
+   equals the tail read after it, and pending is 0.  Every counted finish
+   was pushed before the tail read (release/acquire through ring_done), so
+   equal counts mean every pushed entry finished. */
 #define PARCONC__POOL_MAX_THREADS 1024
+#ifndef PARCONC_POOL_RING
+#define PARCONC_POOL_RING 1024
+#endif
+#if PARCONC_POOL_RING != 0 && (PARCONC_POOL_RING < 2 || (PARCONC_POOL_RING & (PARCONC_POOL_RING - 1)) != 0)
+#error "PARCONC_POOL_RING must be 0 or a power of two >= 2"
+#endif
 #define PARCONC__IDLE_SPIN_NS 50000u
 #ifndef PARCONC__SPIN_DIV
 #define PARCONC__SPIN_DIV 1
@@ -3260,6 +3298,13 @@ typedef struct parconc__deque {
     intptr_t mask;
 } parconc__deque;
 
+/* fn != NULL: a task without a future; fn == NULL: arg is its future */
+typedef struct parconc__ring_slot {
+    size_t seq;                   /* pos: free for the push at pos; pos + 1: holds entry pos */
+    parconc_task_fn fn;
+    void *arg;
+} parconc__ring_slot;
+
 typedef struct parconc__worker {
     parconc__deque deque;
     parconc_pool *pool;
@@ -3269,6 +3314,7 @@ typedef struct parconc__worker {
     /* written only by this worker (relaxed), read by stats: no shared
        counter is touched per task */
     size_t tasks_run, steals, completed, failed, running;
+    size_t ring_done;             /* ring entries this worker finished (release) */
     parconc_future *stash;        /* finished heap futures kept for reuse (owner only) */
     size_t batch_left;            /* queue-order tasks moved into our deque (a hint) */
     size_t stash_len;
@@ -3311,6 +3357,14 @@ struct parconc_pool {
     parconc_future *node_cache;   /* recycled heap futures (under inj_lock) */
     size_t cache_len;
     char name[24];
+    parconc__ring_slot *ring;     /* FIFO pools with PARCONC_POOL_RING, else NULL */
+    size_t ring_mask;
+    size_t ring_dropped;          /* ring entries canceled instead of run (atomic) */
+    char pad2_[PARCONC_CACHELINE];
+    size_t ring_tail;             /* next push position (submitters) */
+    char pad3_[PARCONC_CACHELINE];
+    size_t ring_head;             /* next pop position (workers) */
+    char pad4_[PARCONC_CACHELINE];
 };
 
 static PARCONC__THREAD_LOCAL parconc__worker *parconc__tls_worker;
@@ -3361,9 +3415,121 @@ static parconc_future *parconc__deque_steal(parconc__deque *d)
     return f;
 }
 
+/* A cheap look without fences, to skip take/steal (each has a seq_cst
+   fence) on a deque with nothing in it.  It may miss a task pushed just
+   now; idle workers re-check with parconc__deque_nonempty before they
+   sleep, so nothing is missed for good. */
+static int parconc__deque_looks_empty(parconc__deque *d)
+{
+    return parconc__load(&d->bottom, PARCONC__RELAXED) <= parconc__load(&d->top, PARCONC__RELAXED);
+}
+
 static int parconc__deque_nonempty(parconc__deque *d)
 {
     return parconc__load(&d->bottom, PARCONC__SEQ_CST) > parconc__load(&d->top, PARCONC__SEQ_CST);
+}
+
+/* ---- submission ring (see the pool's header comment) ----
+   A slot's seq says whose turn it is: pos for the producer of position
+   pos, pos + 1 once entry pos is in it, pos + size after its consumer took
+   it (the producer one lap later).  The tail/head CAS hands out positions;
+   the release store of seq publishes fn/arg to the consumer (acquire) and
+   the emptied slot back to the next producer.  Returns 0 when full. */
+static int parconc__ring_push(parconc_pool *p, parconc_task_fn fn, void *arg)
+{
+    size_t pos = parconc__load(&p->ring_tail, PARCONC__RELAXED);
+    for (;;) {
+        parconc__ring_slot *s = &p->ring[pos & p->ring_mask];
+        intptr_t dif = (intptr_t)(parconc__load(&s->seq, PARCONC__ACQUIRE) - pos);
+        if (dif == 0) {
+            if (parconc__cas_weak(&p->ring_tail, &pos, pos + 1, PARCONC__RELAXED, PARCONC__RELAXED)) {
+                s->fn = fn;
+                s->arg = arg;
+                parconc__store(&s->seq, pos + 1, PARCONC__RELEASE);
+                return 1;
+            }
+        } else if (dif < 0) {
+            return 0; /* the slot still holds the entry one lap back: full */
+        } else {
+            pos = parconc__load(&p->ring_tail, PARCONC__RELAXED); /* another producer took pos */
+        }
+    }
+}
+
+/* Takes the oldest entry; 0 when empty (or its producer is still writing
+   it: the caller sees ring_tail != ring_head and looks again). */
+static int parconc__ring_pop(parconc_pool *p, parconc_task_fn *fn, void **arg)
+{
+    size_t pos = parconc__load(&p->ring_head, PARCONC__RELAXED);
+    for (;;) {
+        parconc__ring_slot *s = &p->ring[pos & p->ring_mask];
+        intptr_t dif = (intptr_t)(parconc__load(&s->seq, PARCONC__ACQUIRE) - (pos + 1));
+        if (dif == 0) {
+            if (parconc__cas_weak(&p->ring_head, &pos, pos + 1, PARCONC__RELAXED, PARCONC__RELAXED)) {
+                *fn = s->fn;
+                *arg = s->arg;
+                parconc__store(&s->seq, pos + p->ring_mask + 1, PARCONC__RELEASE);
+                return 1;
+            }
+        } else if (dif < 0) {
+            return 0;
+        } else {
+            pos = parconc__load(&p->ring_head, PARCONC__RELAXED);
+        }
+    }
+}
+
+/* Push for a submitter that may find the ring full.  While the workers
+   keep taking entries, waiting for room is far cheaper than the list (a
+   future, a lock and a shared counter per task); and it waits until half
+   the ring is free, because a producer retrying on the very slot a worker
+   is emptying makes both slow.  When no entry is taken for
+   PARCONC__RING_PATIENCE rounds of 32 pauses it gives up (0): a submitter
+   never waits on workers that are blocked, perhaps on what it does next. */
+#define PARCONC__RING_PATIENCE 64
+static int parconc__ring_push_patient(parconc_pool *p, parconc_task_fn fn, void *arg)
+{
+    while (!parconc__ring_push(p, fn, arg)) {
+        size_t start = parconc__load(&p->ring_head, PARCONC__RELAXED), last = start, now;
+        int quiet = 0, i;
+        do {
+            for (i = 0; i < 32; i++) parconc__cpu_relax();
+            if ((quiet & 7) == 7) parconc_thread_yield(); /* a worker may need our core */
+            now = parconc__load(&p->ring_head, PARCONC__RELAXED);
+            if (now != last) {
+                last = now;
+                quiet = 0;
+            } else if (++quiet > PARCONC__RING_PATIENCE) {
+                return 0;
+            }
+        } while (now - start <= p->ring_mask / 2);
+    }
+    return 1;
+}
+
+static int parconc__ring_nonempty(parconc_pool *p)
+{
+    return p->ring && parconc__load(&p->ring_tail, PARCONC__SEQ_CST) != parconc__load(&p->ring_head, PARCONC__SEQ_CST);
+}
+
+/* Ring entries pushed and not yet finished or dropped.  The finish counts
+   are read first (acquire: each finished entry's push happened before),
+   then the tail, so the result never undercounts what is in flight. */
+static size_t parconc__ring_in_flight(parconc_pool *p)
+{
+    size_t finished;
+    int i;
+    if (!p->ring) return 0;
+    finished = parconc__load(&p->ring_dropped, PARCONC__ACQUIRE);
+    for (i = 0; i < p->nthreads; i++) finished += parconc__load(&p->workers[i].ring_done, PARCONC__ACQUIRE);
+    return parconc__load(&p->ring_tail, PARCONC__SEQ_CST) - finished;
+}
+
+/* No task queued or running.  The ring first: a ring task's children are
+   counted in pending before the task itself counts as finished. */
+static int parconc__pool_idle(parconc_pool *p)
+{
+    return parconc__ring_in_flight(p) == 0 && parconc__load(&p->pending, PARCONC__SEQ_CST) == 0;
 }
 
 /* ---- injection queue (under inj_lock) ---- */
@@ -3520,36 +3686,60 @@ static void parconc__pool_dequeued(parconc_pool *p)
     }
 }
 
-/* A task reached a terminal state (ran, failed or was canceled). */
+/* wait_idle callers re-check after any wake-up, so a spare one is harmless */
+static void parconc__pool_wake_idle(parconc_pool *p)
+{
+    parconc__fetch_add(&p->idle_seq, 1u, PARCONC__SEQ_CST);
+    parconc__futex_wake(&p->idle_seq, INT_MAX);
+}
+
+/* A task counted in pending reached a terminal state (ran, failed or was
+   canceled). */
 static void parconc__pool_settled(parconc_pool *p)
 {
     if (parconc__fetch_sub(&p->pending, (size_t)1, PARCONC__ACQ_REL) == 1 &&
-        parconc__load(&p->idle_waiters, PARCONC__SEQ_CST)) {
-        parconc__fetch_add(&p->idle_seq, 1u, PARCONC__SEQ_CST);
-        parconc__futex_wake(&p->idle_seq, INT_MAX);
-    }
+        parconc__load(&p->idle_waiters, PARCONC__SEQ_CST))
+        parconc__pool_wake_idle(p);
 }
 
-/* Runs a claimed (RUNNING) task to its terminal state. */
-static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_future *f)
+/* A ring entry was counted out (ring_done or ring_dropped, just stored).
+   The fence pairs with wait_idle's seq_cst idle_waiters increment: either
+   it sees our count, or we see it waiting.  Of two workers finishing at
+   once, the fences make at least one see both counts. */
+static void parconc__ring_settled(parconc_pool *p)
+{
+    parconc__fence(PARCONC__SEQ_CST);
+    if (parconc__load(&p->idle_waiters, PARCONC__SEQ_CST) && parconc__pool_idle(p)) parconc__pool_wake_idle(p);
+}
+
+/* Calls fn(arg) as a task of worker w with the failure slot
+   parconc_task_fail() writes to, and counts it.  Returns the error. */
+static int parconc__call_task(parconc__worker *w, parconc_task_fn fn, void *arg, uint32_t flags, void **result)
 {
     int error = PARCONC_OK, *saved_slot = parconc__tls_fail_slot;
-    uint32_t flags = f->flags_, terminal;
-    void *result;
     parconc__store(&w->running, w->running + 1, PARCONC__RELAXED);
     parconc__tls_fail_slot = &error;
-    result = f->fn_(f->arg_);
+    *result = fn(arg);
     parconc__tls_fail_slot = saved_slot;
-    terminal = error ? (uint32_t)PARCONC_FAILED : (uint32_t)PARCONC_DONE;
-    f->result_ = error ? NULL : result;
-    f->error_ = error;
-    parconc__future_move(f, PARCONC_RUNNING, terminal | PARCONC__F_BUSY); /* only we move a RUNNING task */
     parconc__store(&w->running, w->running - 1, PARCONC__RELAXED);
     if (!(flags & PARCONC__F_INTERNAL)) { /* parallel_for helpers count in tasks_run only */
         if (error) parconc__store(&w->failed, w->failed + 1, PARCONC__RELAXED);
         else parconc__store(&w->completed, w->completed + 1, PARCONC__RELAXED);
     }
     parconc__store(&w->tasks_run, w->tasks_run + 1, PARCONC__RELAXED);
+    return error;
+}
+
+/* Runs a claimed (RUNNING) task to its terminal state. */
+static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_future *f)
+{
+    uint32_t flags = f->flags_, terminal;
+    void *result;
+    int error = parconc__call_task(w, f->fn_, f->arg_, flags, &result);
+    terminal = error ? (uint32_t)PARCONC_FAILED : (uint32_t)PARCONC_DONE;
+    f->result_ = error ? NULL : result;
+    f->error_ = error;
+    parconc__future_move(f, PARCONC_RUNNING, terminal | PARCONC__F_BUSY); /* only we move a RUNNING task */
     parconc__future_finish(f, terminal);
     /* caller storage: the caller may reuse f as soon as BUSY cleared, so
        only the saved flags are used from here on */
@@ -3564,7 +3754,28 @@ static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_futur
     } else if (!(flags & PARCONC__F_CALLER)) {
         parconc_future_release(f); /* the pool's reference */
     }
-    parconc__pool_settled(p);
+    if (!(flags & PARCONC__F_RING)) parconc__pool_settled(p); /* ring entries: the caller counts */
+}
+
+/* Runs (or drops, if its future was canceled) one entry taken from the
+   ring, then counts it out. */
+static void parconc__run_ring_entry(parconc_pool *p, parconc__worker *w, parconc_task_fn fn, void *arg)
+{
+    if (fn) {
+        void *unused;
+        (void)parconc__call_task(w, fn, arg, 0u, &unused);
+    } else {
+        parconc_future *f = (parconc_future *)arg;
+        if (!parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING)) {
+            /* canceled while queued: cancel() counted it in ring_dropped;
+               only the ring's (pool's) reference is left to drop */
+            parconc_future_release(f);
+            return;
+        }
+        parconc__run_task(p, w, f);
+    }
+    parconc__store(&w->ring_done, w->ring_done + 1, PARCONC__RELEASE);
+    parconc__ring_settled(p);
 }
 
 /* A task taken from a deque: claim it, or drop it if it was canceled. */
@@ -3579,45 +3790,53 @@ static void parconc__run_or_drop(parconc_pool *p, parconc__worker *w, parconc_fu
     }
 }
 
-/* One attempt to find work for worker w (only pool workers search).
-   Order: our own deque (queue-order batch first, then our children,
-   newest first), then other workers' deques (their oldest first: batch
-   tasks there are older than anything still in the injection queue), then
-   the injection queue. */
-static parconc_future *parconc__find_task(parconc_pool *p, parconc__worker *w, int *from_deque)
+/* Looks for a task in the deques for worker w (only pool workers search):
+   our own (queue-order batch first, then our children, newest first), then
+   other workers' (their oldest first: batch tasks there are older than
+   anything still in the ring or the injection queue). */
+static parconc_future *parconc__find_in_deques(parconc_pool *p, parconc__worker *w)
 {
     parconc_future *f;
     int i, n = p->nthreads;
-    *from_deque = 1;
     if (w->batch_left) {
         if ((f = parconc__deque_steal(&w->deque)) != NULL) { w->batch_left--; return f; }
         w->batch_left = 0; /* stolen by others meanwhile */
     }
-    if ((f = parconc__deque_take(&w->deque)) != NULL) return f;
+    if (!parconc__deque_looks_empty(&w->deque) && (f = parconc__deque_take(&w->deque)) != NULL) return f;
     if (n > 1) {
         uint32_t start = (w->rng = w->rng * 1664525u + 1013904223u) >> 8; /* spread the thieves */
         for (i = 0; i < n; i++) {
             parconc__worker *v = &p->workers[(start + (uint32_t)i) % (uint32_t)n];
-            if (v == w) continue;
+            if (v == w || parconc__deque_looks_empty(&v->deque)) continue;
             if ((f = parconc__deque_steal(&v->deque)) != NULL) {
                 parconc__store(&w->steals, w->steals + 1, PARCONC__RELAXED);
                 return f;
             }
         }
     }
-    *from_deque = 0;
-    return parconc__inj_pop(p, w);
+    return NULL;
 }
 
-/* Finds and runs one task; returns 0 if there was none. */
+/* Finds and runs one task: deques, then the ring, then the injection
+   queue (ring entries are older than anything in the list); returns 0 if
+   there was none. */
 static int parconc__run_one(parconc_pool *p, parconc__worker *w)
 {
-    int from_deque;
-    parconc_future *f = parconc__find_task(p, w, &from_deque);
-    if (!f) return 0;
-    parconc__pool_dequeued(p);
-    if (from_deque) parconc__run_or_drop(p, w, f);
-    else parconc__run_task(p, w, f);
+    parconc_future *f = parconc__find_in_deques(p, w);
+    parconc_task_fn fn;
+    void *arg;
+    if (f) {
+        parconc__pool_dequeued(p);
+        parconc__run_or_drop(p, w, f);
+    } else if (p->ring && parconc__ring_pop(p, &fn, &arg)) {
+        parconc__pool_dequeued(p);
+        parconc__run_ring_entry(p, w, fn, arg);
+    } else if ((f = parconc__inj_pop(p, w)) != NULL) {
+        parconc__pool_dequeued(p);
+        parconc__run_task(p, w, f);
+    } else {
+        return 0;
+    }
     return 1;
 }
 
@@ -3627,6 +3846,7 @@ static int parconc__pool_has_work(parconc_pool *p)
 {
     int i;
     if (parconc__load(&p->inj_count, PARCONC__SEQ_CST)) return 1;
+    if (parconc__ring_nonempty(p)) return 1;
     if (parconc__load(&p->loop_wanted, PARCONC__SEQ_CST)) return 1;
     for (i = 0; i < p->nthreads; i++)
         if (parconc__deque_nonempty(&p->workers[i].deque)) return 1;
@@ -3701,11 +3921,19 @@ static int parconc__pool_resolve(const parconc_pool_desc *d, int *threads, size_
 
 #define PARCONC__ALIGN_UP(x) (((x) + (size_t)PARCONC_CACHELINE - 1) & ~((size_t)PARCONC_CACHELINE - 1))
 
+/* Slots of the submission ring (FIFO pools only). */
+static size_t parconc__pool_ring_size(const parconc_pool_desc *d)
+{
+    return d && d->schedule != PARCONC_FIFO ? 0 : (size_t)PARCONC_POOL_RING;
+}
+
 /* Sizes of the pieces of the one block the pool lives in. */
-static size_t parconc__pool_layout(int threads, size_t deque_cap, size_t nodes, size_t *off_workers,
-                                   size_t *off_slots, size_t *off_nodes)
+static size_t parconc__pool_layout(int threads, size_t deque_cap, size_t nodes, size_t ring, size_t *off_ring,
+                                   size_t *off_workers, size_t *off_slots, size_t *off_nodes)
 {
     size_t size = PARCONC__ALIGN_UP(sizeof(parconc_pool));
+    *off_ring = size;
+    size += PARCONC__ALIGN_UP(sizeof(parconc__ring_slot) * ring);
     *off_workers = size;
     size += PARCONC__ALIGN_UP(sizeof(parconc__worker) * (size_t)threads);
     *off_slots = size;
@@ -3718,9 +3946,10 @@ static size_t parconc__pool_layout(int threads, size_t deque_cap, size_t nodes, 
 PARCONC_API size_t parconc_pool_memory_size(const parconc_pool_desc *desc)
 {
     int threads;
-    size_t dc, a, b, c;
+    size_t dc, a, b, c, r;
     if (parconc__pool_resolve(desc, &threads, &dc) != PARCONC_OK) return 0;
-    return parconc__pool_layout(threads, dc, desc && desc->memory ? desc->queue_capacity : 0, &a, &b, &c);
+    return parconc__pool_layout(threads, dc, desc && desc->memory ? desc->queue_capacity : 0,
+                                parconc__pool_ring_size(desc), &r, &a, &b, &c);
 }
 
 static void parconc__pool_join(parconc_pool *p, int count)
@@ -3736,7 +3965,7 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
 {
     parconc_pool_desc d;
     parconc_pool *p;
-    size_t dc, size, off_w, off_s, off_n, nodes, i;
+    size_t dc, size, off_r, off_w, off_s, off_n, nodes, ring, i;
     int threads, rc;
     unsigned char *block, *base;
     if (!out) return PARCONC_EINVAL;
@@ -3746,7 +3975,8 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
     if (rc != PARCONC_OK) return rc;
     if ((d.allocator.alloc_fn == NULL) != (d.allocator.free_fn == NULL)) return PARCONC_EINVAL;
     nodes = d.memory ? d.queue_capacity : 0;
-    size = parconc__pool_layout(threads, dc, nodes, &off_w, &off_s, &off_n);
+    ring = parconc__pool_ring_size(&d);
+    size = parconc__pool_layout(threads, dc, nodes, ring, &off_r, &off_w, &off_s, &off_n);
     if (d.memory) {
         if (d.memory_size < size) return PARCONC_EINVAL;
         block = (unsigned char *)d.memory;
@@ -3765,6 +3995,11 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
     p->capacity = d.queue_capacity;
     p->block_when_full = d.block_when_full;
     p->workers = (parconc__worker *)(base + off_w);
+    if (ring) {
+        p->ring = (parconc__ring_slot *)(base + off_r);
+        p->ring_mask = ring - 1;
+        for (i = 0; i < ring; i++) p->ring[i].seq = i; /* slot i: free for the push at position i */
+    }
     {
         const char *nm = d.name && d.name[0] ? d.name : "parconc";
         size_t len = strlen(nm);
@@ -3854,6 +4089,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     parconc_future *f;
     parconc__worker *self;
     int rc, locked = 0; /* holding inj_lock (recycled future on its way to the queue) */
+    int to_ring;
     if (out) *out = NULL;
     if (!p || !task || !task->fn) return PARCONC_EINVAL;
     if (task->priority < 0 || task->priority >= PARCONC_PRIORITY_LEVELS) return PARCONC_EINVAL;
@@ -3862,6 +4098,16 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     if (rc != PARCONC_OK) return rc;
     self = parconc__tls_worker;
     if (self && self->pool != p) self = NULL;
+    /* the ring: a FIFO pool, from outside it, no caller storage, and only
+       while the list is empty (FIFO order; see the pool's comment) */
+    to_ring = p->ring && !self && !task->storage && parconc__load(&p->inj_count, PARCONC__RELAXED) == 0;
+    if (to_ring && !out) {
+        if (parconc__ring_push_patient(p, task->fn, task->arg)) {
+            parconc__pool_wake_one(p);
+            return PARCONC_OK;
+        }
+        to_ring = 0; /* full: a future on the list */
+    }
     if (task->storage) {
         f = task->storage;
         parconc__future_setup(f, PARCONC__F_CALLER, 1);
@@ -3878,7 +4124,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
             locked = 1;
             f = p->node_cache;
             if (f) { parconc__store(&p->node_cache, f->next_, PARCONC__RELAXED); p->cache_len--; }
-            if (!f || (self && p->schedule != PARCONC_PRIORITY)) { /* not going to the injection queue */
+            if (!f || to_ring || (self && p->schedule != PARCONC_PRIORITY)) { /* not going to the list */
                 parconc__mutex_unlock_raw(&p->inj_lock);
                 locked = 0;
             }
@@ -3900,6 +4146,15 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     f->arg_ = task->arg;
     f->pool_ = p;
     f->priority_ = (uint32_t)task->priority;
+    if (to_ring) {
+        f->flags_ |= PARCONC__F_RING;
+        if (parconc__ring_push_patient(p, NULL, f)) {
+            *out = f; /* out holds its own reference: f outlives the task */
+            parconc__pool_wake_one(p);
+            return PARCONC_OK;
+        }
+        f->flags_ &= ~PARCONC__F_RING; /* full: the list (not published yet) */
+    }
     /* relaxed: the task is published after this (lock release or deque
        bottom release), so the worker's decrement always comes after it */
     parconc__fetch_add(&p->pending, (size_t)1, PARCONC__RELAXED);
@@ -3971,16 +4226,22 @@ PARCONC_API int parconc_future_cancel(parconc_future *f)
         if (!(f->flags_ & PARCONC__F_INTERNAL)) parconc__fetch_add(&p->canceled, (size_t)1, PARCONC__RELAXED);
         if (unlinked) parconc__pool_dequeued(p);
     }
-    /* A deque still points at a non-caller future: the worker that takes
-       it drops the pool's reference then.  An unlinked one is ours to drop
-       after finish (never for caller storage, which has no pool reference).
-       Settle the pool last: wait_idle may return right after. */
+    /* A deque or the ring still points at a non-caller future: the worker
+       that takes it drops the pool's reference then.  An unlinked one is
+       ours to drop after finish (never for caller storage, which has no
+       pool reference).  Settle the pool last: wait_idle may return right
+       after. */
     {
         uint32_t flags = f->flags_;
         parconc__future_finish(f, PARCONC_CANCELED);
         if (p) {
             if (unlinked && !(flags & PARCONC__F_CALLER)) parconc_future_release(f);
-            parconc__pool_settled(p);
+            if (flags & PARCONC__F_RING) {
+                parconc__fetch_add(&p->ring_dropped, (size_t)1, PARCONC__RELEASE);
+                parconc__ring_settled(p);
+            } else {
+                parconc__pool_settled(p);
+            }
         }
     }
     return PARCONC_OK;
@@ -4148,20 +4409,47 @@ PARCONC_API int parconc_pool_wait_idle(parconc_pool *p, int64_t timeout_ns)
     for (;;) {
         uint32_t seq = parconc__load(&p->idle_seq, PARCONC__SEQ_CST);
         int rc;
-        if (parconc__load(&p->pending, PARCONC__ACQUIRE) == 0) return PARCONC_OK;
+        if (parconc__pool_idle(p)) return PARCONC_OK;
         if (deadline == PARCONC__DEADLINE_NOW) return PARCONC_ETIMEDOUT;
         parconc__fetch_add(&p->idle_waiters, 1u, PARCONC__SEQ_CST);
-        rc = parconc__load(&p->pending, PARCONC__SEQ_CST) == 0 ? PARCONC_OK
-                                                               : parconc__futex_wait(&p->idle_seq, seq, deadline);
+        rc = parconc__pool_idle(p) ? PARCONC_OK : parconc__futex_wait(&p->idle_seq, seq, deadline);
         parconc__fetch_sub(&p->idle_waiters, 1u, PARCONC__RELAXED);
-        if (rc == PARCONC_ETIMEDOUT) return parconc__load(&p->pending, PARCONC__ACQUIRE) == 0 ? PARCONC_OK : PARCONC_ETIMEDOUT;
+        if (rc == PARCONC_ETIMEDOUT) return parconc__pool_idle(p) ? PARCONC_OK : PARCONC_ETIMEDOUT;
     }
 }
 
-/* Cancels everything still queued (injection queue and deques). */
+/* Takes every entry out of the ring; each ends CANCELED (shutdown CANCEL;
+   after the join only canceled futures nobody took are left, and
+   canceling those again changes nothing), and the pool's reference to a
+   future is dropped. */
+static void parconc__ring_drain(parconc_pool *p)
+{
+    parconc_task_fn fn;
+    void *arg;
+    size_t dropped = 0;
+    while (p->ring && parconc__ring_pop(p, &fn, &arg)) {
+        parconc__pool_dequeued(p);
+        if (fn) { /* a task without a future: counted as canceled here */
+            parconc__fetch_add(&p->canceled, (size_t)1, PARCONC__RELAXED);
+            dropped++;
+        } else {
+            /* cancel() counts it in ring_dropped (or did when it was
+               canceled before) */
+            (void)parconc_future_cancel((parconc_future *)arg);
+            parconc_future_release((parconc_future *)arg);
+        }
+    }
+    if (dropped) {
+        parconc__fetch_add(&p->ring_dropped, dropped, PARCONC__RELEASE);
+        parconc__ring_settled(p);
+    }
+}
+
+/* Cancels everything still queued (ring, injection queue and deques). */
 static void parconc__pool_cancel_queued(parconc_pool *p)
 {
     int i;
+    parconc__ring_drain(p);
     for (;;) {
         parconc_future *f = NULL;
         parconc__ilock(&p->inj_lock);
@@ -4197,13 +4485,14 @@ PARCONC_API int parconc_pool_shutdown(parconc_pool *p, int mode, int64_t timeout
         parconc_future *f;
         parconc__pool_join(p, p->nthreads);
         p->joined = 1;
-        /* futures canceled while in a deque and never taken: drop the
-           pool's reference (everything is terminal once idle) */
+        /* futures canceled while in a deque or the ring and never taken:
+           drop the pool's reference (everything is terminal once idle) */
         for (i = 0; i < p->nthreads; i++)
             while ((f = parconc__deque_steal(&p->workers[i].deque)) != NULL) {
                 parconc__pool_dequeued(p);
                 parconc_future_release(f);
             }
+        parconc__ring_drain(p);
     }
     return PARCONC_OK;
 }
@@ -4234,6 +4523,10 @@ PARCONC_API int parconc_pool_stats_get(parconc_pool *p, parconc_pool_stats *out)
     out->canceled = parconc__load(&p->canceled, PARCONC__RELAXED);
     out->threads = p->nthreads;
     out->queued = parconc__load(&p->inj_count, PARCONC__RELAXED);
+    if (p->ring) {
+        size_t in_ring = parconc__load(&p->ring_tail, PARCONC__RELAXED) - parconc__load(&p->ring_head, PARCONC__RELAXED);
+        out->queued += (intptr_t)in_ring > 0 ? in_ring : 0u;
+    }
     for (i = 0; i < p->nthreads; i++) {
         parconc__worker *w = &p->workers[i];
         intptr_t in_deque = parconc__load(&w->deque.bottom, PARCONC__RELAXED) - parconc__load(&w->deque.top, PARCONC__RELAXED);
@@ -4243,8 +4536,9 @@ PARCONC_API int parconc_pool_stats_get(parconc_pool *p, parconc_pool_stats *out)
         out->running += parconc__load(&w->running, PARCONC__RELAXED);
         out->queued += in_deque > 0 ? (uint64_t)in_deque : 0u;
     }
-    /* every submitted task is pending or has settled one way */
-    out->submitted = out->completed + out->failed + out->canceled + parconc__load(&p->pending, PARCONC__ACQUIRE);
+    /* every submitted task is pending, in the ring, or has settled one way */
+    out->submitted = out->completed + out->failed + out->canceled + parconc__load(&p->pending, PARCONC__ACQUIRE) +
+                     parconc__ring_in_flight(p);
     return PARCONC_OK;
 }
 

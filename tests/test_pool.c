@@ -586,7 +586,7 @@ static void test_zero_allocation_mode(void)
             PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, NULL), PARCONC_OK);
         }
         for (i = 0; i < 64; i++) PT_CHECK_EQ(parconc_future_wait(&slots[i], PARCONC_FOREVER), PARCONC_OK);
-        /* fire-and-forget uses the preallocated slots */
+        /* fire-and-forget: the submission ring (or a preallocated slot when it is full) */
         for (i = 0; i < 32; i++) PT_CHECK_EQ(parconc_pool_submit(p, add_arg, (void *)(intptr_t)1, NULL), PARCONC_OK);
         PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
     }
@@ -772,6 +772,186 @@ static void test_bad_input(void)
     parconc_pool_destroy(p);
 }
 
+/* ---- the submission ring (FIFO pools, PARCONC_POOL_RING) ---- */
+#define RING_SLOTS (PARCONC_POOL_RING ? PARCONC_POOL_RING : 1024)
+#define RING_N (3 * RING_SLOTS + 37)
+static int ring_order[2 * RING_N], ring_order_len;
+static parconc_future ring_storage[RING_N / 7 + 1];
+static void *record_order(void *arg)
+{
+    ring_order[__atomic_fetch_add(&ring_order_len, 1, __ATOMIC_RELAXED)] = (int)(intptr_t)arg;
+    return NULL;
+}
+
+/* One worker held at a gate while three ring-fulls of tasks arrive: the
+   ring fills, the submitter gives up waiting for room (the worker is
+   stuck) and the rest go through the list; tasks with futures, without,
+   and (after the first ring-full) in caller storage are mixed.  Then the
+   gate opens and as many again arrive while the worker drains the list,
+   so submissions move back to the ring when it is empty.  Start order
+   must be exactly the submission order, nothing is lost and the counters
+   add up. */
+static void test_ring_overflow_keeps_fifo_order(void)
+{
+    static parconc_future *futs[2 * RING_N];
+    parconc_pool *p = make_pool(1, PARCONC_FIFO);
+    parconc_pool_stats st;
+    uint64_t t0;
+    int i, with_future = 0, in_storage = 0;
+    PT_CHECK(p != NULL);
+    close_gate();
+    ring_order_len = 0;
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    await_gates(1);
+    t0 = parconc_now_ns();
+    for (i = 0; i < 2 * RING_N; i++) {
+        futs[i] = NULL;
+        if (i == RING_N) { /* phase 2: the worker drains while we submit */
+            PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+            PT_CHECK_EQ(st.submitted, (uint64_t)RING_N + 1);
+            PT_CHECK_EQ(st.queued, (uint64_t)RING_N);
+            PT_CHECK_EQ(st.completed, 0);
+            /* a full ring made the submitter wait only while nothing moved */
+            PT_CHECK(parconc_now_ns() - t0 < 5000 * MS);
+            __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+        }
+        if (i % 7 == 3 && i > RING_SLOTS + 5 && i < RING_N) {
+            parconc_task_desc t;
+            memset(&t, 0, sizeof t);
+            t.fn = record_order;
+            t.arg = (void *)(intptr_t)i;
+            t.storage = &ring_storage[in_storage++];
+            PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, NULL), PARCONC_OK);
+        } else if (i % 5 == 1) {
+            PT_CHECK_EQ(parconc_pool_submit(p, record_order, (void *)(intptr_t)i, &futs[i]), PARCONC_OK);
+            with_future++;
+        } else {
+            PT_CHECK_EQ(parconc_pool_submit(p, record_order, (void *)(intptr_t)i, NULL), PARCONC_OK);
+        }
+    }
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(ring_order_len, 2 * RING_N);
+    for (i = 0; i < 2 * RING_N; i++) PT_CHECK_EQ(ring_order[i], i);
+    for (i = 0; i < in_storage; i++) PT_CHECK_EQ(parconc_future_state(&ring_storage[i]), PARCONC_DONE);
+    for (i = 0; i < 2 * RING_N; i++)
+        if (futs[i]) {
+            PT_CHECK_EQ(parconc_future_state(futs[i]), PARCONC_DONE);
+            parconc_future_release(futs[i]);
+        }
+    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.submitted, 2 * (uint64_t)RING_N + 1);
+    PT_CHECK_EQ(st.completed, 2 * (uint64_t)RING_N + 1);
+    PT_CHECK_EQ(st.queued + st.running + st.canceled + st.failed, 0);
+    PT_CHECK(with_future > 0 && in_storage > 0);
+    parconc_pool_destroy(p);
+}
+
+static void *fail_if_odd(void *arg)
+{
+    if ((intptr_t)arg & 1) return parconc_task_fail(PARCONC_EINVAL);
+    return arg;
+}
+
+/* Futures canceled while their entry sits in the ring, tasks without a
+   future that fail, then a shutdown CANCEL that finds both kinds queued:
+   every task ends in exactly one state, the counters say which, and the
+   ring's references are dropped (ASan/valgrind see no leak). */
+static void test_ring_cancel_fail_and_shutdown(void)
+{
+    parconc_pool *p = make_pool(1, PARCONC_FIFO);
+    parconc_future *f[200], *g[100];
+    parconc_pool_stats st;
+    int i;
+    PT_CHECK(p != NULL);
+    close_gate();
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    await_gates(1);
+    for (i = 0; i < 200; i++) {
+        PT_CHECK_EQ(parconc_pool_submit(p, fail_if_odd, (void *)(intptr_t)(2 * i), &f[i]), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_submit(p, fail_if_odd, (void *)(intptr_t)i, NULL), PARCONC_OK); /* 100 fail */
+    }
+    for (i = 0; i < 200; i += 2) PT_CHECK_EQ(parconc_future_cancel(f[i]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_cancel(f[0]), PARCONC_OK); /* again: no second count */
+    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.canceled, 100);
+    PT_CHECK_EQ(st.submitted, 401);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    for (i = 0; i < 200; i++) {
+        void *r = NULL;
+        PT_CHECK_EQ(parconc_future_state(f[i]), i % 2 ? PARCONC_DONE : PARCONC_CANCELED);
+        if (i % 2) {
+            PT_CHECK_EQ(parconc_future_get(f[i], &r, 0), PARCONC_OK);
+            PT_CHECK_EQ((intptr_t)r, 2 * i);
+        }
+        parconc_future_release(f[i]);
+    }
+    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.submitted, 401);
+    PT_CHECK_EQ(st.completed, 1 + 100 + 100);
+    PT_CHECK_EQ(st.failed, 100);
+    PT_CHECK_EQ(st.canceled, 100);
+    /* shutdown CANCEL with ring entries queued behind a running task */
+    close_gate();
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    await_gates(1);
+    for (i = 0; i < 100; i++) {
+        PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, &g[i]), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, NULL), PARCONC_OK);
+    }
+    for (i = 0; i < 100; i += 2) PT_CHECK_EQ(parconc_future_cancel(g[i]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_CANCEL, 0), PARCONC_ETIMEDOUT);
+    for (i = 0; i < 100; i++) PT_CHECK_EQ(parconc_future_state(g[i]), PARCONC_CANCELED);
+    PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, NULL), PARCONC_ESHUTDOWN);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_CANCEL, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.submitted, 401 + 201);
+    PT_CHECK_EQ(st.completed, 1 + 100 + 100 + 1);
+    PT_CHECK_EQ(st.canceled, 100 + 200);
+    PT_CHECK_EQ(st.queued + st.running, 0);
+    for (i = 0; i < 100; i++) parconc_future_release(g[i]);
+    parconc_pool_destroy(p);
+}
+
+/* Rounds of four submitters streaming tasks without futures through the
+   ring, then wait_idle from two threads at once: each returns only when
+   every task submitted before it has run (the waiters check the count). */
+static parconc_pool *idle_pool;
+static long idle_target;
+static void *idle_submitter(void *arg)
+{
+    long i, n = (long)(intptr_t)arg;
+    for (i = 0; i < n; i++) PT_EXPECT(parconc_pool_submit(idle_pool, add_arg, (void *)1, NULL) == PARCONC_OK);
+    return NULL;
+}
+static void *idle_waiter(void *arg)
+{
+    (void)arg;
+    PT_EXPECT(parconc_pool_wait_idle(idle_pool, PARCONC_FOREVER) == PARCONC_OK);
+    PT_EXPECT(__atomic_load_n(&g_count, __ATOMIC_RELAXED) >= __atomic_load_n(&idle_target, __ATOMIC_RELAXED));
+    return NULL;
+}
+static void test_ring_wait_idle_under_load(void)
+{
+    parconc_thread s[4], w[2];
+    int round, i;
+    idle_pool = make_pool(2, PARCONC_FIFO);
+    PT_CHECK(idle_pool != NULL);
+    g_count = g_sum = 0;
+    idle_target = 0;
+    for (round = 0; round < 20; round++) {
+        long per = 2000 + round * 500;
+        for (i = 0; i < 4; i++) PT_CHECK_EQ(parconc_thread_create(&s[i], idle_submitter, (void *)(intptr_t)per, NULL), PARCONC_OK);
+        for (i = 0; i < 4; i++) PT_CHECK_EQ(parconc_thread_join(s[i], NULL), PARCONC_OK);
+        __atomic_store_n(&idle_target, __atomic_load_n(&idle_target, __ATOMIC_RELAXED) + 4 * per, __ATOMIC_RELAXED);
+        for (i = 0; i < 2; i++) PT_CHECK_EQ(parconc_thread_create(&w[i], idle_waiter, NULL, NULL), PARCONC_OK);
+        for (i = 0; i < 2; i++) PT_CHECK_EQ(parconc_thread_join(w[i], NULL), PARCONC_OK);
+        PT_CHECK_EQ(g_count, idle_target);
+    }
+    parconc_pool_destroy(idle_pool);
+}
+
 int main(int argc, char **argv)
 {
     static const pt_test tests[] = {
@@ -796,6 +976,9 @@ int main(int argc, char **argv)
         PT_TEST(test_wait_idle),
         PT_TEST(test_as_completed),
         PT_TEST(test_bad_input),
+        PT_TEST(test_ring_overflow_keeps_fifo_order),
+        PT_TEST(test_ring_cancel_fail_and_shutdown),
+        PT_TEST(test_ring_wait_idle_under_load),
     };
     return pt_main(tests, PT_COUNT(tests), argc, argv);
 }
