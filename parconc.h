@@ -3495,6 +3495,7 @@ static int parconc__ring_push_patient(parconc_pool *p, parconc_task_fn fn, void 
         do {
             for (i = 0; i < 32; i++) parconc__cpu_relax();
             if ((quiet & 7) == 7) parconc_thread_yield(); /* a worker may need our core */
+            if (parconc__load(&p->shutdown, PARCONC__RELAXED)) return 0; /* no waiting during shutdown */
             now = parconc__load(&p->ring_head, PARCONC__RELAXED);
             if (now != last) {
                 last = now;
@@ -3955,7 +3956,9 @@ PARCONC_API size_t parconc_pool_memory_size(const parconc_pool_desc *desc)
 static void parconc__pool_join(parconc_pool *p, int count)
 {
     int i;
-    parconc__store(&p->stop, 1u, PARCONC__RELEASE);
+    /* seq_cst and the fence: pairs with parconc__pool_after_submit */
+    parconc__store(&p->stop, 1u, PARCONC__SEQ_CST);
+    parconc__fence(PARCONC__SEQ_CST);
     parconc__fetch_add(&p->wake_seq, 1u, PARCONC__SEQ_CST);
     parconc__futex_wake(&p->wake_seq, INT_MAX);
     for (i = 0; i < count; i++) parconc_thread_join(p->workers[i].thread, NULL);
@@ -4084,6 +4087,8 @@ static int parconc__pool_reserve(parconc_pool *p, int64_t timeout_ns)
     }
 }
 
+static void parconc__pool_after_submit(parconc_pool *p); /* shutdown section */
+
 PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc *task, parconc_future **out)
 {
     parconc_future *f;
@@ -4104,6 +4109,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     if (to_ring && !out) {
         if (parconc__ring_push_patient(p, task->fn, task->arg)) {
             parconc__pool_wake_one(p);
+            parconc__pool_after_submit(p);
             return PARCONC_OK;
         }
         to_ring = 0; /* full: a future on the list */
@@ -4151,6 +4157,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
         if (parconc__ring_push_patient(p, NULL, f)) {
             *out = f; /* out holds its own reference: f outlives the task */
             parconc__pool_wake_one(p);
+            parconc__pool_after_submit(p);
             return PARCONC_OK;
         }
         f->flags_ &= ~PARCONC__F_RING; /* full: the list (not published yet) */
@@ -4166,6 +4173,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     }
     if (out) *out = f;
     parconc__pool_wake_one(p);
+    parconc__pool_after_submit(p);
     return PARCONC_OK;
 }
 
@@ -4445,19 +4453,43 @@ static void parconc__ring_drain(parconc_pool *p)
     }
 }
 
-/* Cancels everything still queued (ring, injection queue and deques). */
-static void parconc__pool_cancel_queued(parconc_pool *p)
+/* Cancels everything in the ring and the injection queue. */
+static void parconc__pool_cancel_shared_queues(parconc_pool *p)
 {
-    int i;
     parconc__ring_drain(p);
     for (;;) {
         parconc_future *f = NULL;
         parconc__ilock(&p->inj_lock);
-        if (p->level_mask) f = p->levels[31u - (unsigned)__builtin_clz(p->level_mask)].head;
+        if (p->level_mask) {
+            f = p->levels[31u - (unsigned)__builtin_clz(p->level_mask)].head;
+            /* our own reference: once the lock is gone a worker may take,
+               run and free (or recycle) it before cancel() looks at it */
+            parconc_future_retain(f);
+        }
         parconc__mutex_unlock_raw(&p->inj_lock);
         if (!f) break;
         parconc_future_cancel(f); /* unlinks it (or a worker claimed it first) */
+        parconc_future_release(f);
     }
+}
+
+/* A submission that raced with shutdown passed the shutdown check, but
+   the workers may be leaving: stop is set only once the pool was idle, so
+   anything queued after that came late and no worker may take it.  The
+   submitter's push, then the seq_cst fence in parconc__pool_wake, then
+   this load; the joiner stores stop, fences, joins and drains: either it
+   finds the task or the submitter sees stop and drains it itself.  Either
+   way the task ends CANCELED instead of PENDING for ever. */
+static void parconc__pool_after_submit(parconc_pool *p)
+{
+    if (parconc__load(&p->stop, PARCONC__SEQ_CST)) parconc__pool_cancel_shared_queues(p);
+}
+
+/* Cancels everything still queued (ring, injection queue and deques). */
+static void parconc__pool_cancel_queued(parconc_pool *p)
+{
+    int i;
+    parconc__pool_cancel_shared_queues(p);
     for (i = 0; i < p->nthreads; i++) {
         parconc_future *f;
         while ((f = parconc__deque_steal(&p->workers[i].deque)) != NULL) {
@@ -4486,13 +4518,15 @@ PARCONC_API int parconc_pool_shutdown(parconc_pool *p, int mode, int64_t timeout
         parconc__pool_join(p, p->nthreads);
         p->joined = 1;
         /* futures canceled while in a deque or the ring and never taken:
-           drop the pool's reference (everything is terminal once idle) */
+           drop the pool's reference (everything is terminal once idle);
+           and whatever a submit that raced with us queued after the idle
+           check ends CANCELED (see parconc__pool_after_submit) */
         for (i = 0; i < p->nthreads; i++)
             while ((f = parconc__deque_steal(&p->workers[i].deque)) != NULL) {
                 parconc__pool_dequeued(p);
                 parconc_future_release(f);
             }
-        parconc__ring_drain(p);
+        parconc__pool_cancel_shared_queues(p);
     }
     return PARCONC_OK;
 }

@@ -952,6 +952,52 @@ static void test_ring_wait_idle_under_load(void)
     parconc_pool_destroy(idle_pool);
 }
 
+/* Submitters keep going while the pool shuts down: every submit that
+   returned OK must end in exactly one state, run or canceled, even one
+   whose push landed while the workers were leaving; the counters must
+   equal what the submitters saw accepted. */
+static parconc_pool *race_pool;
+static long race_ok;
+static void *racing_submitter(void *arg)
+{
+    long ok = 0, i;
+    int with_futures = (int)(intptr_t)arg;
+    for (i = 0;; i++) {
+        parconc_future *f = NULL;
+        int rc = parconc_pool_submit(race_pool, add_arg, (void *)1, with_futures && i % 3 == 0 ? &f : NULL);
+        if (rc == PARCONC_ESHUTDOWN) break;
+        PT_EXPECT(rc == PARCONC_OK);
+        if (rc == PARCONC_OK) ok++;
+        if (f) parconc_future_release(f);
+    }
+    __atomic_fetch_add(&race_ok, ok, __ATOMIC_RELAXED);
+    return NULL;
+}
+static void test_submit_racing_shutdown_loses_nothing(void)
+{
+    int round, i;
+    for (round = 0; round < 40; round++) {
+        parconc_thread t[3];
+        parconc_pool_stats st;
+        race_pool = make_pool(2, round % 4 == 3 ? PARCONC_LIFO : PARCONC_FIFO);
+        PT_CHECK(race_pool != NULL);
+        race_ok = 0;
+        g_count = g_sum = 0;
+        for (i = 0; i < 3; i++)
+            PT_CHECK_EQ(parconc_thread_create(&t[i], racing_submitter, (void *)(intptr_t)(i == 0), NULL), PARCONC_OK);
+        parconc_sleep_ns(200000 + 50000 * (round % 8));
+        PT_CHECK_EQ(parconc_pool_shutdown(race_pool, round % 2 ? PARCONC_SHUTDOWN_CANCEL : PARCONC_SHUTDOWN_DRAIN,
+                                          PARCONC_FOREVER), PARCONC_OK);
+        for (i = 0; i < 3; i++) PT_CHECK_EQ(parconc_thread_join(t[i], NULL), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_stats(race_pool, &st), PARCONC_OK);
+        PT_CHECK_EQ(st.submitted, (uint64_t)race_ok);
+        PT_CHECK_EQ(st.completed + st.canceled, (uint64_t)race_ok);
+        PT_CHECK_EQ(st.completed, (uint64_t)g_count);
+        PT_CHECK_EQ(st.queued + st.running + st.failed, 0);
+        parconc_pool_destroy(race_pool);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const pt_test tests[] = {
@@ -979,6 +1025,7 @@ int main(int argc, char **argv)
         PT_TEST(test_ring_overflow_keeps_fifo_order),
         PT_TEST(test_ring_cancel_fail_and_shutdown),
         PT_TEST(test_ring_wait_idle_under_load),
+        PT_TEST(test_submit_racing_shutdown_loses_nothing),
     };
     return pt_main(tests, PT_COUNT(tests), argc, argv);
 }
