@@ -4210,6 +4210,34 @@ PARCONC_API int parconc_pool_submit(parconc_pool *p, parconc_task_fn fn, void *a
 }
 
 /* ---- cancel ---- */
+/* The rest of a cancel once the PENDING -> CANCELED|BUSY transition (and,
+   `unlinked`, the removal from the injection list) happened under
+   inj_lock: counters, callbacks and waiters, references, the pool. */
+static void parconc__cancel_settle(parconc_pool *p, parconc_future *f, int unlinked)
+{
+    uint32_t flags = f->flags_; /* written before the future is queued and never after */
+    f->error_ = PARCONC_ECANCELED;
+    if (p) {
+        if (!(flags & PARCONC__F_INTERNAL)) parconc__fetch_add(&p->canceled, (size_t)1, PARCONC__RELAXED);
+        if (unlinked) parconc__pool_dequeued(p);
+    }
+    /* A deque or the ring still points at a non-caller future: the worker
+       that takes it drops the pool's reference then.  An unlinked one is
+       ours to drop after finish (never for caller storage, which has no
+       pool reference).  Settle the pool last: wait_idle may return right
+       after. */
+    parconc__future_finish(f, PARCONC_CANCELED);
+    if (p) {
+        if (unlinked && !(flags & PARCONC__F_CALLER)) parconc_future_release(f);
+        if (flags & PARCONC__F_RING) {
+            parconc__fetch_add(&p->ring_dropped, (size_t)1, PARCONC__RELEASE);
+            parconc__ring_settled(p);
+        } else {
+            parconc__pool_settled(p);
+        }
+    }
+}
+
 PARCONC_API int parconc_future_cancel(parconc_future *f)
 {
     parconc_pool *p;
@@ -4228,30 +4256,7 @@ PARCONC_API int parconc_future_cancel(parconc_future *f)
     }
     if (p && f->linked_) { parconc__inj_unlink(p, f); unlinked = 1; }
     if (p) parconc__mutex_unlock_raw(&p->inj_lock);
-    f->error_ = PARCONC_ECANCELED;
-    if (p) {
-        /* flags_ is written before the future is queued and never after */
-        if (!(f->flags_ & PARCONC__F_INTERNAL)) parconc__fetch_add(&p->canceled, (size_t)1, PARCONC__RELAXED);
-        if (unlinked) parconc__pool_dequeued(p);
-    }
-    /* A deque or the ring still points at a non-caller future: the worker
-       that takes it drops the pool's reference then.  An unlinked one is
-       ours to drop after finish (never for caller storage, which has no
-       pool reference).  Settle the pool last: wait_idle may return right
-       after. */
-    {
-        uint32_t flags = f->flags_;
-        parconc__future_finish(f, PARCONC_CANCELED);
-        if (p) {
-            if (unlinked && !(flags & PARCONC__F_CALLER)) parconc_future_release(f);
-            if (flags & PARCONC__F_RING) {
-                parconc__fetch_add(&p->ring_dropped, (size_t)1, PARCONC__RELEASE);
-                parconc__ring_settled(p);
-            } else {
-                parconc__pool_settled(p);
-            }
-        }
-    }
+    parconc__cancel_settle(p, f, unlinked);
     return PARCONC_OK;
 }
 
@@ -4459,17 +4464,21 @@ static void parconc__pool_cancel_shared_queues(parconc_pool *p)
     parconc__ring_drain(p);
     for (;;) {
         parconc_future *f = NULL;
+        int won = 0;
         parconc__ilock(&p->inj_lock);
         if (p->level_mask) {
+            /* canceled here, under the lock: once it is gone a worker may
+               take, run and free the task (or its caller reuse the storage)
+               before a cancel() would look at it.  Linked means PENDING:
+               workers and cancel() change a linked task only under it. */
             f = p->levels[31u - (unsigned)__builtin_clz(p->level_mask)].head;
-            /* our own reference: once the lock is gone a worker may take,
-               run and free (or recycle) it before cancel() looks at it */
-            parconc_future_retain(f);
+            won = parconc__future_transition(f, PARCONC_PENDING, PARCONC_CANCELED);
+            PARCONC_ASSERT(won);
+            parconc__inj_unlink(p, f);
         }
         parconc__mutex_unlock_raw(&p->inj_lock);
         if (!f) break;
-        parconc_future_cancel(f); /* unlinks it (or a worker claimed it first) */
-        parconc_future_release(f);
+        if (won) parconc__cancel_settle(p, f, 1);
     }
 }
 
