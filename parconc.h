@@ -3246,7 +3246,8 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
    PRIORITY pools always use the injection queue, where cancel() can unlink
    them, so the pool never keeps a pointer to a canceled caller future.
 
-   Idle workers first SPIN (~50 us, yielding now and then) watching
+   Idle workers first SPIN (~50 us; yielding now and then after a run of
+   tasks, see parconc__worker_main) watching
    the queues, then SLEEP.  A submitter publishes its task, then (after a
    seq_cst fence) wakes ONE sleeper only if nobody is spinning: a spinner
    will find the task, so a busy pool makes no system call per task.  A
@@ -3861,6 +3862,13 @@ static void *parconc__worker_main(void *arg)
     /* every idle worker may spin its ~50 us: back-to-back parallel loops
        then find their helpers awake, as OpenMP's spinning team does */
     int max_spinners = p->nthreads / PARCONC__SPIN_DIV > 1 ? p->nthreads / PARCONC__SPIN_DIV : 1;
+    /* tasks run since this worker last slept: the idle spin yields its
+       core only after two or more (a stream, whose submitter may need the
+       core), not after a lone task.  A yield pushes the yielder's deadline back (EEVDF, Linux 6.6+),
+       and a worker that yielded before it slept then failed to preempt a
+       submitter that kept running after waking it: the task waited ~2 ms
+       for the submitter's time slice to end (bench_pool measures it). */
+    unsigned streak = 0;
     parconc__tls_worker = w;
     for (;;) {
         int spins;
@@ -3869,7 +3877,10 @@ static void *parconc__worker_main(void *arg)
            closes when it finds none: no clock read per task */
         if (!parconc__u64_get(&w->busy_since)) parconc__u64_set(&w->busy_since, parconc_now_ns());
         if (parconc__load(&p->loop_wanted, PARCONC__RELAXED) && parconc__pool_try_loop(p)) continue;
-        if (parconc__run_one(p, w)) continue;
+        if (parconc__run_one(p, w)) {
+            streak++;
+            continue;
+        }
         /* out of work: close the busy span, spin briefly, then sleep */
         {
             uint64_t since = parconc__u64_get(&w->busy_since);
@@ -3887,7 +3898,7 @@ static void *parconc__worker_main(void *arg)
                 parconc__cpu_relax();
                 if ((spins & 31) == 0) {
                     if (parconc_now_ns() > spin_end) break;
-                    parconc_thread_yield(); /* do not starve a submitter of its core */
+                    if (streak > 1) parconc_thread_yield(); /* do not starve a submitter of its core */
                 }
             }
             /* the last spinner leaving with work found: keep someone watching */
@@ -3901,6 +3912,7 @@ static void *parconc__worker_main(void *arg)
         if (!parconc__pool_has_work(p) && !parconc__load(&p->stop, PARCONC__ACQUIRE))
             parconc__futex_wait(&p->wake_seq, seq, PARCONC__DEADLINE_NEVER);
         parconc__fetch_sub(&p->sleepers, 1u, PARCONC__SEQ_CST);
+        streak = 0;
     }
     parconc__tls_worker = NULL;
     return NULL;
