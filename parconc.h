@@ -3864,10 +3864,11 @@ static void *parconc__worker_main(void *arg)
     int max_spinners = p->nthreads / PARCONC__SPIN_DIV > 1 ? p->nthreads / PARCONC__SPIN_DIV : 1;
     /* tasks run since this worker last slept: the idle spin yields its
        core only after two or more (a stream, whose submitter may need the
-       core), not after a lone task.  A yield pushes the yielder's deadline back (EEVDF, Linux 6.6+),
-       and a worker that yielded before it slept then failed to preempt a
-       submitter that kept running after waking it: the task waited ~2 ms
-       for the submitter's time slice to end (bench_pool measures it). */
+       core), not after a lone task.  A yield pushes the yielder's deadline
+       back (EEVDF, Linux 6.6+), and a worker that yielded before it slept
+       then failed to preempt a submitter that kept running after waking
+       it: the task waited ~2 ms for the submitter's time slice to end
+       (bench_pool measures it). */
     unsigned streak = 0;
     parconc__tls_worker = w;
     for (;;) {
