@@ -1,10 +1,12 @@
 /* soak.c - a mixed workload for `make soak SECONDS=n` (built with TSan).
 
-   Two submitter threads feed a 3-thread pool with tasks that each pick a
-   lock kind (mutex, reentrant mutex taken twice, rwlock read or write,
-   semaphore, lock_many in a random order, condition variable hand-off) and
-   update guarded state; some tasks fork children and wait on them inside
-   the pool, some run a parallel_for, some are canceled or waited on with
+   Two submitter threads feed a 3-thread pool with tasks (with futures)
+   that each pick a lock kind (mutex, reentrant mutex taken twice, rwlock
+   read or write, semaphore, lock_many in a random order, condition
+   variable hand-off) and update guarded state; some tasks fork children
+   and wait on them inside the pool, some run a parallel_for, some are
+   canceled or waited on with short timeouts.  A third submitter streams
+   tasks without futures (the submission ring) and calls wait_idle with
    short timeouts.  A checker thread verifies the invariants every few
    milliseconds while it runs; at the end every submitted task is accounted
    for exactly once.  Prints a summary and "1 passed, 0 failed" (or the
@@ -141,6 +143,33 @@ static void *work_task(void *arg)
     return arg;
 }
 
+/* fire-and-forget submitter: tasks without futures (the FIFO pool's
+   submission ring), in bursts, with short wait_idle calls in between */
+static long g_light_submitted, g_light_ran;
+static void *light_task(void *arg)
+{
+    (void)arg;
+    __atomic_add_fetch(&g_light_ran, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+static void *light_loop(void *arg)
+{
+    uint32_t seed = 0xC0FFEEu;
+    (void)arg;
+    while (!parconc__load(&g_stop, PARCONC__ACQUIRE)) {
+        int i, n = 1 + (int)(rng_next(&seed) % 64);
+        for (i = 0; i < n; i++)
+            if (parconc_pool_submit(g_pool, light_task, NULL, NULL) == PARCONC_OK) g_light_submitted++;
+        if (rng_next(&seed) % 4 == 0) {
+            int rc = parconc_pool_wait_idle(g_pool, 100000);
+            INVARIANT(rc == PARCONC_OK || rc == PARCONC_ETIMEDOUT);
+        } else {
+            parconc_sleep_ns(500000); /* leave the pool to the other submitters too */
+        }
+    }
+    return NULL;
+}
+
 /* submitters: tasks with futures, a random share canceled or waited with
    a short timeout; each records how its futures ended */
 typedef struct submitter { uint32_t seed; long submitted, done, failed, canceled; } submitter;
@@ -210,7 +239,7 @@ int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? atof(argv[1]) : 10;
     parconc_pool_desc d;
-    parconc_thread sub[2], chk, cons;
+    parconc_thread sub[2], chk, cons, light;
     submitter s[2];
     long checks = 0, taken = 0, submitted, done, failed, canceled;
     parconc_pool_stats st;
@@ -227,12 +256,14 @@ int main(int argc, char **argv)
         s[i].seed = 0x9E3779B9u * (uint32_t)(i + 1);
         parconc_thread_create(&sub[i], submit_loop, &s[i], NULL);
     }
+    parconc_thread_create(&light, light_loop, NULL, NULL);
     parconc_thread_create(&chk, checker, &checks, NULL);
     parconc_thread_create(&cons, cond_consumer, &taken, NULL);
     while ((double)(parconc_now_ns() - start) < seconds * 1e9 && !__atomic_load_n(&g_broken, __ATOMIC_SEQ_CST))
         parconc_sleep_ns(50000000);
     parconc__store(&g_stop, 1u, PARCONC__RELEASE);
     for (i = 0; i < 2; i++) parconc_thread_join(sub[i], NULL);
+    parconc_thread_join(light, NULL);
     parconc_thread_join(chk, NULL);
     parconc_cond_broadcast(&g_cv);
     parconc_thread_join(cons, NULL);
@@ -246,7 +277,8 @@ int main(int argc, char **argv)
     canceled = s[0].canceled + s[1].canceled;
     /* every submitted task ended exactly once, as its future and the pool say */
     INVARIANT(done + failed + canceled == submitted);
-    INVARIANT(st.submitted == (uint64_t)(submitted + __atomic_load_n(&g_children, __ATOMIC_RELAXED)));
+    INVARIANT(g_light_ran == g_light_submitted); /* DRAIN ran every accepted one */
+    INVARIANT(st.submitted == (uint64_t)(submitted + __atomic_load_n(&g_children, __ATOMIC_RELAXED) + g_light_submitted));
     INVARIANT(st.completed + st.failed + st.canceled == st.submitted);
     INVARIANT(st.failed == (uint64_t)failed);
     INVARIANT(st.canceled == (uint64_t)canceled);
@@ -255,9 +287,9 @@ int main(int argc, char **argv)
     INVARIANT(g_many_v[0] == g_many_v[1] && g_many_v[1] == g_many_v[2]);
     INVARIANT(g_mu_a + g_rmu_a + g_rw_a + g_many_v[0] == __atomic_load_n(&g_increments, __ATOMIC_RELAXED));
     INVARIANT(parconc_sem_value(&g_sem) == 2);
-    printf("soak: %.0f s, %ld tasks (%ld done, %ld failed, %ld canceled) + %ld children, %ld loops, "
-           "%ld checks, invariants %s\n", seconds, submitted, done, failed, canceled,
-           __atomic_load_n(&g_children, __ATOMIC_RELAXED), __atomic_load_n(&g_loops, __ATOMIC_RELAXED),
+    printf("soak: %.0f s, %ld tasks (%ld done, %ld failed, %ld canceled) + %ld children + %ld without "
+           "future, %ld loops, %ld checks, invariants %s\n", seconds, submitted, done, failed, canceled,
+           __atomic_load_n(&g_children, __ATOMIC_RELAXED), g_light_submitted, __atomic_load_n(&g_loops, __ATOMIC_RELAXED),
            checks, g_broken ? "BROKEN" : "held");
     (void)taken;
     printf(g_broken ? "0 passed, 1 failed\n" : "1 passed, 0 failed\n");
