@@ -1170,17 +1170,27 @@ PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
 
 #else /* portable parking table */
 
-/* Waiters hash their address to one of 64 buckets and sleep on its condvar;
-   wake broadcasts the bucket (other addresses sharing it see a spurious
-   wake-up, which callers tolerate).  The check of *addr happens under the
-   bucket mutex, and wake takes that mutex after *addr changed, so a waiter
-   is either already asleep (and gets the broadcast) or sees the new value.
+/* Waiters hash their address to one of 64 buckets.  Each waiter puts a
+   node on its bucket's list (its address, a woken flag) and sleeps on the
+   bucket's condvar until a wake marks it; wake(addr, n) marks and unlinks
+   at most n waiters of that address (the newest first) and broadcasts, so
+   like the futex it wakes n sleepers and no more: the others, and waiters
+   on addresses sharing the bucket, go back to sleep inside
+   parconc__futex_wait.  The check of *addr happens under the bucket mutex,
+   and wake takes that mutex after *addr changed, so a waiter is either
+   already on the list (and is found) or sees the new value.
    Limitation: with PARCONC_STATIC each file has its own table, so one object
    must not be waited on in one file and woken from another. */
 #define PARCONC__PARK_BUCKETS 64
+typedef struct parconc__park_waiter {
+    const uint32_t *addr;
+    int woken;                             /* under the bucket mutex */
+    struct parconc__park_waiter *next;
+} parconc__park_waiter;
 typedef struct parconc__park_bucket {
     pthread_mutex_t mutex;
     pthread_cond_t cond;
+    parconc__park_waiter *waiters;
     char pad_[PARCONC_CACHELINE];
 } parconc__park_bucket;
 static parconc__park_bucket parconc__park_table[PARCONC__PARK_BUCKETS];
@@ -1217,22 +1227,33 @@ PARCONC__PRIVATE int parconc__futex_wait(uint32_t *addr, uint32_t expected, uint
     int rc = PARCONC_OK;
     pthread_mutex_lock(&b->mutex);
     if (parconc__load(addr, PARCONC__RELAXED) == expected) {
-        if (deadline == PARCONC__DEADLINE_NEVER) {
-            pthread_cond_wait(&b->cond, &b->mutex);
-        } else if (parconc__park_monotonic) {
-            struct timespec ts = parconc__timespec(deadline);
-            pthread_cond_timedwait(&b->cond, &b->mutex, &ts);
-        } else {
-            /* realtime condvar: convert the remaining time; the caller's
-               loop re-checks the monotonic deadline, so clock jumps only
-               cause an extra round. */
-            struct timespec now_rt, ts;
-            uint64_t left = parconc__deadline_left(deadline), rt;
-            clock_gettime(CLOCK_REALTIME, &now_rt);
-            rt = (uint64_t)now_rt.tv_sec * 1000000000u + (uint64_t)now_rt.tv_nsec + left;
-            ts = parconc__timespec(rt);
-            pthread_cond_timedwait(&b->cond, &b->mutex, &ts);
+        parconc__park_waiter me, **pp;
+        struct timespec ts;
+        me.addr = addr;
+        me.woken = 0;
+        me.next = b->waiters;
+        b->waiters = &me;
+        if (deadline != PARCONC__DEADLINE_NEVER) {
+            if (parconc__park_monotonic) {
+                ts = parconc__timespec(deadline);
+            } else {
+                /* realtime condvar: convert the remaining time; the
+                   caller's loop re-checks the monotonic deadline, so clock
+                   jumps only cause an extra round. */
+                struct timespec now_rt;
+                uint64_t left = parconc__deadline_left(deadline), rt;
+                clock_gettime(CLOCK_REALTIME, &now_rt);
+                rt = (uint64_t)now_rt.tv_sec * 1000000000u + (uint64_t)now_rt.tv_nsec + left;
+                ts = parconc__timespec(rt);
+            }
         }
+        while (!me.woken) {
+            if (deadline == PARCONC__DEADLINE_NEVER) pthread_cond_wait(&b->cond, &b->mutex);
+            else if (pthread_cond_timedwait(&b->cond, &b->mutex, &ts) == ETIMEDOUT) break;
+        }
+        if (!me.woken) /* timed out: take our node off the list */
+            for (pp = &b->waiters; *pp; pp = &(*pp)->next)
+                if (*pp == &me) { *pp = me.next; break; }
     }
     pthread_mutex_unlock(&b->mutex);
     if (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline) rc = PARCONC_ETIMEDOUT;
@@ -1242,9 +1263,20 @@ PARCONC__PRIVATE int parconc__futex_wait(uint32_t *addr, uint32_t expected, uint
 PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
 {
     parconc__park_bucket *b = parconc__park_bucket_of(addr);
-    (void)n;
+    parconc__park_waiter **pp;
+    int woke = 0;
     pthread_mutex_lock(&b->mutex);
-    pthread_cond_broadcast(&b->cond);
+    for (pp = &b->waiters; *pp && woke < n;) {
+        parconc__park_waiter *w = *pp;
+        if (w->addr == addr) {
+            *pp = w->next;
+            w->woken = 1;
+            woke++;
+        } else {
+            pp = &w->next;
+        }
+    }
+    if (woke) pthread_cond_broadcast(&b->cond);
     pthread_mutex_unlock(&b->mutex);
 }
 

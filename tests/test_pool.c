@@ -998,6 +998,71 @@ static void test_submit_racing_shutdown_loses_nothing(void)
     }
 }
 
+/* DESIGN 3.5: a submit to a parked pool wakes exactly one worker.  With
+   every worker asleep, one submit bumps the wake word once (a wake-one
+   call), and only one worker's busy time moves (a worker that wakes opens
+   a busy span while it looks for work); a second submit while one worker
+   is busy wakes one more, not all.  Reads the pool's internals (same
+   file). */
+static int workers_that_woke(parconc_pool *p, const uint64_t *busy_before)
+{
+    int i, n = 0;
+    for (i = 0; i < parconc_pool_threads(p); i++) {
+        parconc_worker_stats ws;
+        PT_EXPECT(parconc_pool_worker_stats(p, i, &ws) == PARCONC_OK);
+        n += ws.busy_ns != busy_before[i];
+    }
+    return n;
+}
+static void busy_snapshot(parconc_pool *p, uint64_t *busy)
+{
+    int i;
+    for (i = 0; i < parconc_pool_threads(p); i++) {
+        parconc_worker_stats ws;
+        PT_CHECK_EQ(parconc_pool_worker_stats(p, i, &ws), PARCONC_OK);
+        busy[i] = ws.busy_ns;
+    }
+}
+static int await_sleepers(parconc_pool *p, uint32_t n)
+{
+    uint64_t deadline = parconc_now_ns() + 5000 * MS;
+    while (__atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST) != n)
+        if (parconc_now_ns() > deadline) return 0; else parconc_sleep_ns(MS);
+    return 1;
+}
+static void test_submit_to_parked_pool_wakes_one(void)
+{
+    int schedule;
+    for (schedule = PARCONC_FIFO; schedule <= PARCONC_LIFO; schedule++) { /* ring and list */
+        parconc_pool *p = make_pool(4, schedule);
+        parconc_future *f;
+        uint64_t busy[4];
+        uint32_t w0;
+        PT_CHECK(p != NULL);
+        PT_CHECK(await_sleepers(p, 4));
+        w0 = __atomic_load_n(&p->wake_seq, __ATOMIC_SEQ_CST);
+        busy_snapshot(p, busy);
+        close_gate();
+        PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+        await_gates(1);
+        PT_CHECK(await_sleepers(p, 3)); /* the other three never left their sleep for long */
+        parconc_sleep_ns(5 * MS);
+        PT_CHECK_EQ(__atomic_load_n(&p->wake_seq, __ATOMIC_SEQ_CST) - w0, 1);
+        PT_CHECK_EQ(__atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST), 3);
+        PT_CHECK_EQ(workers_that_woke(p, busy), 1);
+        busy_snapshot(p, busy);
+        PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, &f), PARCONC_OK);
+        PT_CHECK_EQ(parconc_future_wait(f, PARCONC_FOREVER), PARCONC_OK);
+        parconc_future_release(f);
+        PT_CHECK(await_sleepers(p, 3));
+        PT_CHECK_EQ(__atomic_load_n(&p->wake_seq, __ATOMIC_SEQ_CST) - w0, 2);
+        PT_CHECK_EQ(workers_that_woke(p, busy), 2); /* the gate's worker (still busy) and the noop's */
+        __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+        PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+        parconc_pool_destroy(p);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const pt_test tests[] = {
@@ -1026,6 +1091,7 @@ int main(int argc, char **argv)
         PT_TEST(test_ring_cancel_fail_and_shutdown),
         PT_TEST(test_ring_wait_idle_under_load),
         PT_TEST(test_submit_racing_shutdown_loses_nothing),
+        PT_TEST(test_submit_to_parked_pool_wakes_one),
     };
     return pt_main(tests, PT_COUNT(tests), argc, argv);
 }
