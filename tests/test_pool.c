@@ -940,8 +940,8 @@ static void test_ring_wait_idle_under_load(void)
     PT_CHECK(idle_pool != NULL);
     g_count = g_sum = 0;
     idle_target = 0;
-    for (round = 0; round < 20; round++) {
-        long per = 2000 + round * 500;
+    for (round = 0; round < 8; round++) {
+        long per = 1000 + round * 500;
         for (i = 0; i < 4; i++) PT_CHECK_EQ(parconc_thread_create(&s[i], idle_submitter, (void *)(intptr_t)per, NULL), PARCONC_OK);
         for (i = 0; i < 4; i++) PT_CHECK_EQ(parconc_thread_join(s[i], NULL), PARCONC_OK);
         __atomic_store_n(&idle_target, __atomic_load_n(&idle_target, __ATOMIC_RELAXED) + 4 * per, __ATOMIC_RELAXED);
@@ -958,11 +958,12 @@ static void test_ring_wait_idle_under_load(void)
    equal what the submitters saw accepted. */
 static parconc_pool *race_pool;
 static long race_ok;
+#define RACE_MAX 4000 /* per submitter and round: bounded memory when the workers starve (valgrind) */
 static void *racing_submitter(void *arg)
 {
     long ok = 0, i;
     int with_futures = (int)(intptr_t)arg;
-    for (i = 0;; i++) {
+    for (i = 0; i < RACE_MAX; i++) {
         parconc_future *f = NULL;
         int rc = parconc_pool_submit(race_pool, add_arg, (void *)1, with_futures && i % 3 == 0 ? &f : NULL);
         if (rc == PARCONC_ESHUTDOWN) break;
@@ -976,7 +977,7 @@ static void *racing_submitter(void *arg)
 static void test_submit_racing_shutdown_loses_nothing(void)
 {
     int round, i;
-    for (round = 0; round < 40; round++) {
+    for (round = 0; round < 30; round++) {
         parconc_thread t[3];
         parconc_pool_stats st;
         race_pool = make_pool(2, round % 4 == 3 ? PARCONC_LIFO : PARCONC_FIFO);
