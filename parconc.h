@@ -4001,7 +4001,7 @@ PARCONC_API size_t parconc_pool_memory_size(const parconc_pool_desc *desc)
 static void parconc__pool_join(parconc_pool *p, int count)
 {
     int i;
-    /* seq_cst and the fence: pairs with parconc__pool_after_submit */
+    /* seq_cst and the fence: pairs with parconc__pool_submitted */
     parconc__store(&p->stop, 1u, PARCONC__SEQ_CST);
     parconc__fence(PARCONC__SEQ_CST);
     parconc__fetch_add(&p->wake_seq, 1u, PARCONC__SEQ_CST);
@@ -4132,7 +4132,7 @@ static int parconc__pool_reserve(parconc_pool *p, int64_t timeout_ns)
     }
 }
 
-static void parconc__pool_after_submit(parconc_pool *p); /* shutdown section */
+static void parconc__pool_submitted(parconc_pool *p); /* shutdown section */
 
 PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc *task, parconc_future **out)
 {
@@ -4153,8 +4153,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     to_ring = p->ring && !self && !task->storage && parconc__load(&p->inj_count, PARCONC__RELAXED) == 0;
     if (to_ring && !out) {
         if (parconc__ring_push_patient(p, task->fn, task->arg)) {
-            parconc__pool_wake_one(p);
-            parconc__pool_after_submit(p);
+            parconc__pool_submitted(p);
             return PARCONC_OK;
         }
         to_ring = 0; /* full: a future on the list */
@@ -4201,8 +4200,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
         f->flags_ |= PARCONC__F_RING;
         if (parconc__ring_push_patient(p, NULL, f)) {
             *out = f; /* out holds its own reference: f outlives the task */
-            parconc__pool_wake_one(p);
-            parconc__pool_after_submit(p);
+            parconc__pool_submitted(p);
             return PARCONC_OK;
         }
         f->flags_ &= ~PARCONC__F_RING; /* full: the list (not published yet) */
@@ -4217,8 +4215,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
         parconc__mutex_unlock_raw(&p->inj_lock);
     }
     if (out) *out = f;
-    parconc__pool_wake_one(p);
-    parconc__pool_after_submit(p);
+    parconc__pool_submitted(p);
     return PARCONC_OK;
 }
 
@@ -4476,10 +4473,10 @@ PARCONC_API int parconc_pool_wait_idle(parconc_pool *p, int64_t timeout_ns)
     }
 }
 
-/* Takes every entry out of the ring; each ends CANCELED (shutdown CANCEL;
-   after the join only canceled futures nobody took are left, and
-   canceling those again changes nothing), and the pool's reference to a
-   future is dropped. */
+/* Takes every entry out of the ring; each ends CANCELED and the pool's
+   reference to a future is dropped.  Used by shutdown CANCEL, and after
+   the join, where only futures canceled while queued (canceling again
+   changes nothing) and late arrivals of a racing submit are left. */
 static void parconc__ring_drain(parconc_pool *p)
 {
     parconc_task_fn fn;
@@ -4527,15 +4524,18 @@ static void parconc__pool_cancel_shared_queues(parconc_pool *p)
     }
 }
 
-/* A submission that raced with shutdown passed the shutdown check, but
-   the workers may be leaving: stop is set only once the pool was idle, so
-   anything queued after that came late and no worker may take it.  The
-   submitter's push, then the seq_cst fence in parconc__pool_wake, then
-   this load; the joiner stores stop, fences, joins and drains: either it
-   finds the task or the submitter sees stop and drains it itself.  Either
-   way the task ends CANCELED instead of PENDING for ever. */
-static void parconc__pool_after_submit(parconc_pool *p)
+/* After a submitter published its task: wake a worker if nobody spins,
+   then handle a submission that raced with shutdown.  It passed the
+   shutdown check, but the workers may be leaving: stop is set only once
+   the pool was idle, so anything queued after that came late and no
+   worker may take it.  The submitter's push, then the seq_cst fence in
+   parconc__pool_wake, then this load of stop; the joiner stores stop,
+   fences, joins and drains: either it finds the task or the submitter sees
+   stop and drains it itself.  Either way the task ends CANCELED instead of
+   PENDING for ever. */
+static void parconc__pool_submitted(parconc_pool *p)
 {
+    parconc__pool_wake_one(p);
     if (parconc__load(&p->stop, PARCONC__SEQ_CST)) parconc__pool_cancel_shared_queues(p);
 }
 
@@ -4574,7 +4574,7 @@ PARCONC_API int parconc_pool_shutdown(parconc_pool *p, int mode, int64_t timeout
         /* futures canceled while in a deque or the ring and never taken:
            drop the pool's reference (everything is terminal once idle);
            and whatever a submit that raced with us queued after the idle
-           check ends CANCELED (see parconc__pool_after_submit) */
+           check ends CANCELED (see parconc__pool_submitted) */
         for (i = 0; i < p->nthreads; i++)
             while ((f = parconc__deque_steal(&p->workers[i].deque)) != NULL) {
                 parconc__pool_dequeued(p);
