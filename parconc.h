@@ -3310,8 +3310,8 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
    them, so the pool never keeps a pointer to a canceled caller future.
 
    Idle workers first SPIN (~50 us; yielding now and then after a run of
-   tasks, see parconc__worker_main) watching
-   the queues, then SLEEP.  A submitter publishes its task, then (after a
+   tasks; not at all after a lone task on the CPU of the thread that woke
+   them: see parconc__worker_main) watching the queues, then SLEEP.  A submitter publishes its task, then (after a
    seq_cst fence) wakes ONE sleeper only if nobody is spinning: a spinner
    will find the task, so a busy pool makes no system call per task.  A
    spinner that finds work while it was the last spinner wakes a sleeper,
