@@ -3383,6 +3383,7 @@ typedef struct parconc__worker {
     size_t batch_left;            /* queue-order tasks moved into our deque (a hint) */
     size_t stash_len;
     int woken;                    /* slept and was woken since it last went idle */
+    size_t idle_spins;            /* idle spins begun (relaxed, owner writes; for tests) */
     parconc__u64 busy_ns;         /* idem */
     parconc__u64 busy_since;      /* 0 while idle */
     char pad_[PARCONC_CACHELINE];
@@ -3711,16 +3712,17 @@ static parconc_future *parconc__pool_node_alloc(parconc_pool *p)
 }
 
 /* ---- accounting ---- */
-/* The CPU this thread runs on, or -1 where the platform does not say. */
+#if defined(__linux__) && !defined(PARCONC_PORT_CUSTOM)
+#define PARCONC__HAVE_GETCPU 1
+/* The CPU this thread runs on, or -1. */
 static int parconc__current_cpu(void)
 {
-#if defined(__linux__) && defined(SYS_getcpu) && !defined(PARCONC_PORT_CUSTOM)
     unsigned cpu = 0;
     return syscall(SYS_getcpu, &cpu, NULL, NULL) == 0 ? (int)cpu : -1;
-#else
-    return -1;
-#endif
 }
+#else
+#define PARCONC__HAVE_GETCPU 0 /* no lone-task rule: idle workers always spin first */
+#endif
 
 /* Wakes `n` sleepers, then notes the waker's CPU (see worker_main: a
    worker woken for a lone task onto that CPU sleeps instead of spinning
@@ -3732,14 +3734,21 @@ static void parconc__pool_futex_wake(parconc_pool *p, int n)
 {
     parconc__fetch_add(&p->wake_seq, 1u, PARCONC__SEQ_CST);
     parconc__futex_wake(&p->wake_seq, n);
+#if PARCONC__HAVE_GETCPU
     parconc__store(&p->waker_cpu, parconc__current_cpu(), PARCONC__RELAXED);
+#endif
 }
 
 /* Runs this thread on the CPU of the last thread that woke a sleeper? */
 static int parconc__pool_beside_waker(parconc_pool *p)
 {
+#if PARCONC__HAVE_GETCPU
     int waker = parconc__load(&p->waker_cpu, PARCONC__RELAXED);
     return waker >= 0 && waker == parconc__current_cpu();
+#else
+    (void)p;
+    return 0;
+#endif
 }
 
 static void parconc__pool_wake_sleeper(parconc_pool *p)
@@ -3994,6 +4003,7 @@ static void *parconc__worker_main(void *arg)
         } else if (parconc__load(&p->spinning, PARCONC__RELAXED) < (uint32_t)max_spinners) {
             int found = 0;
             uint64_t spin_end = parconc_now_ns() + PARCONC__IDLE_SPIN_NS;
+            parconc__store(&w->idle_spins, w->idle_spins + 1, PARCONC__RELAXED);
             parconc__fetch_add(&p->spinning, 1u, PARCONC__SEQ_CST);
             for (spins = 1; !parconc__load(&p->stop, PARCONC__ACQUIRE); spins++) {
                 if (parconc__pool_has_work(p)) { found = 1; break; }

@@ -1029,38 +1029,142 @@ static int await_sleepers(parconc_pool *p, uint32_t n)
         if (parconc_now_ns() > deadline) return 0; else parconc_sleep_ns(MS);
     return 1;
 }
+/* One round on a fresh pool of 4 parked workers: a gate task, then (while
+   it runs) a noop.  The wake calls are checked here (exact); the numbers
+   of workers that woke go to woke[0] (after the gate) and woke[1] (after
+   both; the gate's worker counts, still busy). */
+static void parked_round(int schedule, int *woke)
+{
+    parconc_pool *p = make_pool(4, schedule);
+    parconc_future *f;
+    uint64_t busy[4];
+    uint32_t w0;
+    woke[0] = woke[1] = -1;
+    PT_CHECK(p != NULL);
+    PT_CHECK(await_sleepers(p, 4));
+    w0 = __atomic_load_n(&p->wake_seq, __ATOMIC_SEQ_CST);
+    busy_snapshot(p, busy);
+    close_gate();
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    await_gates(1);
+    PT_CHECK(await_sleepers(p, 3)); /* the other three never left their sleep for long */
+    parconc_sleep_ns(5 * MS);
+    PT_CHECK_EQ(__atomic_load_n(&p->wake_seq, __ATOMIC_SEQ_CST) - w0, 1);
+    PT_CHECK_EQ(__atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST), 3);
+    woke[0] = workers_that_woke(p, busy);
+    busy_snapshot(p, busy);
+    PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, &f), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_wait(f, PARCONC_FOREVER), PARCONC_OK);
+    parconc_future_release(f);
+    PT_CHECK(await_sleepers(p, 3));
+    PT_CHECK_EQ(__atomic_load_n(&p->wake_seq, __ATOMIC_SEQ_CST) - w0, 2);
+    woke[1] = workers_that_woke(p, busy);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    parconc_pool_destroy(p);
+}
+
+/* The wake calls are exact every round.  A worker counted as asleep may
+   still be on its way into the kernel when the wake comes: its futex_wait
+   then returns at once (the wake word moved) and it looks for work too, a
+   second woken worker by design (that is the no-lost-wake-up path).
+   valgrind, running one thread at a time, hit that window.  So a round
+   with more woken workers than wake calls is run again (up to 5 rounds);
+   fewer is a lost wake-up and fails at once; a wake-all bug (4 of 4 every
+   round) still fails. */
 static void test_submit_to_parked_pool_wakes_one(void)
 {
     int schedule;
     for (schedule = PARCONC_FIFO; schedule <= PARCONC_LIFO; schedule++) { /* ring and list */
-        parconc_pool *p = make_pool(4, schedule);
-        parconc_future *f;
-        uint64_t busy[4];
-        uint32_t w0;
-        PT_CHECK(p != NULL);
-        PT_CHECK(await_sleepers(p, 4));
-        w0 = __atomic_load_n(&p->wake_seq, __ATOMIC_SEQ_CST);
-        busy_snapshot(p, busy);
-        close_gate();
-        PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
-        await_gates(1);
-        PT_CHECK(await_sleepers(p, 3)); /* the other three never left their sleep for long */
-        parconc_sleep_ns(5 * MS);
-        PT_CHECK_EQ(__atomic_load_n(&p->wake_seq, __ATOMIC_SEQ_CST) - w0, 1);
-        PT_CHECK_EQ(__atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST), 3);
-        PT_CHECK_EQ(workers_that_woke(p, busy), 1);
-        busy_snapshot(p, busy);
-        PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, &f), PARCONC_OK);
-        PT_CHECK_EQ(parconc_future_wait(f, PARCONC_FOREVER), PARCONC_OK);
-        parconc_future_release(f);
-        PT_CHECK(await_sleepers(p, 3));
-        PT_CHECK_EQ(__atomic_load_n(&p->wake_seq, __ATOMIC_SEQ_CST) - w0, 2);
-        PT_CHECK_EQ(workers_that_woke(p, busy), 2); /* the gate's worker (still busy) and the noop's */
-        __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
-        PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
-        parconc_pool_destroy(p);
+        int round, woke[2] = { -1, -1 }, exact = 0;
+        for (round = 0; round < 5 && !exact && PT_OK(); round++) {
+            parked_round(schedule, woke);
+            PT_CHECK(woke[0] >= 1 && woke[1] >= 2); /* none lost */
+            exact = woke[0] == 1 && woke[1] == 2;
+            if (!exact) printf("(round %d: %d then %d woke) ", round, woke[0], woke[1]);
+        }
+        PT_CHECK(PT_OK());
+        PT_CHECK_EQ(woke[0], 1);
+        PT_CHECK_EQ(woke[1], 2);
     }
 }
+
+/* The lone-task rule (parconc__worker_main): a worker woken for one task
+   onto the CPU of the thread that woke it goes back to sleep without its
+   idle spin; woken onto another CPU it spins as before.  CPU affinity
+   makes the placement certain (pool threads inherit their creator's
+   mask).  The first wake of a pool is a warm-up: the waker notes its CPU
+   only after the wake, so the very first worker may look too early. */
+#if defined(__linux__) && !defined(PARCONC_PORT_CUSTOM)
+#define MASK_WORDS 16
+static int get_mask(unsigned long *mask)
+{
+    memset(mask, 0, MASK_WORDS * sizeof *mask);
+    return syscall(SYS_sched_getaffinity, 0, MASK_WORDS * sizeof *mask, mask) > 0;
+}
+static int set_mask(const unsigned long *mask)
+{
+    return syscall(SYS_sched_setaffinity, 0, MASK_WORDS * sizeof *mask, mask) == 0;
+}
+static int pin_to(int cpu)
+{
+    unsigned long mask[MASK_WORDS];
+    const int bits = (int)(8 * sizeof mask[0]);
+    memset(mask, 0, sizeof mask);
+    mask[cpu / bits] |= 1ul << (cpu % bits);
+    return set_mask(mask);
+}
+static size_t idle_spins_of(parconc_pool *p)
+{
+    return __atomic_load_n(&p->workers[0].idle_spins, __ATOMIC_RELAXED);
+}
+static void lone_task(parconc_pool *p)
+{
+    parconc_future *f;
+    PT_EXPECT(parconc_pool_submit(p, noop, NULL, &f) == PARCONC_OK);
+    PT_EXPECT(parconc_future_wait(f, PARCONC_FOREVER) == PARCONC_OK);
+    parconc_future_release(f);
+    PT_EXPECT(await_sleepers(p, 1));
+}
+/* A 1-thread pool whose worker may run only on worker_cpu, then the caller
+   pinned to our_cpu; three lone tasks after a warm-up: the idle spins the
+   worker began for them. */
+static long spins_for_three_lone_tasks(int worker_cpu, int our_cpu)
+{
+    parconc_pool *p;
+    size_t before;
+    int i;
+    if (!pin_to(worker_cpu)) return -1;
+    p = make_pool(1, PARCONC_FIFO);
+    if (!p || !pin_to(our_cpu)) return -1;
+    PT_EXPECT(await_sleepers(p, 1));
+    lone_task(p); /* warm-up */
+    PT_EXPECT_EQ(__atomic_load_n(&p->waker_cpu, __ATOMIC_RELAXED), our_cpu);
+    before = idle_spins_of(p);
+    for (i = 0; i < 3; i++) lone_task(p);
+    i = (int)(idle_spins_of(p) - before);
+    parconc_pool_destroy(p);
+    return i;
+}
+static void test_lone_task_beside_waker_sleeps(void)
+{
+    unsigned long saved[MASK_WORDS];
+    int cpus[2], n = 0, c;
+    const int bits = (int)(8 * sizeof saved[0]);
+    PT_CHECK(get_mask(saved));
+    for (c = 0; c < MASK_WORDS * bits && n < 2; c++)
+        if (saved[c / bits] & (1ul << (c % bits))) cpus[n++] = c;
+    PT_CHECK(n >= 1);
+    PT_EXPECT_EQ(spins_for_three_lone_tasks(cpus[0], cpus[0]), 0); /* beside the waker: no spin */
+    if (n == 2) PT_EXPECT_EQ(spins_for_three_lone_tasks(cpus[1], cpus[0]), 3); /* elsewhere: one each */
+    PT_CHECK(set_mask(saved));
+}
+#else
+static void test_lone_task_beside_waker_sleeps(void)
+{
+    PT_SKIP("the lone-task rule needs getcpu (Linux, not a custom port)");
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -1091,6 +1195,7 @@ int main(int argc, char **argv)
         PT_TEST(test_ring_wait_idle_under_load),
         PT_TEST(test_submit_racing_shutdown_loses_nothing),
         PT_TEST(test_submit_to_parked_pool_wakes_one),
+        PT_TEST(test_lone_task_beside_waker_sleeps),
     };
     return pt_main(tests, PT_COUNT(tests), argc, argv);
 }
