@@ -2312,15 +2312,16 @@ static int parconc__rw_lock_slow(parconc_rwlock *rw, int writer, uint64_t deadli
 
     {
         /* the clock is read once per 64 pauses, and not at all when the
-           grant comes within the first 64 */
+           grant comes within the first 64; a timed lock stops spinning at
+           its deadline */
         uint64_t spin_end = 0, limit = writer ? PARCONC__RW_WRITER_SPIN_NS : PARCONC__RW_READER_SPIN_NS;
         unsigned spins;
         for (spins = 1; parconc__load(&self.granted, PARCONC__ACQUIRE) != 1u; spins++) {
             parconc__cpu_relax();
             if ((spins & 63) == 0) {
                 uint64_t now = parconc_now_ns();
-                if (!spin_end) spin_end = now + limit;
-                else if (now >= spin_end) break;
+                if (!spin_end) spin_end = now + limit < deadline ? now + limit : deadline;
+                if (now >= spin_end) break;
             }
         }
     }
