@@ -3312,11 +3312,12 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
 
    Idle workers first SPIN (~50 us; yielding now and then after a run of
    tasks; not at all after a lone task on the CPU of the thread that woke
-   them: see parconc__worker_main) watching the queues, then SLEEP.  A submitter publishes its task, then (after a
-   seq_cst fence) wakes ONE sleeper only if nobody is spinning: a spinner
-   will find the task, so a busy pool makes no system call per task.  A
-   spinner that finds work while it was the last spinner wakes a sleeper,
-   so a burst still spreads over the pool (Go's scheduler does the same).
+   them: see parconc__worker_main) watching the queues, then SLEEP.  A
+   submitter publishes its task, then (after a seq_cst fence) wakes ONE
+   sleeper only if nobody is spinning: a spinner will find the task, so a
+   busy pool makes no system call per task.  A spinner that finds work
+   while it was the last spinner wakes a sleeper, so a burst still spreads
+   over the pool (Go's scheduler does the same).
 
    No lost wake-up: a worker stops spinning (spinning--), increments
    sleepers, reads wake_seq, re-checks every queue, and only then sleeps on
@@ -3757,7 +3758,6 @@ static void parconc__pool_wake_sleeper(parconc_pool *p)
     if (parconc__load(&p->sleepers, PARCONC__SEQ_CST)) parconc__pool_futex_wake(p, 1);
 }
 
-/* After publishing a task: a spinner will find it; else wake a sleeper. */
 /* After publishing `work` new units (tasks, or helper places of a loop):
    the spinners will find them; wake sleepers for the rest, with one call.
    The fence orders the publication before the two loads (see the no-lost-
