@@ -1126,10 +1126,14 @@ static void lone_task(parconc_pool *p)
     parconc_future_release(f);
     PT_EXPECT(await_sleepers(p, 1));
 }
+static void empty_range(size_t b, size_t e, size_t worker, void *arg) { (void)b; (void)e; (void)worker; (void)arg; }
+
 /* A 1-thread pool whose worker may run only on worker_cpu, then the caller
    pinned to our_cpu; three lone tasks after a warm-up: the idle spins the
-   worker began for them. */
-static long spins_for_three_lone_tasks(int worker_cpu, int our_cpu)
+   worker began for them.  Then a parallel_for: its helper (woken for the
+   loop, whether it got a share or came too late) spins afterwards, ready
+   for the next loop, wherever it runs: *loop_spins gets its spins. */
+static long spins_for_three_lone_tasks(int worker_cpu, int our_cpu, long *loop_spins)
 {
     parconc_pool *p;
     size_t before;
@@ -1143,6 +1147,22 @@ static long spins_for_three_lone_tasks(int worker_cpu, int our_cpu)
     before = idle_spins_of(p);
     for (i = 0; i < 3; i++) lone_task(p);
     i = (int)(idle_spins_of(p) - before);
+    before = idle_spins_of(p);
+    {
+        parconc_for_desc fd;
+        uint64_t busy[1], deadline = parconc_now_ns() + 5000 * MS;
+        memset(&fd, 0, sizeof fd);
+        fd.schedule = PARCONC_DYNAMIC;
+        fd.chunk = 1;
+        busy_snapshot(p, busy);
+        PT_EXPECT(parconc_parallel_for(p, 100000, empty_range, NULL, &fd) == PARCONC_OK);
+        /* the caller may finish the loop before its helper even wakes:
+           wait for the helper's busy span, then for its sleep */
+        while (workers_that_woke(p, busy) != 1 && parconc_now_ns() < deadline) parconc_sleep_ns(MS);
+        PT_EXPECT_EQ(workers_that_woke(p, busy), 1);
+    }
+    PT_EXPECT(await_sleepers(p, 1));
+    *loop_spins = (long)(idle_spins_of(p) - before);
     parconc_pool_destroy(p);
     return i;
 }
@@ -1150,13 +1170,18 @@ static void test_lone_task_beside_waker_sleeps(void)
 {
     unsigned long saved[MASK_WORDS];
     int cpus[2], n = 0, c;
+    long loop_spins = 0;
     const int bits = (int)(8 * sizeof saved[0]);
     PT_CHECK(get_mask(saved));
     for (c = 0; c < MASK_WORDS * bits && n < 2; c++)
         if (saved[c / bits] & (1ul << (c % bits))) cpus[n++] = c;
     PT_CHECK(n >= 1);
-    PT_EXPECT_EQ(spins_for_three_lone_tasks(cpus[0], cpus[0]), 0); /* beside the waker: no spin */
-    if (n == 2) PT_EXPECT_EQ(spins_for_three_lone_tasks(cpus[1], cpus[0]), 3); /* elsewhere: one each */
+    PT_EXPECT_EQ(spins_for_three_lone_tasks(cpus[0], cpus[0], &loop_spins), 0); /* beside the waker: no spin */
+    PT_EXPECT(loop_spins >= 1); /* a loop helper keeps its spin */
+    if (n == 2) {
+        PT_EXPECT_EQ(spins_for_three_lone_tasks(cpus[1], cpus[0], &loop_spins), 3); /* elsewhere: one each */
+        PT_EXPECT(loop_spins >= 1);
+    }
     PT_CHECK(set_mask(saved));
 }
 #else
