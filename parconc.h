@@ -3384,7 +3384,7 @@ typedef struct parconc__worker {
     parconc_future *stash;        /* finished heap futures kept for reuse (owner only) */
     size_t batch_left;            /* queue-order tasks moved into our deque (a hint) */
     size_t stash_len;
-    int woken;                    /* slept and was woken since it last went idle */
+    int woken;                    /* woken from a sleep since it last went idle; loop work clears it */
     size_t idle_spins;            /* idle spins begun (relaxed, owner writes; for tests) */
     parconc__u64 busy_ns;         /* idem */
     parconc__u64 busy_since;      /* 0 while idle */
