@@ -4015,15 +4015,18 @@ static void *parconc__worker_main(void *arg)
         lone = w->woken && streak == 1;
         w->woken = 0;
         if (lone && parconc__pool_beside_waker(p)) {
-            /* woken, ran exactly one task (no loop work: see
-               loop_participate) and is on the CPU of the thread that woke
+            /* We were woken, ran exactly one task (no loop work: see
+               loop_participate) and run on the CPU of the thread that woke
                us (Linux placed the wakee there ~95% of the time on a 2-CPU
                VM): spinning would keep that thread, likely the submitter,
                off its CPU for the whole spin (a submit to an idle pool took
-               ~65 us to return, now ~16).  Sleep at once.  After a run of
-               tasks (a stream), or after finding nothing (woken for a loop
-               that ended before we came: the next may follow at once), the
-               spin, with its yields, stays. */
+               ~65 us to return, now ~16).  Sleep at once.  Only the spin is
+               skipped: the sleep below re-checks every queue after
+               sleepers++, so a task published meanwhile is still found or
+               wakes us (the no-lost-wake-up argument above holds for a
+               worker that never spun).  After a run of tasks (a stream), or
+               after finding nothing (woken for a loop that ended before we
+               came: the next may follow at once), the spin stays. */
         } else if (parconc__load(&p->spinning, PARCONC__RELAXED) < (uint32_t)max_spinners) {
             int found = 0;
             uint64_t spin_end = parconc_now_ns() + PARCONC__IDLE_SPIN_NS;
