@@ -617,6 +617,8 @@ typedef struct parconc_pool_desc {
     void *memory;            /* caller-provided memory for the pool itself ...     */
     size_t memory_size;      /* ... of at least parconc_pool_memory_size(desc) bytes */
     size_t deque_capacity;   /* per-worker deque slots, power of two (0: 256) */
+    int caller_runs_when_full; /* 1: a full queue makes submit run the task itself,
+                                  on the calling thread (see parconc_pool_submit) */
 } parconc_pool_desc;
 
 /* Options of one submission (parconc_pool_submit_ex); zero = defaults. */
@@ -3393,6 +3395,14 @@ typedef struct parconc__worker {
 
 typedef struct parconc__list { parconc_future *head, *tail; } parconc__list;
 
+/* Tasks run by a submitting thread that is not a worker (caller-runs).
+   Threads spread over the stripes, so two submitters rarely share one. */
+#define PARCONC__HERE_STRIPES 8
+typedef struct parconc__here_counts {
+    size_t completed, failed;     /* atomic, relaxed */
+    char pad_[PARCONC_CACHELINE - 2 * sizeof(size_t)];
+} parconc__here_counts;
+
 struct parconc_pool {
     parconc_mutex inj_lock;
     parconc__list levels[PARCONC_PRIORITY_LEVELS];
@@ -3418,6 +3428,7 @@ struct parconc_pool {
     int nthreads;
     int schedule;
     int block_when_full;
+    int caller_runs;              /* desc.caller_runs_when_full */
     size_t capacity;
     parconc_allocator alloc;
     int own_memory;               /* allocated by create (else caller memory) */
@@ -3434,15 +3445,28 @@ struct parconc_pool {
     char pad3_[PARCONC_CACHELINE];
     size_t ring_head;             /* next pop position (workers) */
     char pad4_[PARCONC_CACHELINE];
+    parconc__here_counts here[PARCONC__HERE_STRIPES]; /* tasks other threads ran themselves */
 };
 
 static PARCONC__THREAD_LOCAL parconc__worker *parconc__tls_worker;
+/* caller-runs (see parconc__run_here) */
+static PARCONC__THREAD_LOCAL parconc_pool *parconc__tls_here_pool;   /* pool of the task this thread runs itself */
+static PARCONC__THREAD_LOCAL parconc_pool *parconc__tls_batch_pool;  /* pool whose ring this thread found full */
+static PARCONC__THREAD_LOCAL unsigned parconc__tls_batch_left;       /* submissions it still runs itself */
+static PARCONC__THREAD_LOCAL unsigned parconc__tls_stripe;           /* 1 + stripe index; 0: not chosen yet */
+static unsigned parconc__stripe_next;
 
 /* ---- Chase-Lev deque (Le et al., "Correct and efficient work-stealing for
    weak memory models", PPoPP 2013).  bottom is published with release and
    read with acquire by thieves, so a stolen task's fields are visible; the
    seq_cst fence in take() and steal() orders the bottom/top accesses that
    decide who gets the last element, and the top CAS settles that race. */
+/* Owner only: no room for a push (thieves can only make room). */
+static int parconc__deque_full(parconc__deque *d)
+{
+    return parconc__load(&d->bottom, PARCONC__RELAXED) - parconc__load(&d->top, PARCONC__ACQUIRE) > d->mask;
+}
+
 static int parconc__deque_push(parconc__deque *d, parconc_future *f)
 {
     intptr_t b = parconc__load(&d->bottom, PARCONC__RELAXED);
@@ -3841,9 +3865,12 @@ static void parconc__ring_settled(parconc_pool *p)
 static int parconc__call_task(parconc__worker *w, parconc_task_fn fn, void *arg, uint32_t flags, void **result)
 {
     int error = PARCONC_OK, *saved_slot = parconc__tls_fail_slot;
+    parconc_pool *here = parconc__tls_here_pool; /* non-NULL only inside a task run by its submitter */
     parconc__store(&w->running, w->running + 1, PARCONC__RELAXED);
     parconc__tls_fail_slot = &error;
+    if (here) parconc__tls_here_pool = NULL;
     *result = fn(arg);
+    if (here) parconc__tls_here_pool = here;
     parconc__tls_fail_slot = saved_slot;
     parconc__store(&w->running, w->running - 1, PARCONC__RELAXED);
     if (!(flags & PARCONC__F_INTERNAL)) { /* parallel_for helpers count in tasks_run only */
@@ -3879,6 +3906,70 @@ static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_futur
         parconc_future_release(f); /* the pool's reference */
     }
     if (!(flags & PARCONC__F_RING)) parconc__pool_settled(p); /* ring entries: the caller counts */
+}
+
+/* ---- caller-runs (desc.caller_runs_when_full) ----
+   When the queue a submission would take is full (a bounded pool at
+   capacity, the ring of a FIFO pool, a worker's own deque), the
+   submitting thread runs the task itself before submit returns, instead
+   of waiting for room: Java's CallerRunsPolicy, and what libgomp does
+   with a task once 64 per thread are queued.  Producers then slow down to
+   the pool's pace by doing its work, and a full ring is not fought over.
+   A worker counts such a task as its own (a nested call); another thread
+   counts it in a stripe of pool->here.  It is never in `pending`: like a
+   submit call in progress, wait_idle does not wait for it.
+   After the ring was found full, the thread runs its next
+   PARCONC__HERE_BATCH submissions to that pool itself without looking at
+   the ring again: probing a full ring touches the very slots the workers
+   are emptying, which slows both sides. */
+#ifndef PARCONC__HERE_BATCH
+#define PARCONC__HERE_BATCH 64
+#endif
+
+static int parconc__here_batch_take(parconc_pool *p)
+{
+    if (parconc__tls_batch_pool != p || !parconc__tls_batch_left) return 0;
+    parconc__tls_batch_left--;
+    return 1;
+}
+
+static void parconc__here_batch_start(parconc_pool *p)
+{
+    parconc__tls_batch_pool = p;
+    parconc__tls_batch_left = PARCONC__HERE_BATCH;
+}
+
+/* Runs fn(arg) (f: its future, PENDING and not yet visible to anyone
+   else, or NULL) on the calling thread, not counted in pending. */
+static void parconc__run_here(parconc_pool *p, parconc__worker *self, parconc_task_fn fn, void *arg, parconc_future *f)
+{
+    void *result;
+    int error = PARCONC_OK;
+    if (f) (void)parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING); /* nobody else has it yet */
+    if (self) {
+        error = parconc__call_task(self, fn, arg, 0u, &result);
+    } else {
+        int *saved_slot = parconc__tls_fail_slot;
+        parconc_pool *saved_pool = parconc__tls_here_pool;
+        parconc__here_counts *c;
+        if (!parconc__tls_stripe)
+            parconc__tls_stripe = 1u + parconc__fetch_add(&parconc__stripe_next, 1u, PARCONC__RELAXED) % PARCONC__HERE_STRIPES;
+        c = &p->here[parconc__tls_stripe - 1u];
+        parconc__tls_fail_slot = &error;
+        parconc__tls_here_pool = p; /* parconc_pool_current() inside the task */
+        result = fn(arg);
+        parconc__tls_here_pool = saved_pool;
+        parconc__tls_fail_slot = saved_slot;
+        parconc__fetch_add(error ? &c->failed : &c->completed, (size_t)1, PARCONC__RELAXED);
+    }
+    if (f) {
+        uint32_t flags = f->flags_, terminal = error ? (uint32_t)PARCONC_FAILED : (uint32_t)PARCONC_DONE;
+        f->result_ = error ? NULL : result;
+        f->error_ = error;
+        parconc__future_move(f, PARCONC_RUNNING, terminal | PARCONC__F_BUSY);
+        parconc__future_finish(f, terminal);
+        if (!(flags & PARCONC__F_CALLER)) parconc_future_release(f); /* the pool's reference */
+    }
 }
 
 /* Runs (or drops, if its future was canceled) one entry taken from the
@@ -4150,6 +4241,7 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
     p->schedule = d.schedule;
     p->capacity = d.queue_capacity;
     p->block_when_full = d.block_when_full;
+    p->caller_runs = d.caller_runs_when_full != 0;
     p->waker_cpu = -1;
     p->workers = (parconc__worker *)(base + off_w);
     if (ring) {
@@ -4210,21 +4302,24 @@ PARCONC_API int parconc_pool_threads(const parconc_pool *p)
 
 PARCONC_API parconc_pool *parconc_pool_current(void)
 {
+    if (parconc__tls_here_pool) return parconc__tls_here_pool; /* a task this thread runs for its submit */
     return parconc__tls_worker ? parconc__tls_worker->pool : NULL;
 }
 
 /* ---- submit ---- */
+#define PARCONC__RUN_HERE 1 /* parconc__pool_reserve: full, and the caller runs the task */
 static int parconc__pool_reserve(parconc_pool *p, int64_t timeout_ns)
 {
     size_t q;
     uint64_t deadline;
     if (!p->capacity) return PARCONC_OK; /* unbounded: nothing to reserve */
-    deadline = p->block_when_full ? parconc__deadline(timeout_ns) : PARCONC__DEADLINE_NOW;
+    deadline = p->block_when_full && !p->caller_runs ? parconc__deadline(timeout_ns) : PARCONC__DEADLINE_NOW;
     for (;;) {
         uint32_t seq = parconc__load(&p->space_seq, PARCONC__SEQ_CST);
         q = parconc__load(&p->queued, PARCONC__RELAXED);
         while (q < p->capacity)
             if (parconc__cas_weak(&p->queued, &q, q + 1, PARCONC__RELAXED, PARCONC__RELAXED)) return PARCONC_OK;
+        if (p->caller_runs) return PARCONC__RUN_HERE;
         if (deadline == PARCONC__DEADLINE_NOW) return p->block_when_full ? PARCONC_ETIMEDOUT : PARCONC_EAGAIN;
         if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
         if (parconc__tls_worker && parconc__tls_worker->pool == p) {
@@ -4248,21 +4343,41 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     parconc_future *f;
     parconc__worker *self;
     int rc, locked = 0; /* holding inj_lock (recycled future on its way to the queue) */
-    int to_ring;
+    int to_ring, here = 0; /* here: the caller runs it (caller-runs, queue full) */
     if (out) *out = NULL;
     if (!p || !task || !task->fn) return PARCONC_EINVAL;
     if (task->priority < 0 || task->priority >= PARCONC_PRIORITY_LEVELS) return PARCONC_EINVAL;
     if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
     rc = parconc__pool_reserve(p, task->timeout_ns == 0 && p->block_when_full ? PARCONC_FOREVER : task->timeout_ns);
-    if (rc != PARCONC_OK) return rc;
+    if (rc == PARCONC__RUN_HERE) here = 1;
+    else if (rc != PARCONC_OK) return rc;
     self = parconc__tls_worker;
     if (self && self->pool != p) self = NULL;
     /* the ring: a FIFO pool, from outside it, no caller storage, and only
        while the list is empty (FIFO order; see the pool's comment) */
-    to_ring = p->ring && !self && !task->storage && parconc__load(&p->inj_count, PARCONC__RELAXED) == 0;
+    to_ring = !here && p->ring && !self && !task->storage && parconc__load(&p->inj_count, PARCONC__RELAXED) == 0;
+    if (p->caller_runs && !here &&
+        ((to_ring && parconc__here_batch_take(p)) ||
+         /* only the owner pushes: a deque not full now stays so until our push */
+         (self && p->schedule != PARCONC_PRIORITY && !task->storage && parconc__deque_full(&self->deque)))) {
+        parconc__pool_dequeued(p); /* the reservation (bounded pools) */
+        here = 1;
+        to_ring = 0;
+    }
+    if (here && !out && !task->storage) {
+        parconc__run_here(p, self, task->fn, task->arg, NULL);
+        return PARCONC_OK;
+    }
     if (to_ring && !out) {
-        if (parconc__ring_push_patient(p, task->fn, task->arg)) {
+        if (p->caller_runs ? parconc__ring_push(p, task->fn, task->arg)
+                           : parconc__ring_push_patient(p, task->fn, task->arg)) {
             parconc__pool_submitted(p);
+            return PARCONC_OK;
+        }
+        if (p->caller_runs) {
+            parconc__here_batch_start(p);
+            parconc__pool_dequeued(p);
+            parconc__run_here(p, NULL, task->fn, task->arg, NULL);
             return PARCONC_OK;
         }
         to_ring = 0; /* full: a future on the list */
@@ -4283,7 +4398,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
             locked = 1;
             f = p->node_cache;
             if (f) { parconc__store(&p->node_cache, f->next_, PARCONC__RELAXED); p->cache_len--; }
-            if (!f || to_ring || (self && p->schedule != PARCONC_PRIORITY)) { /* not going to the list */
+            if (!f || to_ring || here || (self && p->schedule != PARCONC_PRIORITY)) { /* not going to the list */
                 parconc__mutex_unlock_raw(&p->inj_lock);
                 locked = 0;
             }
@@ -4307,12 +4422,22 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     f->priority_ = (uint32_t)task->priority;
     if (to_ring) {
         f->flags_ |= PARCONC__F_RING;
-        if (parconc__ring_push_patient(p, NULL, f)) {
+        if (p->caller_runs ? parconc__ring_push(p, NULL, f) : parconc__ring_push_patient(p, NULL, f)) {
             *out = f; /* out holds its own reference: f outlives the task */
             parconc__pool_submitted(p);
             return PARCONC_OK;
         }
-        f->flags_ &= ~PARCONC__F_RING; /* full: the list (not published yet) */
+        f->flags_ &= ~PARCONC__F_RING; /* full: the list (not published yet), or run here */
+        if (p->caller_runs) {
+            parconc__here_batch_start(p);
+            parconc__pool_dequeued(p);
+            here = 1;
+        }
+    }
+    if (here) {
+        parconc__run_here(p, self, task->fn, task->arg, f);
+        if (out) *out = f;
+        return PARCONC_OK;
     }
     /* relaxed: the task is published after this (lock release or deque
        bottom release), so the worker's decrement always comes after it */
@@ -4732,6 +4857,10 @@ PARCONC_API int parconc_pool_stats_get(parconc_pool *p, parconc_pool_stats *out)
         out->failed += parconc__load(&w->failed, PARCONC__RELAXED);
         out->running += parconc__load(&w->running, PARCONC__RELAXED);
         out->queued += in_deque > 0 ? (uint64_t)in_deque : 0u;
+    }
+    for (i = 0; i < PARCONC__HERE_STRIPES; i++) {
+        out->completed += parconc__load(&p->here[i].completed, PARCONC__RELAXED);
+        out->failed += parconc__load(&p->here[i].failed, PARCONC__RELAXED);
     }
     /* every submitted task is pending, in the ring, or has settled one way */
     out->submitted = out->completed + out->failed + out->canceled + parconc__load(&p->pending, PARCONC__ACQUIRE) +

@@ -1191,6 +1191,261 @@ static void test_lone_task_beside_waker_sleeps(void)
 }
 #endif
 
+/* ---- caller-runs (desc.caller_runs_when_full) ---- */
+static __thread int on_test_thread;       /* 1 on the thread that runs the test */
+static parconc_pool *cr_pool;
+static int cr_here, cr_worker, cr_wrong_pool;
+/* Counts where it ran; arg < 0 fails the task with PARCONC_ERANGE. */
+static void *where_ran(void *arg)
+{
+    if (parconc_pool_current() != cr_pool) __atomic_fetch_add(&cr_wrong_pool, 1, __ATOMIC_RELAXED);
+    if (on_test_thread) __atomic_fetch_add(&cr_here, 1, __ATOMIC_RELAXED);
+    else __atomic_fetch_add(&cr_worker, 1, __ATOMIC_RELAXED);
+    if ((intptr_t)arg < 0) return parconc_task_fail(PARCONC_ERANGE);
+    return arg;
+}
+static void cr_reset(parconc_pool *p)
+{
+    cr_pool = p;
+    cr_here = cr_worker = cr_wrong_pool = 0;
+    on_test_thread = 1;
+}
+
+/* A bounded pool at capacity runs the submission on the calling thread:
+   the future is terminal when submit returns, failures are reported as
+   usual, caller storage works, and the counters include those tasks.
+   caller_runs_when_full wins over block_when_full.  LIFO: no submission
+   ring, whose own fullness (test below) could come first. */
+static void test_caller_runs_when_bounded_queue_full(void)
+{
+    parconc_pool_desc d;
+    parconc_pool *p;
+    parconc_pool_stats st;
+    parconc_future *f = NULL, *g = NULL, local;
+    parconc_task_desc t;
+    void *res = NULL;
+    int i;
+    memset(&d, 0, sizeof d);
+    d.threads = 1;
+    d.queue_capacity = 4;
+    d.block_when_full = 1;
+    d.caller_runs_when_full = 1;
+    d.schedule = PARCONC_LIFO;
+    PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_OK);
+    cr_reset(p);
+    close_gate();
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    await_gates(1); /* running, not queued */
+    for (i = 0; i < 4; i++) PT_CHECK_EQ(parconc_pool_submit(p, where_ran, (void *)(intptr_t)1, NULL), PARCONC_OK);
+    PT_CHECK_EQ(cr_here + cr_worker, 0); /* all four queued */
+    /* full: a future, done on return */
+    PT_CHECK_EQ(parconc_pool_submit(p, where_ran, (void *)(intptr_t)7, &f), PARCONC_OK);
+    PT_CHECK_EQ(cr_here, 1);
+    PT_CHECK_EQ(parconc_future_state(f), PARCONC_DONE);
+    PT_CHECK_EQ(parconc_future_get(f, &res, 0), PARCONC_OK);
+    PT_CHECK(res == (void *)(intptr_t)7);
+    cb_runs[0] = 0;
+    PT_CHECK_EQ(parconc_future_on_done(f, count_cb, (void *)(intptr_t)0), PARCONC_OK);
+    PT_CHECK_EQ(cb_runs[0], 1); /* already done: ran at once */
+    parconc_future_release(f);
+    /* fire and forget */
+    PT_CHECK_EQ(parconc_pool_submit(p, where_ran, (void *)(intptr_t)1, NULL), PARCONC_OK);
+    PT_CHECK_EQ(cr_here, 2);
+    /* a failing task */
+    PT_CHECK_EQ(parconc_pool_submit(p, where_ran, (void *)(intptr_t)-1, &g), PARCONC_OK);
+    PT_CHECK_EQ(cr_here, 3);
+    PT_CHECK_EQ(parconc_future_state(g), PARCONC_FAILED);
+    PT_CHECK_EQ(parconc_future_get(g, &res, 0), PARCONC_ERANGE);
+    parconc_future_release(g);
+    /* caller storage */
+    memset(&t, 0, sizeof t);
+    t.fn = where_ran;
+    t.arg = (void *)(intptr_t)9;
+    t.storage = &local;
+    PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, &f), PARCONC_OK);
+    PT_CHECK(f == &local);
+    PT_CHECK_EQ(cr_here, 4);
+    PT_CHECK_EQ(parconc_future_get(&local, &res, 0), PARCONC_OK);
+    PT_CHECK(res == (void *)(intptr_t)9);
+    parconc_future_release(&local);
+    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.completed, 3);
+    PT_CHECK_EQ(st.failed, 1);
+    PT_CHECK_EQ(st.queued, 4);
+    PT_CHECK_EQ(st.running, 1);
+    PT_CHECK_EQ(st.submitted, 9); /* gate + 4 queued + 4 run here */
+    PT_CHECK_EQ(cr_worker, 0);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(cr_worker, 4);
+    PT_CHECK_EQ(cr_here, 4);
+    PT_CHECK_EQ(cr_wrong_pool, 0);
+    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.submitted, 9);
+    PT_CHECK_EQ(st.completed, 8);
+    PT_CHECK_EQ(st.failed, 1);
+    PT_CHECK_EQ(st.queued + st.running + st.canceled, 0);
+    PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_DRAIN, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_submit(p, where_ran, NULL, NULL), PARCONC_ESHUTDOWN); /* not run here either */
+    PT_CHECK_EQ(cr_here, 4);
+    parconc_pool_destroy(p);
+    on_test_thread = 0;
+}
+
+/* A FIFO pool's ring full (its one worker held at a gate): every further
+   submission runs on the caller, futures included, and nothing is lost.
+   After finding the ring full, a thread runs its next PARCONC__HERE_BATCH
+   submissions itself before it looks at the ring again: exactly that
+   many, then the ring is used again.  Without a ring (PARCONC_POOL_RING 0)
+   an unbounded queue is never full and nothing runs on the caller. */
+static void test_caller_runs_when_ring_full(void)
+{
+    enum { N = 2 * RING_SLOTS + 100 };
+    static parconc_future *futs[N];
+    parconc_pool_desc d;
+    parconc_pool *p;
+    parconc_pool_stats st;
+    int i, nfut = 0, here_expected = PARCONC_POOL_RING ? N - PARCONC_POOL_RING : 0, left;
+    memset(&d, 0, sizeof d);
+    d.threads = 1;
+    d.caller_runs_when_full = 1;
+    PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_OK);
+    cr_reset(p);
+    close_gate();
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    await_gates(1);
+    for (i = 0; i < N; i++) {
+        if (i % 10 == 0) {
+            PT_CHECK_EQ(parconc_pool_submit(p, where_ran, (void *)(intptr_t)i, &futs[nfut]), PARCONC_OK);
+            /* run here exactly when the ring was full */
+            PT_CHECK_EQ(parconc_future_state(futs[nfut]), i >= N - here_expected ? PARCONC_DONE : PARCONC_PENDING);
+            nfut++;
+        } else {
+            PT_CHECK_EQ(parconc_pool_submit(p, where_ran, (void *)(intptr_t)i, NULL), PARCONC_OK);
+        }
+    }
+    PT_CHECK_EQ(cr_here, here_expected);
+    PT_CHECK_EQ(cr_worker, 0);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(cr_worker, N - here_expected);
+    for (i = 0; i < nfut; i++) {
+        void *res = NULL;
+        PT_CHECK_EQ(parconc_future_get(futs[i], &res, 0), PARCONC_OK);
+        PT_CHECK(res == (void *)(intptr_t)(10 * i));
+        parconc_future_release(futs[i]);
+    }
+    /* the batch: the ring is empty now, but this thread still runs the
+       rest of its batch of PARCONC__HERE_BATCH itself (the first run here
+       starts one, every (PARCONC__HERE_BATCH + 1)th starts the next) */
+    left = here_expected % (PARCONC__HERE_BATCH + 1);
+    left = left ? PARCONC__HERE_BATCH + 1 - left : 0;
+    cr_here = cr_worker = 0;
+    for (i = 0; i <= left; i++) PT_CHECK_EQ(parconc_pool_submit(p, where_ran, NULL, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(cr_here, PARCONC_POOL_RING ? left : 0);
+    PT_CHECK_EQ(cr_worker, PARCONC_POOL_RING ? 1 : left + 1);
+    PT_CHECK_EQ(cr_wrong_pool, 0);
+    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.completed, (uint64_t)N + (uint64_t)left + 2u); /* + the gate */
+    PT_CHECK_EQ(st.submitted, st.completed);
+    parconc_pool_destroy(p);
+    on_test_thread = 0;
+}
+
+/* A task whose deque is full runs further children itself, nested in its
+   submit call (one worker: a queued child cannot run before the parent
+   returns, so "ran while the parent was submitting" means "ran here"). */
+#define CR_CHILDREN 20
+static int cr_parent_submitting, cr_nested, cr_later;
+static parconc_future *cr_child_futs[CR_CHILDREN];
+static int cr_child_state[CR_CHILDREN];
+static void *cr_child(void *arg)
+{
+    (void)arg;
+    if (__atomic_load_n(&cr_parent_submitting, __ATOMIC_RELAXED)) cr_nested++;
+    else cr_later++;
+    return arg;
+}
+static void *cr_parent(void *arg)
+{
+    int i;
+    parconc_pool *p = parconc_pool_current();
+    (void)arg;
+    cr_parent_submitting = 1;
+    for (i = 0; i < CR_CHILDREN; i++) {
+        cr_child_futs[i] = NULL;
+        if (parconc_pool_submit(p, cr_child, (void *)(intptr_t)i, i % 5 == 0 ? &cr_child_futs[i] : NULL) != PARCONC_OK)
+            return parconc_task_fail(PARCONC_EINVAL);
+        cr_child_state[i] = cr_child_futs[i] ? parconc_future_state(cr_child_futs[i]) : -1;
+    }
+    cr_parent_submitting = 0;
+    return NULL;
+}
+static void test_caller_runs_when_deque_full(void)
+{
+    int schedule, i;
+    for (schedule = PARCONC_FIFO; schedule <= PARCONC_LIFO; schedule++) {
+        parconc_pool_desc d;
+        parconc_pool *p;
+        parconc_future *f;
+        parconc_pool_stats st;
+        memset(&d, 0, sizeof d);
+        d.threads = 1;
+        d.schedule = schedule;
+        d.deque_capacity = 4;
+        d.caller_runs_when_full = 1;
+        PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_OK);
+        cr_nested = cr_later = 0;
+        PT_CHECK_EQ(parconc_pool_submit(p, cr_parent, NULL, &f), PARCONC_OK);
+        PT_CHECK_EQ(parconc_future_wait(f, PARCONC_FOREVER), PARCONC_OK);
+        PT_CHECK_EQ(parconc_future_state(f), PARCONC_DONE);
+        parconc_future_release(f);
+        PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+        PT_CHECK_EQ(cr_nested, CR_CHILDREN - 4);
+        PT_CHECK_EQ(cr_later, 4);
+        for (i = 0; i < CR_CHILDREN; i += 5) {
+            void *res = NULL;
+            /* the first 4 children fit in the deque: pending; the rest ran */
+            PT_CHECK_EQ(cr_child_state[i], i < 4 ? PARCONC_PENDING : PARCONC_DONE);
+            PT_CHECK_EQ(parconc_future_get(cr_child_futs[i], &res, 0), PARCONC_OK);
+            PT_CHECK(res == (void *)(intptr_t)i);
+            parconc_future_release(cr_child_futs[i]);
+        }
+        PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+        PT_CHECK_EQ(st.completed, CR_CHILDREN + 1);
+        PT_CHECK_EQ(st.submitted, CR_CHILDREN + 1);
+        parconc_pool_destroy(p);
+    }
+}
+
+/* 4 submitters stream into a caller-runs pool of 2 workers: the ring fills
+   and drains over and over, tasks run on workers and on submitters, and
+   every one runs exactly once. */
+static void test_caller_runs_four_submitters(void)
+{
+    parconc_pool_desc d;
+    parconc_thread t[4];
+    parconc_pool_stats st;
+    long per = 100000;
+    int i;
+    memset(&d, 0, sizeof d);
+    d.threads = 2;
+    d.caller_runs_when_full = 1;
+    PT_CHECK_EQ(parconc_pool_create(&g_pool, &d), PARCONC_OK);
+    g_sum = g_count = 0;
+    for (i = 0; i < 4; i++) PT_CHECK_EQ(parconc_thread_create(&t[i], submitter, (void *)(intptr_t)per, NULL), PARCONC_OK);
+    for (i = 0; i < 4; i++) PT_CHECK_EQ(parconc_thread_join(t[i], NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(g_pool, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(g_count, 4 * per);
+    PT_CHECK_EQ(g_sum, 4 * (per * (per + 1) / 2));
+    PT_CHECK_EQ(parconc_pool_stats(g_pool, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.submitted, (uint64_t)(4 * per));
+    PT_CHECK_EQ(st.completed, (uint64_t)(4 * per));
+    PT_CHECK_EQ(st.canceled + st.failed + st.queued + st.running, 0);
+    parconc_pool_destroy(g_pool);
+}
+
 int main(int argc, char **argv)
 {
     static const pt_test tests[] = {
@@ -1221,6 +1476,10 @@ int main(int argc, char **argv)
         PT_TEST(test_submit_racing_shutdown_loses_nothing),
         PT_TEST(test_submit_to_parked_pool_wakes_one),
         PT_TEST(test_lone_task_beside_waker_sleeps),
+        PT_TEST(test_caller_runs_when_bounded_queue_full),
+        PT_TEST(test_caller_runs_when_ring_full),
+        PT_TEST(test_caller_runs_when_deque_full),
+        PT_TEST(test_caller_runs_four_submitters),
     };
     return pt_main(tests, PT_COUNT(tests), argc, argv);
 }
