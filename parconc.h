@@ -618,7 +618,8 @@ typedef struct parconc_pool_desc {
     size_t memory_size;      /* ... of at least parconc_pool_memory_size(desc) bytes */
     size_t deque_capacity;   /* per-worker deque slots, power of two (0: 256) */
     int caller_runs_when_full; /* 1: a full queue makes submit run the task itself,
-                                  on the calling thread (see parconc_pool_submit) */
+                                  on the calling thread; wins over block_when_full
+                                  (see parconc_pool_submit) */
 } parconc_pool_desc;
 
 /* Options of one submission (parconc_pool_submit_ex); zero = defaults. */
@@ -642,7 +643,7 @@ typedef struct parconc_worker_stats {
 typedef struct parconc_pool_stats {
     uint64_t submitted, completed, canceled, failed;
     uint64_t queued;           /* waiting to run now */
-    uint64_t running;          /* being run now */
+    uint64_t running;          /* being run now by workers */
     uint64_t steals;
     int threads;
 } parconc_pool_stats;
@@ -665,7 +666,21 @@ PARCONC_API size_t parconc_pool_memory_size(const parconc_pool_desc *desc);
    and takes no lock.  A full ring makes the call wait while the workers
    keep taking tasks (it gives up after ~64 rounds of 32 pauses in which
    none was taken) and then queue on the locked list, so it never waits
-   on stuck workers. */
+   on stuck workers.
+   Caller-runs (desc.caller_runs_when_full): when the queue this
+   submission would take is full - a bounded pool at queue_capacity, a
+   FIFO pool's ring, or, from inside a task, the worker's own deque - the
+   calling thread runs the task itself before submit returns OK (Java's
+   CallerRunsPolicy; libgomp does the same once 64 tasks per thread are
+   queued).  Its future, if any, is already DONE or FAILED then; the task
+   skips the tasks still queued; parconc_task_fail and
+   parconc_pool_current work inside it.  A thread that found the ring
+   full runs its next 64 submissions to that pool itself before it looks
+   at the ring again.  Such a task is part of the submit call: wait_idle
+   does not wait for it and stats count it only once it finished (not in
+   `running`).  Do not submit this way while holding a lock the task takes.
+   An unbounded PRIORITY pool is never full, an unbounded LIFO pool only
+   for its own tasks' submissions. */
 PARCONC_API int parconc_pool_submit(parconc_pool *p, parconc_task_fn fn, void *arg, parconc_future **out);
 PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc *task, parconc_future **out);
 /* Waits until no task is queued or running.  OK or ETIMEDOUT; EDEADLK

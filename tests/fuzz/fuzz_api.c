@@ -89,6 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 d.schedule = (arg >> 2) % 3;
                 d.queue_capacity = (arg & 0x40) ? 4 : 0;
                 d.block_when_full = (arg & 0x80) != 0; /* full: wait (timed) instead of EAGAIN */
+                d.caller_runs_when_full = (arg & 0x10) != 0; /* full: run it here instead of either */
                 rc = parconc_pool_create(&pool, &d);
                 CHECK(rc == PARCONC_OK);
             }
