@@ -686,6 +686,19 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
 /* Waits until no task is queued or running.  OK or ETIMEDOUT; EDEADLK
    when called from one of the pool's own tasks. */
 PARCONC_API int parconc_pool_wait_idle(parconc_pool *p, int64_t timeout_ns);
+/* Pauses the pool without signals: workers start no new task (queued and
+   new submissions wait; a caller-runs pool still runs a submission whose
+   queue is full on the caller).  Waits up to timeout_ns until every
+   worker has stopped: tasks running now finish first, and one that waits
+   on a future still runs queued tasks meanwhile (fork-join cannot
+   deadlock on a pause).  parallel_for on a paused pool runs on the
+   caller alone.  OK; ETIMEDOUT (still paused: the others stop as their
+   tasks end); ESHUTDOWN; EDEADLK from one of the pool's own tasks;
+   EINVAL.  Pausing a paused pool waits again. */
+PARCONC_API int parconc_pool_pause(parconc_pool *p, int64_t timeout_ns);
+/* Lets a paused pool's workers go on.  OK or EINVAL; shutdown resumes a
+   paused pool itself. */
+PARCONC_API int parconc_pool_resume(parconc_pool *p);
 /* Stops accepting work (submit then returns ESHUTDOWN).  DRAIN: queued
    tasks still run; CANCEL: queued tasks end CANCELED, running ones finish.
    Waits up to timeout_ns for the pool to be idle, then joins the workers.
@@ -3439,6 +3452,8 @@ struct parconc_pool {
     uint32_t joined;
     char pad1_[PARCONC_CACHELINE];
     size_t canceled;              /* relaxed counter (cancel is rare) */
+    uint32_t paused;              /* parconc_pool_pause: workers take no task; futex word of parked ones */
+    uint32_t parked;              /* workers parked by a pause; futex word of the pauser */
     parconc__worker *workers;
     int nthreads;
     int schedule;
@@ -4083,6 +4098,42 @@ static int parconc__pool_has_work(parconc_pool *p)
     return 0;
 }
 
+static void parconc__worker_close_busy_span(parconc__worker *w)
+{
+    uint64_t since = parconc__u64_get(&w->busy_since);
+    if (since) {
+        parconc__u64_set(&w->busy_ns, parconc__u64_get(&w->busy_ns) + (parconc_now_ns() - since));
+        parconc__u64_set(&w->busy_since, 0);
+    }
+}
+
+/* ---- pause (parconc_pool_pause / resume) ----
+   The pauser sets `paused` and waits until `parked` counts every worker.
+   A worker checks `paused` (relaxed: a hint) before it looks for work and
+   parks: parked++ (waking the pauser), sleep on `paused` while it is set,
+   parked--.  It takes no task between its parked++ and parked--, and
+   every task it took before came before its parked++ (release), so a
+   pauser that sees parked == threads (acquire) knows no worker runs or
+   will start a task until resume.  An idle worker is woken by the pause
+   (wake_seq) and so parks too; one going to sleep re-checks `paused`
+   after reading wake_seq, as it does the queues, so the wake cannot be
+   lost.  Quick pause/resume/pause: a worker leaving its wait because of
+   the resume may still be counted when the second pause reads `parked`;
+   its parked-- and re-check of `paused` are seq_cst and come after that
+   read in the total order, so it sees the new pause and parks again
+   before taking anything. */
+static void parconc__worker_park(parconc_pool *p, parconc__worker *w)
+{
+    parconc__worker_close_busy_span(w);
+    do {
+        parconc__fetch_add(&p->parked, 1u, PARCONC__SEQ_CST);
+        parconc__futex_wake(&p->parked, INT_MAX);
+        while (parconc__load(&p->paused, PARCONC__SEQ_CST) && !parconc__load(&p->stop, PARCONC__ACQUIRE))
+            parconc__futex_wait(&p->paused, 1u, PARCONC__DEADLINE_NEVER);
+        parconc__fetch_sub(&p->parked, 1u, PARCONC__SEQ_CST);
+    } while (parconc__load(&p->paused, PARCONC__SEQ_CST) && !parconc__load(&p->stop, PARCONC__ACQUIRE));
+}
+
 static void *parconc__worker_main(void *arg)
 {
     parconc__worker *w = (parconc__worker *)arg;
@@ -4104,6 +4155,11 @@ static void *parconc__worker_main(void *arg)
         uint32_t seq;
         /* a busy span opens when the worker starts looking for work and
            closes when it finds none: no clock read per task */
+        if (parconc__load(&p->paused, PARCONC__RELAXED)) {
+            parconc__worker_park(p, w);
+            streak = 0;
+            continue;
+        }
         if (!parconc__u64_get(&w->busy_since)) parconc__u64_set(&w->busy_since, parconc_now_ns());
         if (parconc__load(&p->loop_wanted, PARCONC__RELAXED) && parconc__pool_try_loop(p)) continue;
         if (parconc__run_one(p, w)) {
@@ -4111,13 +4167,7 @@ static void *parconc__worker_main(void *arg)
             continue;
         }
         /* out of work: close the busy span, spin briefly, then sleep */
-        {
-            uint64_t since = parconc__u64_get(&w->busy_since);
-            if (since) {
-                parconc__u64_set(&w->busy_ns, parconc__u64_get(&w->busy_ns) + (parconc_now_ns() - since));
-                parconc__u64_set(&w->busy_since, 0);
-            }
-        }
+        parconc__worker_close_busy_span(w);
         lone = w->woken && streak == 1;
         w->woken = 0;
         if (lone && parconc__pool_beside_waker(p)) {
@@ -4139,7 +4189,7 @@ static void *parconc__worker_main(void *arg)
             parconc__store(&w->idle_spins, w->idle_spins + 1, PARCONC__RELAXED);
             parconc__fetch_add(&p->spinning, 1u, PARCONC__SEQ_CST);
             for (spins = 1; !parconc__load(&p->stop, PARCONC__ACQUIRE); spins++) {
-                if (parconc__pool_has_work(p)) { found = 1; break; }
+                if (parconc__pool_has_work(p) || parconc__load(&p->paused, PARCONC__RELAXED)) { found = 1; break; }
                 parconc__cpu_relax();
                 if ((spins & 31) == 0) {
                     if (parconc_now_ns() > spin_end) break;
@@ -4154,7 +4204,8 @@ static void *parconc__worker_main(void *arg)
         parconc__fetch_add(&p->sleepers, 1u, PARCONC__SEQ_CST);
         seq = parconc__load(&p->wake_seq, PARCONC__SEQ_CST);
         parconc__fence(PARCONC__SEQ_CST);
-        if (!parconc__pool_has_work(p) && !parconc__load(&p->stop, PARCONC__ACQUIRE)) {
+        if (!parconc__pool_has_work(p) && !parconc__load(&p->stop, PARCONC__ACQUIRE) &&
+            !parconc__load(&p->paused, PARCONC__SEQ_CST)) {
             parconc__futex_wait(&p->wake_seq, seq, PARCONC__DEADLINE_NEVER);
             w->woken = 1;
         }
@@ -4220,6 +4271,7 @@ static void parconc__pool_join(parconc_pool *p, int count)
     parconc__fence(PARCONC__SEQ_CST);
     parconc__fetch_add(&p->wake_seq, 1u, PARCONC__SEQ_CST);
     parconc__futex_wake(&p->wake_seq, INT_MAX);
+    parconc__futex_wake(&p->paused, INT_MAX); /* parked workers check stop too */
     for (i = 0; i < count; i++) parconc_thread_join(p->workers[i].thread, NULL);
 }
 
@@ -4803,12 +4855,43 @@ static void parconc__pool_cancel_queued(parconc_pool *p)
     }
 }
 
+PARCONC_API int parconc_pool_resume(parconc_pool *p)
+{
+    if (!p) return PARCONC_EINVAL;
+    parconc__store(&p->paused, 0u, PARCONC__SEQ_CST);
+    parconc__futex_wake(&p->paused, INT_MAX);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_pool_pause(parconc_pool *p, int64_t timeout_ns)
+{
+    uint64_t deadline = parconc__deadline(timeout_ns);
+    if (!p) return PARCONC_EINVAL;
+    if (parconc__tls_worker && parconc__tls_worker->pool == p) return PARCONC_EDEADLK; /* we would wait for ourselves */
+    parconc__store(&p->paused, 1u, PARCONC__SEQ_CST);
+    if (parconc__load(&p->shutdown, PARCONC__SEQ_CST)) { /* see parconc_pool_shutdown */
+        parconc_pool_resume(p);
+        return PARCONC_ESHUTDOWN;
+    }
+    parconc__pool_futex_wake(p, INT_MAX, 0); /* idle sleepers: come and park */
+    for (;;) {
+        uint32_t n = parconc__load(&p->parked, PARCONC__ACQUIRE);
+        if (n >= (uint32_t)p->nthreads) return PARCONC_OK;
+        if (deadline == PARCONC__DEADLINE_NOW) return PARCONC_ETIMEDOUT;
+        if (parconc__futex_wait(&p->parked, n, deadline) == PARCONC_ETIMEDOUT)
+            return parconc__load(&p->parked, PARCONC__ACQUIRE) >= (uint32_t)p->nthreads ? PARCONC_OK : PARCONC_ETIMEDOUT;
+    }
+}
+
 PARCONC_API int parconc_pool_shutdown(parconc_pool *p, int mode, int64_t timeout_ns)
 {
     int rc;
     if (!p || (mode != PARCONC_SHUTDOWN_DRAIN && mode != PARCONC_SHUTDOWN_CANCEL)) return PARCONC_EINVAL;
     if (parconc__tls_worker && parconc__tls_worker->pool == p) return PARCONC_EDEADLK;
     parconc__store(&p->shutdown, 1u, PARCONC__SEQ_CST);
+    /* after the shutdown store: a pause racing with us sees it and undoes
+       itself, or we see (and undo) its pause */
+    parconc_pool_resume(p);
     /* blocked submitters must notice the shutdown */
     parconc__fetch_add(&p->space_seq, 1u, PARCONC__SEQ_CST);
     parconc__futex_wake(&p->space_seq, INT_MAX);

@@ -1446,6 +1446,150 @@ static void test_caller_runs_four_submitters(void)
     parconc_pool_destroy(g_pool);
 }
 
+/* ---- pause / resume ---- */
+static long pause_ran;
+static void *count_run(void *arg) { __atomic_fetch_add(&pause_ran, 1, __ATOMIC_RELAXED); return arg; }
+static size_t pause_items, pause_off_caller;
+static void pause_range(size_t b, size_t e, size_t worker, void *arg)
+{
+    (void)arg;
+    __atomic_fetch_add(&pause_items, e - b, __ATOMIC_RELAXED);
+    if (worker != 0) __atomic_fetch_add(&pause_off_caller, e - b, __ATOMIC_RELAXED);
+}
+static parconc_pool *pause_pool;
+static int pause_rc;
+static void *pause_in_thread(void *arg)
+{
+    (void)arg;
+    pause_rc = parconc_pool_pause(pause_pool, PARCONC_FOREVER);
+    return NULL;
+}
+static void *pause_from_task(void *arg) { (void)arg; pause_rc = parconc_pool_pause(pause_pool, 0); return NULL; }
+/* A parent held at the gate, then forks children and waits for them. */
+static void *gated_parent(void *arg)
+{
+    parconc_future *kids[4];
+    long sum = 0;
+    int i;
+    (void)arg;
+    wait_gate(NULL);
+    for (i = 0; i < 4; i++)
+        if (parconc_pool_submit(pause_pool, square, (void *)(uintptr_t)(i + 1), &kids[i]) != PARCONC_OK) return NULL;
+    for (i = 0; i < 4; i++) {
+        void *r = NULL;
+        if (parconc_future_get(kids[i], &r, PARCONC_FOREVER) == PARCONC_OK) sum += (long)(uintptr_t)r;
+        parconc_future_release(kids[i]);
+    }
+    return (void *)(uintptr_t)sum;
+}
+
+/* pause waits for running tasks, then nothing runs (ring, list, futures)
+   until resume; parallel_for runs on the caller alone; shutdown DRAIN
+   resumes and runs what was queued. */
+static void test_pause_resume(void)
+{
+    int schedule;
+    for (schedule = PARCONC_FIFO; schedule <= PARCONC_PRIORITY; schedule++) {
+        parconc_pool *p = make_pool(2, schedule);
+        parconc_future *f[10];
+        parconc_pool_stats st;
+        int i;
+        PT_CHECK(p != NULL);
+        pause_ran = 0;
+        close_gate();
+        PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+        await_gates(2);
+        PT_CHECK_EQ(parconc_pool_pause(p, 0), PARCONC_ETIMEDOUT);          /* both busy */
+        PT_CHECK_EQ(parconc_pool_pause(p, 10 * MS), PARCONC_ETIMEDOUT);
+        __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+        PT_CHECK_EQ(parconc_pool_pause(p, PARCONC_FOREVER), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_pause(p, 0), PARCONC_OK);                  /* again: still parked */
+        for (i = 0; i < 10; i++)
+            PT_CHECK_EQ(parconc_pool_submit(p, count_run, (void *)(intptr_t)i, i % 2 ? &f[i] : NULL), PARCONC_OK);
+        /* nothing runs: wait_idle times out, the counters show it queued */
+        PT_CHECK_EQ(parconc_pool_wait_idle(p, 20 * MS), PARCONC_ETIMEDOUT);
+        PT_CHECK_EQ(__atomic_load_n(&pause_ran, __ATOMIC_RELAXED), 0);
+        PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+        PT_CHECK_EQ(st.queued, 10);
+        PT_CHECK_EQ(st.running, 0);
+        for (i = 1; i < 10; i += 2) PT_CHECK_EQ(parconc_future_state(f[i]), PARCONC_PENDING);
+        /* a loop on a paused pool: every item, all on the caller */
+        pause_items = pause_off_caller = 0;
+        PT_CHECK_EQ(parconc_parallel_for(p, 10000, pause_range, NULL, NULL), PARCONC_OK);
+        PT_CHECK_EQ(pause_items, 10000);
+        PT_CHECK_EQ(pause_off_caller, 0);
+        PT_CHECK_EQ(__atomic_load_n(&pause_ran, __ATOMIC_RELAXED), 0);
+        PT_CHECK_EQ(parconc_pool_resume(p), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+        PT_CHECK_EQ(pause_ran, 10);
+        for (i = 1; i < 10; i += 2) {
+            void *r = NULL;
+            PT_CHECK_EQ(parconc_future_get(f[i], &r, 0), PARCONC_OK);
+            PT_CHECK(r == (void *)(intptr_t)i);
+            parconc_future_release(f[i]);
+        }
+        /* paused with work queued, then shutdown DRAIN: it resumes and runs it */
+        PT_CHECK_EQ(parconc_pool_pause(p, PARCONC_FOREVER), PARCONC_OK);
+        for (i = 0; i < 5; i++) PT_CHECK_EQ(parconc_pool_submit(p, count_run, NULL, NULL), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_DRAIN, PARCONC_FOREVER), PARCONC_OK);
+        PT_CHECK_EQ(pause_ran, 15);
+        PT_CHECK_EQ(parconc_pool_pause(p, 0), PARCONC_ESHUTDOWN);
+        PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+        PT_CHECK_EQ(st.completed, 17); /* + the two gates */
+        parconc_pool_destroy(p);
+    }
+}
+
+/* A fork-join task in flight when the pause comes: it still runs its
+   children while it waits, so the pause completes; bad input. */
+static void test_pause_fork_join_and_bad_input(void)
+{
+    parconc_pool *p = make_pool(2, PARCONC_FIFO);
+    parconc_future *parent;
+    parconc_thread t;
+    void *r = NULL;
+    int round;
+    PT_CHECK(p != NULL);
+    pause_pool = p;
+    close_gate();
+    PT_CHECK_EQ(parconc_pool_submit(p, gated_parent, NULL, &parent), PARCONC_OK);
+    await_gates(1);
+    PT_CHECK_EQ(parconc_thread_create(&t, pause_in_thread, NULL, NULL), PARCONC_OK);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_thread_join(t, NULL), PARCONC_OK);
+    PT_CHECK_EQ(pause_rc, PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_get(parent, &r, 0), PARCONC_OK); /* done before the pause returned */
+    PT_CHECK(r == (void *)(uintptr_t)(1 + 4 + 9 + 16));
+    parconc_future_release(parent);
+    PT_CHECK_EQ(parconc_pool_resume(p), PARCONC_OK);
+    /* quick pause / resume rounds with work flowing: no task lost */
+    pause_ran = 0;
+    for (round = 0; round < 200; round++) {
+        int i;
+        for (i = 0; i < 20; i++) PT_CHECK_EQ(parconc_pool_submit(p, count_run, NULL, NULL), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_pause(p, PARCONC_FOREVER), PARCONC_OK);
+        {
+            long seen = __atomic_load_n(&pause_ran, __ATOMIC_RELAXED);
+            parconc_sleep_ns(round % 50 == 0 ? MS : 0);
+            PT_CHECK_EQ(__atomic_load_n(&pause_ran, __ATOMIC_RELAXED), seen); /* parked: nothing ran */
+        }
+        PT_CHECK_EQ(parconc_pool_resume(p), PARCONC_OK);
+    }
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(pause_ran, 200 * 20);
+    /* bad input */
+    PT_CHECK_EQ(parconc_pool_pause(NULL, 0), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_pool_resume(NULL), PARCONC_EINVAL);
+    pause_rc = 0;
+    PT_CHECK_EQ(parconc_pool_submit(p, pause_from_task, NULL, &parent), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_wait(parent, PARCONC_FOREVER), PARCONC_OK);
+    parconc_future_release(parent);
+    PT_CHECK_EQ(pause_rc, PARCONC_EDEADLK);
+    PT_CHECK_EQ(parconc_pool_resume(p), PARCONC_OK); /* resuming a running pool: nothing to do */
+    parconc_pool_destroy(p);
+}
+
 int main(int argc, char **argv)
 {
     static const pt_test tests[] = {
@@ -1480,6 +1624,8 @@ int main(int argc, char **argv)
         PT_TEST(test_caller_runs_when_ring_full),
         PT_TEST(test_caller_runs_when_deque_full),
         PT_TEST(test_caller_runs_four_submitters),
+        PT_TEST(test_pause_resume),
+        PT_TEST(test_pause_fork_join_and_bad_input),
     };
     return pt_main(tests, PT_COUNT(tests), argc, argv);
 }
