@@ -183,13 +183,15 @@ fuzz: $(BUILD)/fuzz/fuzz_api
 	@sh tools/fuzz.sh $(FUZZ_SECONDS)
 
 # Mixed workload under ThreadSanitizer with invariants checked as it runs:
-# make soak SECONDS=n (default 30).
+# make soak SECONDS=n (default 30), once on a default pool and once on a
+# caller-runs pool, each with a thread pausing and resuming it.
 SECONDS ?= 30
 $(BUILD)/soak/soak: tests/soak/soak.c parconc.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_tsan) $< -o $@ $(LIBS)
 soak: $(BUILD)/soak/soak
-	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $(BUILD)/soak/soak $(SECONDS)
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $(BUILD)/soak/soak $(SECONDS) && \
+	 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $(BUILD)/soak/soak $(SECONDS) caller-runs
 
 # Spin models of the mutex hand-off and the phase-fair rwlock
 # (tests/model/); make test runs the quick configurations.

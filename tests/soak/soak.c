@@ -218,6 +218,31 @@ static void *cond_consumer(void *arg)
     return NULL;
 }
 
+/* the pauser: pauses the pool now and then; once a pause returned OK no
+   worker runs a task until it resumes */
+static void *pauser(void *arg)
+{
+    long *pauses = (long *)arg;
+    uint32_t seed = 0xBADC0DEu;
+    while (!parconc__load(&g_stop, PARCONC__ACQUIRE)) {
+        parconc_pool_stats st;
+        int rc;
+        parconc_sleep_ns(1000000 + (int64_t)(rng_next(&seed) % 20) * 1000000);
+        rc = parconc_pool_pause(g_pool, rng_next(&seed) % 2 ? 200000 : 20000000);
+        INVARIANT(rc == PARCONC_OK || rc == PARCONC_ETIMEDOUT);
+        if (rc == PARCONC_OK) {
+            INVARIANT(parconc_pool_stats(g_pool, &st) == PARCONC_OK);
+            INVARIANT(st.running == 0);
+            parconc_sleep_ns((int64_t)(rng_next(&seed) % 1000) * 1000);
+            INVARIANT(parconc_pool_stats(g_pool, &st) == PARCONC_OK);
+            INVARIANT(st.running == 0);
+            (*pauses)++;
+        }
+        INVARIANT(parconc_pool_resume(g_pool) == PARCONC_OK);
+    }
+    return NULL;
+}
+
 /* the checker: the guarded pairs are equal whenever it holds the lock */
 static void *checker(void *arg)
 {
@@ -239,15 +264,17 @@ int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? atof(argv[1]) : 10;
     parconc_pool_desc d;
-    parconc_thread sub[2], chk, cons, light;
+    parconc_thread sub[2], chk, cons, light, pause_thread;
     submitter s[2];
-    long checks = 0, taken = 0, submitted, done, failed, canceled;
+    long checks = 0, taken = 0, pauses = 0, submitted, done, failed, canceled;
+    int caller_runs = argc > 2 && strcmp(argv[2], "caller-runs") == 0;
     parconc_pool_stats st;
     uint64_t start = parconc_now_ns();
     int i;
 
     memset(&d, 0, sizeof d);
     d.threads = 3;
+    d.caller_runs_when_full = caller_runs; /* a full ring: submitters run tasks themselves */
     if (parconc_pool_create(&g_pool, &d) != PARCONC_OK) return 1;
     parconc_rwlock_init(&g_rw, PARCONC_RW_FAIR);
     parconc_sem_init(&g_sem, 2);
@@ -259,12 +286,14 @@ int main(int argc, char **argv)
     parconc_thread_create(&light, light_loop, NULL, NULL);
     parconc_thread_create(&chk, checker, &checks, NULL);
     parconc_thread_create(&cons, cond_consumer, &taken, NULL);
+    parconc_thread_create(&pause_thread, pauser, &pauses, NULL);
     while ((double)(parconc_now_ns() - start) < seconds * 1e9 && !__atomic_load_n(&g_broken, __ATOMIC_SEQ_CST))
         parconc_sleep_ns(50000000);
     parconc__store(&g_stop, 1u, PARCONC__RELEASE);
     for (i = 0; i < 2; i++) parconc_thread_join(sub[i], NULL);
     parconc_thread_join(light, NULL);
     parconc_thread_join(chk, NULL);
+    parconc_thread_join(pause_thread, NULL);
     parconc_cond_broadcast(&g_cv);
     parconc_thread_join(cons, NULL);
     INVARIANT(parconc_pool_shutdown(g_pool, PARCONC_SHUTDOWN_DRAIN, PARCONC_FOREVER) == PARCONC_OK);
@@ -287,10 +316,10 @@ int main(int argc, char **argv)
     INVARIANT(g_many_v[0] == g_many_v[1] && g_many_v[1] == g_many_v[2]);
     INVARIANT(g_mu_a + g_rmu_a + g_rw_a + g_many_v[0] == __atomic_load_n(&g_increments, __ATOMIC_RELAXED));
     INVARIANT(parconc_sem_value(&g_sem) == 2);
-    printf("soak: %.0f s, %ld tasks (%ld done, %ld failed, %ld canceled) + %ld children + %ld without "
-           "future, %ld loops, %ld checks, invariants %s\n", seconds, submitted, done, failed, canceled,
-           __atomic_load_n(&g_children, __ATOMIC_RELAXED), g_light_submitted, __atomic_load_n(&g_loops, __ATOMIC_RELAXED),
-           checks, g_broken ? "BROKEN" : "held");
+    printf("soak: %.0f s%s, %ld tasks (%ld done, %ld failed, %ld canceled) + %ld children + %ld without "
+           "future, %ld loops, %ld pauses, %ld checks, invariants %s\n", seconds, caller_runs ? " (caller-runs pool)" : "",
+           submitted, done, failed, canceled, __atomic_load_n(&g_children, __ATOMIC_RELAXED), g_light_submitted,
+           __atomic_load_n(&g_loops, __ATOMIC_RELAXED), pauses, checks, g_broken ? "BROKEN" : "held");
     (void)taken;
     printf(g_broken ? "0 passed, 1 failed\n" : "1 passed, 0 failed\n");
     return g_broken ? 1 : 0;
