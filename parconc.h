@@ -3491,12 +3491,6 @@ static unsigned parconc__stripe_next;
    read with acquire by thieves, so a stolen task's fields are visible; the
    seq_cst fence in take() and steal() orders the bottom/top accesses that
    decide who gets the last element, and the top CAS settles that race. */
-/* Owner only: no room for a push (thieves can only make room). */
-static int parconc__deque_full(parconc__deque *d)
-{
-    return parconc__load(&d->bottom, PARCONC__RELAXED) - parconc__load(&d->top, PARCONC__ACQUIRE) > d->mask;
-}
-
 static int parconc__deque_push(parconc__deque *d, parconc_future *f)
 {
     intptr_t b = parconc__load(&d->bottom, PARCONC__RELAXED);
@@ -3505,6 +3499,12 @@ static int parconc__deque_push(parconc__deque *d, parconc_future *f)
     parconc__store(&d->slots[b & d->mask], f, PARCONC__RELAXED);
     parconc__store(&d->bottom, b + 1, PARCONC__RELEASE);
     return 1;
+}
+
+/* Owner only: no room for a push (thieves can only make room). */
+static int parconc__deque_full(parconc__deque *d)
+{
+    return parconc__load(&d->bottom, PARCONC__RELAXED) - parconc__load(&d->top, PARCONC__ACQUIRE) > d->mask;
 }
 
 static parconc_future *parconc__deque_take(parconc__deque *d)
