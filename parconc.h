@@ -3385,12 +3385,19 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
 #define PARCONC__SPIN_DIV 1
 #endif
 
+/* A queued task in a deque, as in the ring: fn/arg of a task without a
+   future (fn != NULL), or its future (fn == NULL, arg = the future). */
+typedef struct parconc__task_ref {
+    parconc_task_fn fn;
+    void *arg;
+} parconc__task_ref;
+
 typedef struct parconc__deque {
     intptr_t top;                 /* thieves take here */
     char pad0_[PARCONC_CACHELINE - sizeof(intptr_t)];
     intptr_t bottom;              /* the owner pushes and takes here */
     char pad1_[PARCONC_CACHELINE - sizeof(intptr_t)];
-    parconc_future **slots;
+    parconc__task_ref *slots;
     intptr_t mask;
 } parconc__deque;
 
@@ -3491,14 +3498,26 @@ static unsigned parconc__stripe_next;
    read with acquire by thieves, so a stolen task's fields are visible; the
    seq_cst fence in take() and steal() orders the bottom/top accesses that
    decide who gets the last element, and the top CAS settles that race. */
-static int parconc__deque_push(parconc__deque *d, parconc_future *f)
+/* Slot fields are atomic (relaxed): a thief reads a slot before its CAS
+   on top settles whether the entry is its own, and the owner may be
+   reusing that slot by then; a thief whose CAS fails drops what it read. */
+static int parconc__deque_push(parconc__deque *d, parconc_task_fn fn, void *arg)
 {
     intptr_t b = parconc__load(&d->bottom, PARCONC__RELAXED);
     intptr_t t = parconc__load(&d->top, PARCONC__ACQUIRE);
+    parconc__task_ref *s = &d->slots[b & d->mask];
     if (b - t > d->mask) return 0; /* full: caller uses the injection queue */
-    parconc__store(&d->slots[b & d->mask], f, PARCONC__RELAXED);
+    parconc__store(&s->fn, fn, PARCONC__RELAXED);
+    parconc__store(&s->arg, arg, PARCONC__RELAXED);
     parconc__store(&d->bottom, b + 1, PARCONC__RELEASE);
     return 1;
+}
+
+static void parconc__deque_read(parconc__deque *d, intptr_t i, parconc__task_ref *out)
+{
+    parconc__task_ref *s = &d->slots[i & d->mask];
+    out->fn = parconc__load(&s->fn, PARCONC__RELAXED);
+    out->arg = parconc__load(&s->arg, PARCONC__RELAXED);
 }
 
 /* Owner only: no room for a push (thieves can only make room). */
@@ -3507,35 +3526,33 @@ static int parconc__deque_full(parconc__deque *d)
     return parconc__load(&d->bottom, PARCONC__RELAXED) - parconc__load(&d->top, PARCONC__ACQUIRE) > d->mask;
 }
 
-static parconc_future *parconc__deque_take(parconc__deque *d)
+static int parconc__deque_take(parconc__deque *d, parconc__task_ref *out)
 {
     intptr_t b = parconc__load(&d->bottom, PARCONC__RELAXED) - 1, t;
-    parconc_future *f;
+    int got = 1;
     parconc__store(&d->bottom, b, PARCONC__RELAXED);
     parconc__fence(PARCONC__SEQ_CST);
     t = parconc__load(&d->top, PARCONC__RELAXED);
     if (t > b) { /* empty */
         parconc__store(&d->bottom, b + 1, PARCONC__RELAXED);
-        return NULL;
+        return 0;
     }
-    f = parconc__load(&d->slots[b & d->mask], PARCONC__RELAXED);
+    parconc__deque_read(d, b, out);
     if (t == b) { /* last one: race the thieves for it */
-        if (!parconc__cas(&d->top, &t, t + 1, PARCONC__SEQ_CST, PARCONC__RELAXED)) f = NULL;
+        if (!parconc__cas(&d->top, &t, t + 1, PARCONC__SEQ_CST, PARCONC__RELAXED)) got = 0;
         parconc__store(&d->bottom, b + 1, PARCONC__RELAXED);
     }
-    return f;
+    return got;
 }
 
-static parconc_future *parconc__deque_steal(parconc__deque *d)
+static int parconc__deque_steal(parconc__deque *d, parconc__task_ref *out)
 {
     intptr_t t = parconc__load(&d->top, PARCONC__ACQUIRE), b;
-    parconc_future *f;
     parconc__fence(PARCONC__SEQ_CST);
     b = parconc__load(&d->bottom, PARCONC__ACQUIRE);
-    if (t >= b) return NULL;
-    f = parconc__load(&d->slots[t & d->mask], PARCONC__RELAXED);
-    if (!parconc__cas(&d->top, &t, t + 1, PARCONC__SEQ_CST, PARCONC__RELAXED)) return NULL;
-    return f;
+    if (t >= b) return 0;
+    parconc__deque_read(d, t, out);
+    return parconc__cas(&d->top, &t, t + 1, PARCONC__SEQ_CST, PARCONC__RELAXED);
 }
 
 /* A cheap look without fences, to skip take/steal (each has a seq_cst
@@ -3737,7 +3754,7 @@ static parconc_future *parconc__inj_pop(parconc_pool *p, parconc__worker *w)
             while (nb < want && p->levels[0].head && !(p->levels[0].head->flags_ & PARCONC__F_CALLER)) {
                 parconc_future *b = p->levels[0].head;
                 parconc__inj_unlink(p, b);
-                parconc__deque_push(&w->deque, b);
+                parconc__deque_push(&w->deque, NULL, b);
                 nb++;
             }
             w->batch_left += (size_t)nb;
@@ -4023,6 +4040,15 @@ static void parconc__run_ring_entry(parconc_pool *p, parconc__worker *w, parconc
     parconc__ring_settled(p);
 }
 
+/* A task without a future taken from a deque (a task's fire-and-forget
+   submission): run it and count it out. */
+static void parconc__run_spawned(parconc_pool *p, parconc__worker *w, parconc_task_fn fn, void *arg)
+{
+    void *unused;
+    (void)parconc__call_task(w, fn, arg, 0u, &unused);
+    parconc__pool_settled(p);
+}
+
 /* A task taken from a deque: claim it, or drop it if it was canceled. */
 static void parconc__run_or_drop(parconc_pool *p, parconc__worker *w, parconc_future *f)
 {
@@ -4039,27 +4065,26 @@ static void parconc__run_or_drop(parconc_pool *p, parconc__worker *w, parconc_fu
    our own (queue-order batch first, then our children, newest first), then
    other workers' (their oldest first: batch tasks there are older than
    anything still in the ring or the injection queue). */
-static parconc_future *parconc__find_in_deques(parconc_pool *p, parconc__worker *w)
+static int parconc__find_in_deques(parconc_pool *p, parconc__worker *w, parconc__task_ref *out)
 {
-    parconc_future *f;
     int i, n = p->nthreads;
     if (w->batch_left) {
-        if ((f = parconc__deque_steal(&w->deque)) != NULL) { w->batch_left--; return f; }
+        if (parconc__deque_steal(&w->deque, out)) { w->batch_left--; return 1; }
         w->batch_left = 0; /* stolen by others meanwhile */
     }
-    if (!parconc__deque_looks_empty(&w->deque) && (f = parconc__deque_take(&w->deque)) != NULL) return f;
+    if (!parconc__deque_looks_empty(&w->deque) && parconc__deque_take(&w->deque, out)) return 1;
     if (n > 1) {
         uint32_t start = (w->rng = w->rng * 1664525u + 1013904223u) >> 8; /* spread the thieves */
         for (i = 0; i < n; i++) {
             parconc__worker *v = &p->workers[(start + (uint32_t)i) % (uint32_t)n];
             if (v == w || parconc__deque_looks_empty(&v->deque)) continue;
-            if ((f = parconc__deque_steal(&v->deque)) != NULL) {
+            if (parconc__deque_steal(&v->deque, out)) {
                 parconc__store(&w->steals, w->steals + 1, PARCONC__RELAXED);
-                return f;
+                return 1;
             }
         }
     }
-    return NULL;
+    return 0;
 }
 
 /* Finds and runs one task: deques, then the ring, then the injection
@@ -4067,12 +4092,14 @@ static parconc_future *parconc__find_in_deques(parconc_pool *p, parconc__worker 
    there was none. */
 static int parconc__run_one(parconc_pool *p, parconc__worker *w)
 {
-    parconc_future *f = parconc__find_in_deques(p, w);
+    parconc__task_ref t;
+    parconc_future *f;
     parconc_task_fn fn;
     void *arg;
-    if (f) {
+    if (parconc__find_in_deques(p, w, &t)) {
         parconc__pool_dequeued(p);
-        parconc__run_or_drop(p, w, f);
+        if (t.fn) parconc__run_spawned(p, w, t.fn, t.arg);
+        else parconc__run_or_drop(p, w, (parconc_future *)t.arg);
     } else if (p->ring && parconc__ring_pop(p, &fn, &arg)) {
         parconc__pool_dequeued(p);
         parconc__run_ring_entry(p, w, fn, arg);
@@ -4248,7 +4275,7 @@ static size_t parconc__pool_layout(int threads, size_t deque_cap, size_t nodes, 
     *off_workers = size;
     size += PARCONC__ALIGN_UP(sizeof(parconc__worker) * (size_t)threads);
     *off_slots = size;
-    size += PARCONC__ALIGN_UP(sizeof(parconc_future *) * deque_cap * (size_t)threads);
+    size += PARCONC__ALIGN_UP(sizeof(parconc__task_ref) * deque_cap * (size_t)threads);
     *off_nodes = size;
     size += sizeof(parconc_future) * nodes;
     return size + PARCONC_CACHELINE; /* room to align the start */
@@ -4332,7 +4359,7 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
         w->pool = p;
         w->index = (int)i;
         w->rng = (uint32_t)i * 2654435761u + 1u;
-        w->deque.slots = (parconc_future **)(base + off_s) + i * dc;
+        w->deque.slots = (parconc__task_ref *)(base + off_s) + i * dc;
         w->deque.mask = (intptr_t)dc - 1;
     }
     for (i = 0; i < (size_t)threads; i++) {
@@ -4435,6 +4462,14 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
         parconc__run_here(p, self, task->fn, task->arg, NULL);
         return PARCONC_OK;
     }
+    /* a task's fire-and-forget submission: fn/arg in its worker's deque,
+       no future (only the owner pushes, so a deque not full now takes it) */
+    if (self && !out && !task->storage && p->schedule != PARCONC_PRIORITY && !parconc__deque_full(&self->deque)) {
+        parconc__fetch_add(&p->pending, (size_t)1, PARCONC__RELAXED); /* published by the push */
+        parconc__deque_push(&self->deque, task->fn, task->arg);
+        parconc__pool_submitted(p);
+        return PARCONC_OK;
+    }
     if (to_ring && !out) {
         if (p->caller_runs ? parconc__ring_push(p, task->fn, task->arg)
                            : parconc__ring_push_patient(p, task->fn, task->arg)) {
@@ -4510,7 +4545,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
        bottom release), so the worker's decrement always comes after it */
     parconc__fetch_add(&p->pending, (size_t)1, PARCONC__RELAXED);
     if (!(self && p->schedule != PARCONC_PRIORITY && !(f->flags_ & PARCONC__F_CALLER) &&
-          parconc__deque_push(&self->deque, f))) {
+          parconc__deque_push(&self->deque, NULL, f))) {
         if (!locked) parconc__ilock(&p->inj_lock);
         parconc__inj_push(p, f);
         parconc__mutex_unlock_raw(&p->inj_lock);
@@ -4840,19 +4875,30 @@ static void parconc__pool_submitted(parconc_pool *p)
     if (parconc__load(&p->stop, PARCONC__SEQ_CST)) parconc__pool_cancel_shared_queues(p);
 }
 
+/* Empties worker i's deque: every task still in it ends CANCELED (a
+   future already canceled stays so) and the pool's reference to a
+   future is dropped. */
+static void parconc__deque_cancel_all(parconc_pool *p, int i)
+{
+    parconc__task_ref t;
+    while (parconc__deque_steal(&p->workers[i].deque, &t)) {
+        parconc__pool_dequeued(p);
+        if (t.fn) { /* no future: counted as canceled here */
+            parconc__fetch_add(&p->canceled, (size_t)1, PARCONC__RELAXED);
+            parconc__pool_settled(p);
+        } else {
+            parconc_future_cancel((parconc_future *)t.arg);
+            parconc_future_release((parconc_future *)t.arg); /* the deque's (pool's) reference */
+        }
+    }
+}
+
 /* Cancels everything still queued (ring, injection queue and deques). */
 static void parconc__pool_cancel_queued(parconc_pool *p)
 {
     int i;
     parconc__pool_cancel_shared_queues(p);
-    for (i = 0; i < p->nthreads; i++) {
-        parconc_future *f;
-        while ((f = parconc__deque_steal(&p->workers[i].deque)) != NULL) {
-            parconc__pool_dequeued(p);
-            parconc_future_cancel(f);
-            parconc_future_release(f); /* the deque's (pool's) reference */
-        }
-    }
+    for (i = 0; i < p->nthreads; i++) parconc__deque_cancel_all(p, i);
 }
 
 PARCONC_API int parconc_pool_resume(parconc_pool *p)
@@ -4900,18 +4946,14 @@ PARCONC_API int parconc_pool_shutdown(parconc_pool *p, int mode, int64_t timeout
     if (rc != PARCONC_OK) return rc;
     if (!p->joined) {
         int i;
-        parconc_future *f;
         parconc__pool_join(p, p->nthreads);
         p->joined = 1;
         /* futures canceled while in a deque or the ring and never taken:
-           drop the pool's reference (everything is terminal once idle);
-           and whatever a submit that raced with us queued after the idle
-           check ends CANCELED (see parconc__pool_submitted) */
-        for (i = 0; i < p->nthreads; i++)
-            while ((f = parconc__deque_steal(&p->workers[i].deque)) != NULL) {
-                parconc__pool_dequeued(p);
-                parconc_future_release(f);
-            }
+           drop the pool's reference (everything is terminal once idle;
+           canceling again changes nothing); and whatever a submit that
+           raced with us queued after the idle check ends CANCELED (see
+           parconc__pool_submitted) */
+        for (i = 0; i < p->nthreads; i++) parconc__deque_cancel_all(p, i);
         parconc__pool_cancel_shared_queues(p);
     }
     return PARCONC_OK;
