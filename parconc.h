@@ -3131,7 +3131,7 @@ PARCONC_API int parconc_cpu_count(void)
 #define PARCONC__F_CALLER     2u  /* caller storage: never freed, never in a deque */
 #define PARCONC__F_POOLNODE   4u  /* one of the pool's preallocated slots */
 #define PARCONC__F_INTERNAL   8u  /* parallel_for's helper: not in the task counters */
-#define PARCONC__F_RING       16u /* queued in the submission ring: counted by the ring, not pending */
+#define PARCONC__F_RING       16u /* queued in the submission ring: counted by the ring, not pending_in */
 
 typedef struct parconc__cb_node {
     struct parconc__cb_node *next;
@@ -3367,12 +3367,22 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
      - a submitter uses the ring only while the list is empty (inj_count 0),
        so once a task had to go to the list (ring full, caller storage)
        everything after it goes there too until the list drains.
-   Ring tasks are not in `pending`.  Instead the ring's tail counts them in
-   and each worker's ring_done (plus ring_dropped: canceled ring entries)
-   counts them out; the pool is idle when the finished count read first
-   equals the tail read after it, and pending is 0.  Every counted finish
-   was pushed before the tail read (release/acquire through ring_done), so
-   equal counts mean every pushed entry finished. */
+   Counting tasks in and out without a shared counter per light task.
+   Every count only grows:
+     in:  ring_tail (ring entries), each worker's spawned (fn/arg entries
+          its tasks pushed into its deque), pending_in (everything else:
+          futures on the list or in a deque, parallel_for helpers);
+     out: each worker's ring_done and spawn_done (entries it finished),
+          ring_dropped and spawn_dropped (entries canceled instead of run),
+          pending_out (the rest, settled).
+   A task's submission happens before its finish, and a task's own
+   submissions happen before its finish too.  parconc__pool_in_flight
+   reads every out count first (acquire), then every in count, so each
+   finish it counted has its submission counted; and a task that has not
+   finished (or whose finish it missed) has its submission counted, or an
+   ancestor counted as not finished, back to a submission made before the
+   read started.  So the difference is never 0 while a task submitted
+   before the read is still unfinished: the pool is idle when in == out. */
 #define PARCONC__POOL_MAX_THREADS 1024
 #ifndef PARCONC_POOL_RING
 #define PARCONC_POOL_RING 1024
@@ -3396,7 +3406,8 @@ typedef struct parconc__deque {
     intptr_t top;                 /* thieves take here */
     char pad0_[PARCONC_CACHELINE - sizeof(intptr_t)];
     intptr_t bottom;              /* the owner pushes and takes here */
-    char pad1_[PARCONC_CACHELINE - sizeof(intptr_t)];
+    intptr_t top_seen;            /* owner only: top as last read (top only grows) */
+    char pad1_[PARCONC_CACHELINE - 2 * sizeof(intptr_t)];
     parconc__task_ref *slots;
     intptr_t mask;
 } parconc__deque;
@@ -3418,6 +3429,8 @@ typedef struct parconc__worker {
        counter is touched per task */
     size_t tasks_run, steals, completed, failed, running;
     size_t ring_done;             /* ring entries this worker finished (release) */
+    size_t spawned;               /* fn/arg entries our tasks pushed into our deque */
+    size_t spawn_done;            /* fn/arg deque entries this worker finished (release) */
     parconc_future *stash;        /* finished heap futures kept for reuse (owner only) */
     size_t batch_left;            /* queue-order tasks moved into our deque (a hint) */
     size_t stash_len;
@@ -3445,7 +3458,7 @@ struct parconc_pool {
     uint32_t inj_count;           /* tasks in the injection queue (written under inj_lock) */
     char pad0_[PARCONC_CACHELINE];
     size_t queued;                /* bounded pools: reserved queue slots (atomic) */
-    size_t pending;               /* submitted, not yet terminal (atomic) */
+    size_t pending_in;            /* tasks counted in by submit (atomic; see the pool's comment) */
     uint32_t spinning;            /* idle workers watching the queues */
     void *loop_slot;              /* a parallel_for any idle worker may join, or NULL */
     uint32_t loop_wanted;         /* helper places still open in it */
@@ -3477,10 +3490,12 @@ struct parconc_pool {
     parconc__ring_slot *ring;     /* FIFO pools with PARCONC_POOL_RING, else NULL */
     size_t ring_mask;
     size_t ring_dropped;          /* ring entries canceled instead of run (atomic) */
+    size_t spawn_dropped;         /* fn/arg deque entries canceled instead of run (atomic) */
     char pad2_[PARCONC_CACHELINE];
     size_t ring_tail;             /* next push position (submitters) */
     char pad3_[PARCONC_CACHELINE];
     size_t ring_head;             /* next pop position (workers) */
+    size_t pending_out;           /* tasks counted out of pending_in (atomic; workers write both) */
     char pad4_[PARCONC_CACHELINE];
     parconc__here_counts here[PARCONC__HERE_STRIPES]; /* tasks other threads ran themselves */
 };
@@ -3498,15 +3513,25 @@ static unsigned parconc__stripe_next;
    read with acquire by thieves, so a stolen task's fields are visible; the
    seq_cst fence in take() and steal() orders the bottom/top accesses that
    decide who gets the last element, and the top CAS settles that race. */
+/* Owner only: no room for a push (thieves can only make room).  top is
+   read again only when the last value read says full: reading it on
+   every push would pull the line each thief's CAS just wrote. */
+static int parconc__deque_full(parconc__deque *d)
+{
+    intptr_t b = parconc__load(&d->bottom, PARCONC__RELAXED);
+    if (b - d->top_seen <= d->mask) return 0;
+    d->top_seen = parconc__load(&d->top, PARCONC__ACQUIRE);
+    return b - d->top_seen > d->mask;
+}
+
 /* Slot fields are atomic (relaxed): a thief reads a slot before its CAS
    on top settles whether the entry is its own, and the owner may be
    reusing that slot by then; a thief whose CAS fails drops what it read. */
 static int parconc__deque_push(parconc__deque *d, parconc_task_fn fn, void *arg)
 {
     intptr_t b = parconc__load(&d->bottom, PARCONC__RELAXED);
-    intptr_t t = parconc__load(&d->top, PARCONC__ACQUIRE);
     parconc__task_ref *s = &d->slots[b & d->mask];
-    if (b - t > d->mask) return 0; /* full: caller uses the injection queue */
+    if (parconc__deque_full(d)) return 0; /* full: caller uses the injection queue */
     parconc__store(&s->fn, fn, PARCONC__RELAXED);
     parconc__store(&s->arg, arg, PARCONC__RELAXED);
     parconc__store(&d->bottom, b + 1, PARCONC__RELEASE);
@@ -3520,11 +3545,6 @@ static void parconc__deque_read(parconc__deque *d, intptr_t i, parconc__task_ref
     out->arg = parconc__load(&s->arg, PARCONC__RELAXED);
 }
 
-/* Owner only: no room for a push (thieves can only make room). */
-static int parconc__deque_full(parconc__deque *d)
-{
-    return parconc__load(&d->bottom, PARCONC__RELAXED) - parconc__load(&d->top, PARCONC__ACQUIRE) > d->mask;
-}
 
 static int parconc__deque_take(parconc__deque *d, parconc__task_ref *out)
 {
@@ -3653,24 +3673,33 @@ static int parconc__ring_nonempty(parconc_pool *p)
     return p->ring && parconc__load(&p->ring_tail, PARCONC__SEQ_CST) != parconc__load(&p->ring_head, PARCONC__SEQ_CST);
 }
 
-/* Ring entries pushed and not yet finished or dropped.  The finish counts
-   are read first (acquire: each finished entry's push happened before),
-   then the tail, so the result never undercounts what is in flight. */
-static size_t parconc__ring_in_flight(parconc_pool *p)
+/* Tasks submitted and not yet finished: out counts first, then in counts
+   (see the pool's comment).  The fence pairs with the one each finisher
+   makes after counting itself out (wait_idle's wake-up: either the
+   finisher sees idle_waiters or this read sees its count).  O(threads). */
+static size_t parconc__pool_in_flight(parconc_pool *p)
 {
-    size_t finished;
+    size_t out, in;
     int i;
-    if (!p->ring) return 0;
-    finished = parconc__load(&p->ring_dropped, PARCONC__ACQUIRE);
-    for (i = 0; i < p->nthreads; i++) finished += parconc__load(&p->workers[i].ring_done, PARCONC__ACQUIRE);
-    return parconc__load(&p->ring_tail, PARCONC__SEQ_CST) - finished;
+    parconc__fence(PARCONC__SEQ_CST);
+    out = parconc__load(&p->pending_out, PARCONC__ACQUIRE) + parconc__load(&p->ring_dropped, PARCONC__ACQUIRE) +
+          parconc__load(&p->spawn_dropped, PARCONC__ACQUIRE);
+    for (i = 0; i < p->nthreads; i++)
+        out += parconc__load(&p->workers[i].ring_done, PARCONC__ACQUIRE) +
+               parconc__load(&p->workers[i].spawn_done, PARCONC__ACQUIRE);
+    in = parconc__load(&p->pending_in, PARCONC__ACQUIRE) + (p->ring ? parconc__load(&p->ring_tail, PARCONC__ACQUIRE) : 0u);
+    for (i = 0; i < p->nthreads; i++) in += parconc__load(&p->workers[i].spawned, PARCONC__ACQUIRE);
+    return in - out;
 }
 
-/* No task queued or running.  The ring first: a ring task's children are
-   counted in pending before the task itself counts as finished. */
+/* No task queued or running.  First a cheap look at the pending counts
+   alone: a task counted in and not out there means not idle now, and
+   whoever finishes it checks again, so no wake-up is lost by stopping. */
 static int parconc__pool_idle(parconc_pool *p)
 {
-    return parconc__ring_in_flight(p) == 0 && parconc__load(&p->pending, PARCONC__SEQ_CST) == 0;
+    size_t out = parconc__load(&p->pending_out, PARCONC__ACQUIRE);
+    if (parconc__load(&p->pending_in, PARCONC__ACQUIRE) != out) return 0;
+    return parconc__pool_in_flight(p) == 0;
 }
 
 /* ---- injection queue (under inj_lock) ---- */
@@ -3888,23 +3917,30 @@ static void parconc__pool_wake_idle(parconc_pool *p)
     parconc__futex_wake(&p->idle_seq, INT_MAX);
 }
 
-/* A task counted in pending reached a terminal state (ran, failed or was
-   canceled). */
-static void parconc__pool_settled(parconc_pool *p)
-{
-    if (parconc__fetch_sub(&p->pending, (size_t)1, PARCONC__ACQ_REL) == 1 &&
-        parconc__load(&p->idle_waiters, PARCONC__SEQ_CST))
-        parconc__pool_wake_idle(p);
-}
-
-/* A ring entry was counted out (ring_done or ring_dropped, just stored).
-   The fence pairs with wait_idle's seq_cst idle_waiters increment: either
-   it sees our count, or we see it waiting.  Of two workers finishing at
-   once, the fences make at least one see both counts. */
-static void parconc__ring_settled(parconc_pool *p)
+/* A task was counted out (its out count just stored or added), or an
+   entry left a deque.  The fence pairs with the one in
+   parconc__pool_in_flight after wait_idle's idle_waiters increment:
+   either it sees our count, or we see it waiting.  Of two workers
+   finishing at once, the fences make at least one see both counts.
+   `from`: the deque the task came from, or NULL.  If it still holds an
+   entry after our fence, the pool is not idle, and whoever takes that
+   entry looks again after it (running or dropping it), so we skip the
+   O(threads) count: a stream of tasks spawned into one deque and stolen
+   from it then costs one look at that deque per task, not a scan. */
+static void parconc__pool_counted_out(parconc_pool *p, parconc__deque *from)
 {
     parconc__fence(PARCONC__SEQ_CST);
-    if (parconc__load(&p->idle_waiters, PARCONC__SEQ_CST) && parconc__pool_idle(p)) parconc__pool_wake_idle(p);
+    if (!parconc__load(&p->idle_waiters, PARCONC__SEQ_CST)) return;
+    if (from && !parconc__deque_looks_empty(from)) return;
+    if (parconc__pool_idle(p)) parconc__pool_wake_idle(p);
+}
+
+/* A task counted in pending_in reached a terminal state (ran, failed or
+   was canceled). */
+static void parconc__pool_settled(parconc_pool *p)
+{
+    parconc__fetch_add(&p->pending_out, (size_t)1, PARCONC__RELEASE);
+    parconc__pool_counted_out(p, NULL);
 }
 
 /* Calls fn(arg) as a task of worker w with the failure slot
@@ -3963,7 +3999,7 @@ static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_futur
    with a task once 64 per thread are queued.  Producers then slow down to
    the pool's pace by doing its work, and a full ring is not fought over.
    A worker counts such a task as its own (a nested call); another thread
-   counts it in a stripe of pool->here.  It is never in `pending`: like a
+   counts it in a stripe of pool->here.  It is never counted in flight: like a
    submit call in progress, wait_idle does not wait for it.
    After the ring was found full, the thread runs its next
    PARCONC__HERE_BATCH submissions to that pool itself without looking at
@@ -3987,7 +4023,7 @@ static void parconc__here_batch_start(parconc_pool *p)
 }
 
 /* Runs fn(arg) (f: its future, PENDING and not yet visible to anyone
-   else, or NULL) on the calling thread, not counted in pending. */
+   else, or NULL) on the calling thread, not counted in or out. */
 static void parconc__run_here(parconc_pool *p, parconc__worker *self, parconc_task_fn fn, void *arg, parconc_future *f)
 {
     void *result;
@@ -4037,27 +4073,31 @@ static void parconc__run_ring_entry(parconc_pool *p, parconc__worker *w, parconc
         parconc__run_task(p, w, f);
     }
     parconc__store(&w->ring_done, w->ring_done + 1, PARCONC__RELEASE);
-    parconc__ring_settled(p);
+    parconc__pool_counted_out(p, NULL);
 }
 
 /* A task without a future taken from a deque (a task's fire-and-forget
    submission): run it and count it out. */
-static void parconc__run_spawned(parconc_pool *p, parconc__worker *w, parconc_task_fn fn, void *arg)
+static void parconc__run_spawned(parconc_pool *p, parconc__worker *w, parconc_task_fn fn, void *arg,
+                                 parconc__deque *from)
 {
     void *unused;
     (void)parconc__call_task(w, fn, arg, 0u, &unused);
-    parconc__pool_settled(p);
+    parconc__store(&w->spawn_done, w->spawn_done + 1, PARCONC__RELEASE);
+    parconc__pool_counted_out(p, from);
 }
 
 /* A task taken from a deque: claim it, or drop it if it was canceled. */
-static void parconc__run_or_drop(parconc_pool *p, parconc__worker *w, parconc_future *f)
+static void parconc__run_or_drop(parconc_pool *p, parconc__worker *w, parconc_future *f, parconc__deque *from)
 {
     if (parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING)) {
         parconc__run_task(p, w, f);
     } else {
         /* canceled while queued: cancel() did the accounting except the
-           pool's reference (deque tasks are never caller storage) */
+           pool's reference (deque tasks are never caller storage); it may
+           have skipped the idle look because of this very entry */
         parconc_future_release(f);
+        parconc__pool_counted_out(p, from);
     }
 }
 
@@ -4065,9 +4105,11 @@ static void parconc__run_or_drop(parconc_pool *p, parconc__worker *w, parconc_fu
    our own (queue-order batch first, then our children, newest first), then
    other workers' (their oldest first: batch tasks there are older than
    anything still in the ring or the injection queue). */
-static int parconc__find_in_deques(parconc_pool *p, parconc__worker *w, parconc__task_ref *out)
+static int parconc__find_in_deques(parconc_pool *p, parconc__worker *w, parconc__task_ref *out,
+                                   parconc__deque **from)
 {
     int i, n = p->nthreads;
+    *from = &w->deque;
     if (w->batch_left) {
         if (parconc__deque_steal(&w->deque, out)) { w->batch_left--; return 1; }
         w->batch_left = 0; /* stolen by others meanwhile */
@@ -4080,6 +4122,7 @@ static int parconc__find_in_deques(parconc_pool *p, parconc__worker *w, parconc_
             if (v == w || parconc__deque_looks_empty(&v->deque)) continue;
             if (parconc__deque_steal(&v->deque, out)) {
                 parconc__store(&w->steals, w->steals + 1, PARCONC__RELAXED);
+                *from = &v->deque;
                 return 1;
             }
         }
@@ -4093,13 +4136,14 @@ static int parconc__find_in_deques(parconc_pool *p, parconc__worker *w, parconc_
 static int parconc__run_one(parconc_pool *p, parconc__worker *w)
 {
     parconc__task_ref t;
+    parconc__deque *from;
     parconc_future *f;
     parconc_task_fn fn;
     void *arg;
-    if (parconc__find_in_deques(p, w, &t)) {
+    if (parconc__find_in_deques(p, w, &t, &from)) {
         parconc__pool_dequeued(p);
-        if (t.fn) parconc__run_spawned(p, w, t.fn, t.arg);
-        else parconc__run_or_drop(p, w, (parconc_future *)t.arg);
+        if (t.fn) parconc__run_spawned(p, w, t.fn, t.arg, from);
+        else parconc__run_or_drop(p, w, (parconc_future *)t.arg, from);
     } else if (p->ring && parconc__ring_pop(p, &fn, &arg)) {
         parconc__pool_dequeued(p);
         parconc__run_ring_entry(p, w, fn, arg);
@@ -4465,7 +4509,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     /* a task's fire-and-forget submission: fn/arg in its worker's deque,
        no future (only the owner pushes, so a deque not full now takes it) */
     if (self && !out && !task->storage && p->schedule != PARCONC_PRIORITY && !parconc__deque_full(&self->deque)) {
-        parconc__fetch_add(&p->pending, (size_t)1, PARCONC__RELAXED); /* published by the push */
+        parconc__store(&self->spawned, self->spawned + 1, PARCONC__RELAXED); /* published by the push */
         parconc__deque_push(&self->deque, task->fn, task->arg);
         parconc__pool_submitted(p);
         return PARCONC_OK;
@@ -4542,8 +4586,8 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
         return PARCONC_OK;
     }
     /* relaxed: the task is published after this (lock release or deque
-       bottom release), so the worker's decrement always comes after it */
-    parconc__fetch_add(&p->pending, (size_t)1, PARCONC__RELAXED);
+       bottom release), so whoever counts it out comes after it */
+    parconc__fetch_add(&p->pending_in, (size_t)1, PARCONC__RELAXED);
     if (!(self && p->schedule != PARCONC_PRIORITY && !(f->flags_ & PARCONC__F_CALLER) &&
           parconc__deque_push(&self->deque, NULL, f))) {
         if (!locked) parconc__ilock(&p->inj_lock);
@@ -4570,7 +4614,7 @@ static size_t parconc__pool_submit_many(parconc_pool *p, parconc_task_fn fn, voi
         storage[i].arg_ = arg;
         storage[i].pool_ = p;
     }
-    parconc__fetch_add(&p->pending, n, PARCONC__RELAXED);
+    parconc__fetch_add(&p->pending_in, n, PARCONC__RELAXED);
     parconc__ilock(&p->inj_lock);
     for (i = 0; i < n; i++) parconc__inj_push(p, &storage[i]);
     parconc__mutex_unlock_raw(&p->inj_lock);
@@ -4609,7 +4653,7 @@ static void parconc__cancel_settle(parconc_pool *p, parconc_future *f, int unlin
         if (unlinked && !(flags & PARCONC__F_CALLER)) parconc_future_release(f);
         if (flags & PARCONC__F_RING) {
             parconc__fetch_add(&p->ring_dropped, (size_t)1, PARCONC__RELEASE);
-            parconc__ring_settled(p);
+            parconc__pool_counted_out(p, NULL);
         } else {
             parconc__pool_settled(p);
         }
@@ -4832,7 +4876,7 @@ static void parconc__ring_drain(parconc_pool *p)
     }
     if (dropped) {
         parconc__fetch_add(&p->ring_dropped, dropped, PARCONC__RELEASE);
-        parconc__ring_settled(p);
+        parconc__pool_counted_out(p, NULL);
     }
 }
 
@@ -4885,12 +4929,14 @@ static void parconc__deque_cancel_all(parconc_pool *p, int i)
         parconc__pool_dequeued(p);
         if (t.fn) { /* no future: counted as canceled here */
             parconc__fetch_add(&p->canceled, (size_t)1, PARCONC__RELAXED);
-            parconc__pool_settled(p);
+            parconc__fetch_add(&p->spawn_dropped, (size_t)1, PARCONC__RELEASE);
+            parconc__pool_counted_out(p, NULL);
         } else {
             parconc_future_cancel((parconc_future *)t.arg);
             parconc_future_release((parconc_future *)t.arg); /* the deque's (pool's) reference */
         }
     }
+    parconc__pool_counted_out(p, NULL); /* entries left the deque (see there) */
 }
 
 /* Cancels everything still queued (ring, injection queue and deques). */
@@ -5002,9 +5048,8 @@ PARCONC_API int parconc_pool_stats_get(parconc_pool *p, parconc_pool_stats *out)
         out->completed += parconc__load(&p->here[i].completed, PARCONC__RELAXED);
         out->failed += parconc__load(&p->here[i].failed, PARCONC__RELAXED);
     }
-    /* every submitted task is pending, in the ring, or has settled one way */
-    out->submitted = out->completed + out->failed + out->canceled + parconc__load(&p->pending, PARCONC__ACQUIRE) +
-                     parconc__ring_in_flight(p);
+    /* every submitted task is in flight or has settled one way */
+    out->submitted = out->completed + out->failed + out->canceled + parconc__pool_in_flight(p);
     return PARCONC_OK;
 }
 

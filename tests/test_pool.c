@@ -1590,6 +1590,136 @@ static void test_pause_fork_join_and_bad_input(void)
     parconc_pool_destroy(p);
 }
 
+/* ---- fire-and-forget submissions from inside tasks (fn/arg deque entries) ---- */
+static parconc_pool *sp_pool;
+static long sp_ran;
+/* A node of a spawn tree: arg = depth left; every 4th child has a future
+   (released at once), the rest none; the leaves sleep now and then, so
+   wait_idle must wait for grandchildren still running. */
+static void *sp_node(void *arg)
+{
+    long depth = (long)(intptr_t)arg, i;
+    __atomic_fetch_add(&sp_ran, 1, __ATOMIC_RELAXED);
+    if (depth == 0) {
+        if ((__atomic_load_n(&sp_ran, __ATOMIC_RELAXED) & 63) == 0) parconc_sleep_ns(200000);
+        return NULL;
+    }
+    for (i = 0; i < 3; i++) {
+        parconc_future *f = NULL;
+        if (parconc_pool_submit(sp_pool, sp_node, (void *)(intptr_t)(depth - 1), i == 2 && depth % 2 ? &f : NULL) != PARCONC_OK)
+            return parconc_task_fail(PARCONC_EINVAL);
+        if (f) parconc_future_release(f);
+    }
+    return NULL;
+}
+static long sp_tree_size(long depth) { return depth < 0 ? 0 : 1 + 3 * sp_tree_size(depth - 1); }
+
+/* wait_idle from outside returns only when every task of the tree ran,
+   however the tasks were counted (pending, ring, deque entries): a lost
+   wake-up hangs, an early return shows as a short count. */
+static void test_spawn_tree_wait_idle(void)
+{
+    static const int threads[] = {1, 2, 4};
+    int k, round;
+    for (k = 0; k < 3; k++) {
+        parconc_pool_desc d;
+        parconc_pool_stats st;
+        long depth = 6, per = sp_tree_size(depth);
+        memset(&d, 0, sizeof d);
+        d.threads = threads[k];
+        d.deque_capacity = 16; /* some children overflow to the list with a future */
+        PT_CHECK_EQ(parconc_pool_create(&sp_pool, &d), PARCONC_OK);
+        for (round = 0; round < 20; round++) {
+            sp_ran = 0;
+            PT_CHECK_EQ(parconc_pool_submit(sp_pool, sp_node, (void *)(intptr_t)depth, NULL), PARCONC_OK);
+            PT_CHECK_EQ(parconc_pool_wait_idle(sp_pool, PARCONC_FOREVER), PARCONC_OK);
+            PT_CHECK_EQ(__atomic_load_n(&sp_ran, __ATOMIC_RELAXED), per);
+        }
+        PT_CHECK_EQ(parconc_pool_stats(sp_pool, &st), PARCONC_OK);
+        PT_CHECK_EQ(st.submitted, (uint64_t)(20 * per));
+        PT_CHECK_EQ(st.completed, (uint64_t)(20 * per));
+        PT_CHECK_EQ(st.queued + st.running + st.failed + st.canceled, 0);
+        parconc_pool_destroy(sp_pool);
+    }
+}
+
+/* A task queues children without futures in its deque, then blocks:
+   shutdown CANCEL ends every one of them CANCELED (counted, none run). */
+static long sp_children_ran;
+static void *sp_child(void *arg) { (void)arg; __atomic_fetch_add(&sp_children_ran, 1, __ATOMIC_RELAXED); return NULL; }
+static void *sp_spawn_then_gate(void *arg)
+{
+    long i, n = (long)(intptr_t)arg;
+    for (i = 0; i < n; i++)
+        if (parconc_pool_submit(sp_pool, sp_child, NULL, NULL) != PARCONC_OK) return parconc_task_fail(PARCONC_EINVAL);
+    return wait_gate(NULL);
+}
+static void test_spawned_children_canceled_by_shutdown(void)
+{
+    parconc_pool_stats st;
+    sp_pool = make_pool(1, PARCONC_LIFO);
+    PT_CHECK(sp_pool != NULL);
+    sp_children_ran = 0;
+    close_gate();
+    PT_CHECK_EQ(parconc_pool_submit(sp_pool, sp_spawn_then_gate, (void *)(intptr_t)100, NULL), PARCONC_OK);
+    await_gates(1); /* the 100 children are in the worker's deque */
+    PT_CHECK_EQ(parconc_pool_stats(sp_pool, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.queued, 100);
+    PT_CHECK_EQ(st.submitted, 101);
+    PT_CHECK_EQ(parconc_pool_shutdown(sp_pool, PARCONC_SHUTDOWN_CANCEL, 0), PARCONC_ETIMEDOUT);
+    PT_CHECK_EQ(parconc_pool_stats(sp_pool, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.canceled, 100);
+    PT_CHECK_EQ(st.queued, 0);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_pool_shutdown(sp_pool, PARCONC_SHUTDOWN_CANCEL, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(sp_children_ran, 0);
+    PT_CHECK_EQ(parconc_pool_stats(sp_pool, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.completed, 1);
+    PT_CHECK_EQ(st.canceled, 100);
+    PT_CHECK_EQ(st.submitted, 101);
+    parconc_pool_destroy(sp_pool);
+}
+
+/* The accounting chains: a task without a future submits one with a
+   future and ends; that one submits one without a future and ends; the
+   last sleeps.  wait_idle must see it through every link, from any
+   order of counting. */
+static int sp_chain_done;
+static void *sp_link3(void *arg) { (void)arg; parconc_sleep_ns(2 * MS); __atomic_store_n(&sp_chain_done, 1, __ATOMIC_RELEASE); return NULL; }
+static void *sp_link2(void *arg)
+{
+    (void)arg;
+    return parconc_pool_submit(sp_pool, sp_link3, NULL, NULL) == PARCONC_OK ? NULL : parconc_task_fail(PARCONC_EINVAL);
+}
+static void *sp_link1(void *arg)
+{
+    parconc_future *f = NULL;
+    (void)arg;
+    if (parconc_pool_submit(sp_pool, sp_link2, NULL, &f) != PARCONC_OK) return parconc_task_fail(PARCONC_EINVAL);
+    parconc_future_release(f);
+    return NULL;
+}
+static void *sp_link0(void *arg)
+{
+    (void)arg;
+    return parconc_pool_submit(sp_pool, sp_link1, NULL, NULL) == PARCONC_OK ? NULL : parconc_task_fail(PARCONC_EINVAL);
+}
+static void test_spawn_chain_wait_idle(void)
+{
+    int k, round;
+    for (k = 1; k <= 2; k++) {
+        sp_pool = make_pool(k, PARCONC_FIFO);
+        PT_CHECK(sp_pool != NULL);
+        for (round = 0; round < 10; round++) {
+            sp_chain_done = 0;
+            PT_CHECK_EQ(parconc_pool_submit(sp_pool, sp_link0, NULL, NULL), PARCONC_OK);
+            PT_CHECK_EQ(parconc_pool_wait_idle(sp_pool, PARCONC_FOREVER), PARCONC_OK);
+            PT_CHECK_EQ(__atomic_load_n(&sp_chain_done, __ATOMIC_ACQUIRE), 1);
+        }
+        parconc_pool_destroy(sp_pool);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const pt_test tests[] = {
@@ -1626,6 +1756,9 @@ int main(int argc, char **argv)
         PT_TEST(test_caller_runs_four_submitters),
         PT_TEST(test_pause_resume),
         PT_TEST(test_pause_fork_join_and_bad_input),
+        PT_TEST(test_spawn_tree_wait_idle),
+        PT_TEST(test_spawned_children_canceled_by_shutdown),
+        PT_TEST(test_spawn_chain_wait_idle),
     };
     return pt_main(tests, PT_COUNT(tests), argc, argv);
 }
