@@ -3336,9 +3336,11 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
    level; FIFO/LIFO use level 0) for submissions from outside the pool,
    plus one Chase-Lev deque per worker for tasks a running task submits
    (pushed and popped at the bottom by the owner, depth-first, stolen from
-   the top by idle workers, oldest first).  Caller-storage futures and
-   PRIORITY pools always use the injection queue, where cancel() can unlink
-   them, so the pool never keeps a pointer to a canceled caller future.
+   the top by idle workers, oldest first).  A deque entry is fn/arg for a
+   fire-and-forget task (no future) or a future.  Caller-storage futures
+   and PRIORITY pools always use the injection queue, where cancel() can
+   unlink them, so the pool never keeps a pointer to a canceled caller
+   future.
 
    Idle workers first SPIN (~50 us; yielding now and then after a run of
    tasks; not at all after a lone task on the CPU of the thread that woke
