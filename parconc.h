@@ -3404,14 +3404,28 @@ typedef struct parconc__task_ref {
     void *arg;
 } parconc__task_ref;
 
+/* One array of a deque.  The first lives in the pool's block; a deque
+   that fills doubles into a heap array (pools with their own memory and
+   no caller-runs, up to PARCONC__DEQUE_MAX slots).  Left arrays are kept
+   until the pool is destroyed: a thief may still read a slot of one (the
+   entries it holds are copied unchanged, and the CAS on top decides
+   whether what the thief read is its own). */
+typedef struct parconc__deque_buf {
+    intptr_t mask;
+    parconc__task_ref *slots;
+    struct parconc__deque_buf *older; /* the heap array this one replaced, or NULL */
+} parconc__deque_buf;
+#define PARCONC__DEQUE_MAX ((intptr_t)1 << 20)
+
 typedef struct parconc__deque {
     intptr_t top;                 /* thieves take here */
     char pad0_[PARCONC_CACHELINE - sizeof(intptr_t)];
     intptr_t bottom;              /* the owner pushes and takes here */
     intptr_t top_seen;            /* owner only: top as last read (top only grows) */
     char pad1_[PARCONC_CACHELINE - 2 * sizeof(intptr_t)];
-    parconc__task_ref *slots;
-    intptr_t mask;
+    parconc__deque_buf *buf;      /* the current array (owner stores with release) */
+    parconc__deque_buf first;     /* the array in the pool's block */
+    int may_grow;
 } parconc__deque;
 
 /* fn != NULL: a task without a future; fn == NULL: arg is its future */
@@ -3520,10 +3534,10 @@ static unsigned parconc__stripe_next;
    every push would pull the line each thief's CAS just wrote. */
 static int parconc__deque_full(parconc__deque *d)
 {
-    intptr_t b = parconc__load(&d->bottom, PARCONC__RELAXED);
-    if (b - d->top_seen <= d->mask) return 0;
+    intptr_t b = parconc__load(&d->bottom, PARCONC__RELAXED), mask = d->buf->mask;
+    if (b - d->top_seen <= mask) return 0;
     d->top_seen = parconc__load(&d->top, PARCONC__ACQUIRE);
-    return b - d->top_seen > d->mask;
+    return b - d->top_seen > mask;
 }
 
 /* Slot fields are atomic (relaxed): a thief reads a slot before its CAS
@@ -3532,17 +3546,67 @@ static int parconc__deque_full(parconc__deque *d)
 static int parconc__deque_push(parconc__deque *d, parconc_task_fn fn, void *arg)
 {
     intptr_t b = parconc__load(&d->bottom, PARCONC__RELAXED);
-    parconc__task_ref *s = &d->slots[b & d->mask];
+    parconc__task_ref *s;
     if (parconc__deque_full(d)) return 0; /* full: caller uses the injection queue */
+    s = &d->buf->slots[b & d->buf->mask];
     parconc__store(&s->fn, fn, PARCONC__RELAXED);
     parconc__store(&s->arg, arg, PARCONC__RELAXED);
     parconc__store(&d->bottom, b + 1, PARCONC__RELEASE);
     return 1;
 }
 
+/* Owner only: doubles a full deque into a heap array (entries keep their
+   indices), or returns 0 (not allowed, at PARCONC__DEQUE_MAX, or no
+   memory: the caller then queues on the list).  The new array is stored
+   with release before any bottom that counts an entry pushed into it. */
+static int parconc__deque_grow(parconc__deque *d, const parconc_allocator *alloc)
+{
+    parconc__deque_buf *old = d->buf, *nb;
+    intptr_t size = (old->mask + 1) * 2, i, t, b;
+    size_t bytes;
+    if (!d->may_grow || size > PARCONC__DEQUE_MAX) return 0;
+    bytes = sizeof *nb + sizeof(parconc__task_ref) * (size_t)size;
+    nb = (parconc__deque_buf *)parconc__alloc_with(alloc, bytes);
+    if (!nb) return 0;
+    memset(nb, 0, bytes);
+    nb->mask = size - 1;
+    nb->slots = (parconc__task_ref *)(void *)(nb + 1);
+    nb->older = old == &d->first ? NULL : old;
+    t = parconc__load(&d->top, PARCONC__ACQUIRE);
+    b = parconc__load(&d->bottom, PARCONC__RELAXED);
+    for (i = t; i < b; i++) {
+        parconc__task_ref *from = &old->slots[i & old->mask], *to = &nb->slots[i & nb->mask];
+        parconc__store(&to->fn, parconc__load(&from->fn, PARCONC__RELAXED), PARCONC__RELAXED);
+        parconc__store(&to->arg, parconc__load(&from->arg, PARCONC__RELAXED), PARCONC__RELAXED);
+    }
+    parconc__store(&d->buf, nb, PARCONC__RELEASE);
+    d->top_seen = t;
+    return 1;
+}
+
+/* Owner only: room for one push, growing the deque if it may. */
+static int parconc__deque_room(parconc__deque *d, const parconc_allocator *alloc)
+{
+    return !parconc__deque_full(d) || parconc__deque_grow(d, alloc);
+}
+
+/* The deque's heap arrays (pool destroy). */
+static void parconc__deque_free_arrays(parconc__deque *d, const parconc_allocator *alloc)
+{
+    parconc__deque_buf *a = d->buf, *older;
+    for (; a && a != &d->first; a = older) {
+        older = a->older;
+        parconc__free_with(alloc, a);
+    }
+    d->buf = &d->first;
+}
+
+/* acquire: a thief that saw a bottom published after a growth sees the
+   new array (the owner stored it before that bottom) */
 static void parconc__deque_read(parconc__deque *d, intptr_t i, parconc__task_ref *out)
 {
-    parconc__task_ref *s = &d->slots[i & d->mask];
+    parconc__deque_buf *buf = parconc__load(&d->buf, PARCONC__ACQUIRE);
+    parconc__task_ref *s = &buf->slots[i & buf->mask];
     out->fn = parconc__load(&s->fn, PARCONC__RELAXED);
     out->arg = parconc__load(&s->arg, PARCONC__RELAXED);
 }
@@ -3774,7 +3838,7 @@ static parconc_future *parconc__inj_pop(parconc_pool *p, parconc__worker *w)
         parconc__inj_unlink(p, f);
         parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING); /* linked => PENDING */
         if (p->schedule != PARCONC_PRIORITY) {
-            intptr_t room = w->deque.mask + 1 - (parconc__load(&w->deque.bottom, PARCONC__RELAXED) -
+            intptr_t room = w->deque.buf->mask + 1 - (parconc__load(&w->deque.bottom, PARCONC__RELAXED) -
                                                  parconc__load(&w->deque.top, PARCONC__RELAXED));
             intptr_t want = (intptr_t)(p->inj_count / (uint32_t)p->nthreads);
             if (want > PARCONC__BATCH_MAX) want = PARCONC__BATCH_MAX;
@@ -4412,8 +4476,10 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
         w->pool = p;
         w->index = (int)i;
         w->rng = (uint32_t)i * 2654435761u + 1u;
-        w->deque.slots = (parconc__task_ref *)(base + off_s) + i * dc;
-        w->deque.mask = (intptr_t)dc - 1;
+        w->deque.first.slots = (parconc__task_ref *)(base + off_s) + i * dc;
+        w->deque.first.mask = (intptr_t)dc - 1;
+        w->deque.buf = &w->deque.first;
+        w->deque.may_grow = p->own_memory && !p->caller_runs; /* caller-runs: the deque is a bound */
     }
     for (i = 0; i < (size_t)threads; i++) {
         parconc_thread_opts o;
@@ -4517,7 +4583,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     }
     /* a task's fire-and-forget submission: fn/arg in its worker's deque,
        no future (only the owner pushes, so a deque not full now takes it) */
-    if (self && !out && !task->storage && p->schedule != PARCONC_PRIORITY && !parconc__deque_full(&self->deque)) {
+    if (self && !out && !task->storage && p->schedule != PARCONC_PRIORITY && parconc__deque_room(&self->deque, &p->alloc)) {
         parconc__store(&self->spawned, self->spawned + 1, PARCONC__RELAXED); /* published by the push */
         parconc__deque_push(&self->deque, task->fn, task->arg);
         parconc__pool_submitted(p);
@@ -4598,7 +4664,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
        bottom release), so whoever counts it out comes after it */
     parconc__fetch_add(&p->pending_in, (size_t)1, PARCONC__RELAXED);
     if (!(self && p->schedule != PARCONC_PRIORITY && !(f->flags_ & PARCONC__F_CALLER) &&
-          parconc__deque_push(&self->deque, NULL, f))) {
+          parconc__deque_room(&self->deque, &p->alloc) && parconc__deque_push(&self->deque, NULL, f))) {
         if (!locked) parconc__ilock(&p->inj_lock);
         parconc__inj_push(p, f);
         parconc__mutex_unlock_raw(&p->inj_lock);
@@ -5026,8 +5092,10 @@ PARCONC_API void parconc_pool_destroy(parconc_pool *p)
         int i;
         parconc_future *f, *next;
         for (f = p->node_cache; f; f = next) { next = f->next_; parconc__free_with(&p->alloc, f); }
-        for (i = 0; i < p->nthreads; i++)
+        for (i = 0; i < p->nthreads; i++) {
             for (f = p->workers[i].stash; f; f = next) { next = f->next_; parconc__free_with(&p->alloc, f); }
+            parconc__deque_free_arrays(&p->workers[i].deque, &p->alloc);
+        }
     }
     if (p->own_memory) parconc__free_with(&p->alloc, p->memory_block);
 }

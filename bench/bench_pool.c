@@ -61,6 +61,23 @@ static double omp_tasks_throughput(long n, int submitters, int threads)
     return (double)(n * submitters) / ((double)(parconc_now_ns() - t0) / 1e9);
 }
 
+/* One pool task submits n empty fire-and-forget tasks (OpenMP's 1-
+   submitter case is the same shape: one team thread creates the tasks). */
+static void *pc_spawner(void *arg)
+{
+    long i, n = (long)(intptr_t)arg;
+    parconc_pool *p = parconc_pool_current();
+    for (i = 0; i < n; i++) parconc_pool_submit(p, pc_empty, NULL, NULL);
+    return NULL;
+}
+static double spawn_in_task(parconc_pool *p, long n)
+{
+    uint64_t t0 = parconc_now_ns();
+    parconc_pool_submit(p, pc_spawner, (void *)(intptr_t)n, NULL);
+    parconc_pool_wait_idle(p, PARCONC_FOREVER);
+    return (double)n / ((double)(parconc_now_ns() - t0) / 1e9);
+}
+
 static void *thread_empty(void *arg) { (void)arg; return NULL; }
 static double thread_per_task_throughput(long n)
 {
@@ -190,6 +207,19 @@ int main(int argc, char **argv)
            are queued; caller_runs_when_full is the same policy, opt-in */
         snprintf(what, sizeof what, "%d subm. caller-runs vs OpenMP", s);
         bench_row("throughput", what, bench_median(e, BENCH_REPEATS), bench_median(c, BENCH_REPEATS), "Mtasks/s");
+    }
+    {
+        double a[BENCH_REPEATS], c[BENCH_REPEATS], e[BENCH_REPEATS];
+        for (r = 0; r < BENCH_REPEATS; r++) {
+            a[r] = spawn_in_task(pc, n) / 1e6;
+            c[r] = omp_tasks_throughput(n, 1, threads) / 1e6;
+            parconc_sleep_ns(20 * MS);
+            e[r] = spawn_in_task(pr, n) / 1e6;
+        }
+        bench_row("throughput", "spawned by a task vs OpenMP tasks", bench_median(a, BENCH_REPEATS),
+                  bench_median(c, BENCH_REPEATS), "Mtasks/s");
+        bench_row("throughput", "spawned, caller-runs vs OpenMP", bench_median(e, BENCH_REPEATS),
+                  bench_median(c, BENCH_REPEATS), "Mtasks/s");
     }
     {
         double a[BENCH_REPEATS], t[BENCH_REPEATS];

@@ -1720,6 +1720,86 @@ static void test_spawn_chain_wait_idle(void)
     }
 }
 
+/* A deque that fills grows (pools with their own memory, no caller-runs):
+   one worker, a task spawns 1000 children into a 4-slot deque; if they all
+   stay in the deque (none spilled to the list with a future) the worker
+   then runs them newest first, exactly in reverse.  Then a stress: two
+   workers stealing while the spawner's deque grows, children with and
+   without futures, each runs once. */
+static int grow_order[1000], grow_len;
+static void *grow_record(void *arg)
+{
+    grow_order[__atomic_fetch_add(&grow_len, 1, __ATOMIC_RELAXED)] = (int)(intptr_t)arg;
+    return NULL;
+}
+static void *grow_spawner(void *arg)
+{
+    int i;
+    (void)arg;
+    for (i = 0; i < 1000; i++)
+        if (parconc_pool_submit(sp_pool, grow_record, (void *)(intptr_t)i, NULL) != PARCONC_OK) return parconc_task_fail(PARCONC_EINVAL);
+    return NULL;
+}
+static parconc_future *grow_futs[50000];
+static void *grow_mixed_spawner(void *arg)
+{
+    long i, n = (long)(intptr_t)arg;
+    for (i = 0; i < n; i++)
+        if (parconc_pool_submit(sp_pool, sp_child, NULL, i % 3 == 0 ? &grow_futs[i] : NULL) != PARCONC_OK)
+            return parconc_task_fail(PARCONC_EINVAL);
+    return NULL;
+}
+static void test_deque_grows_instead_of_spilling(void)
+{
+    parconc_pool_desc d;
+    parconc_pool_stats st;
+    long allocs_before, i, n = 50000, with_future = 0;
+    memset(&d, 0, sizeof d);
+    d.threads = 1;
+    d.deque_capacity = 4;
+    PT_CHECK_EQ(parconc_pool_create(&sp_pool, &d), PARCONC_OK);
+    grow_len = 0;
+    allocs_before = __atomic_load_n(&heap_allocs, __ATOMIC_RELAXED);
+    PT_CHECK_EQ(parconc_pool_submit(sp_pool, grow_spawner, NULL, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(sp_pool, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(grow_len, 1000);
+    for (i = 0; i < 1000; i++) PT_CHECK_EQ(grow_order[i], 999 - i);
+    /* 8 doublings, 4 -> 1024 slots (not a future per child); plus the
+       spawner's own future where there is no submission ring */
+    PT_CHECK_EQ(__atomic_load_n(&heap_allocs, __ATOMIC_RELAXED) - allocs_before, PARCONC_POOL_RING ? 8 : 9);
+    parconc_pool_destroy(sp_pool);
+    /* caller-runs: the deque stays a bound (children beyond 4 run inline) */
+    d.caller_runs_when_full = 1;
+    PT_CHECK_EQ(parconc_pool_create(&sp_pool, &d), PARCONC_OK);
+    grow_len = 0;
+    PT_CHECK_EQ(parconc_pool_submit(sp_pool, grow_spawner, NULL, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(sp_pool, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(grow_len, 1000);
+    for (i = 0; i < 996; i++) PT_CHECK_EQ(grow_order[i], 4 + i); /* run inline, in order */
+    for (i = 0; i < 4; i++) PT_CHECK_EQ(grow_order[996 + i], 3 - i); /* then the deque, newest first */
+    parconc_pool_destroy(sp_pool);
+    /* two workers stealing while the deque grows */
+    d.caller_runs_when_full = 0;
+    d.threads = 2;
+    PT_CHECK_EQ(parconc_pool_create(&sp_pool, &d), PARCONC_OK);
+    sp_children_ran = 0;
+    memset(grow_futs, 0, sizeof grow_futs);
+    PT_CHECK_EQ(parconc_pool_submit(sp_pool, grow_mixed_spawner, (void *)(intptr_t)n, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(sp_pool, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(sp_children_ran, n);
+    for (i = 0; i < n; i++)
+        if (grow_futs[i]) {
+            PT_CHECK_EQ(parconc_future_state(grow_futs[i]), PARCONC_DONE);
+            parconc_future_release(grow_futs[i]);
+            with_future++;
+        }
+    PT_CHECK_EQ(with_future, (n + 2) / 3);
+    PT_CHECK_EQ(parconc_pool_stats(sp_pool, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.completed, (uint64_t)n + 1);
+    PT_CHECK_EQ(st.submitted, (uint64_t)n + 1);
+    parconc_pool_destroy(sp_pool);
+}
+
 int main(int argc, char **argv)
 {
     static const pt_test tests[] = {
@@ -1759,6 +1839,7 @@ int main(int argc, char **argv)
         PT_TEST(test_spawn_tree_wait_idle),
         PT_TEST(test_spawned_children_canceled_by_shutdown),
         PT_TEST(test_spawn_chain_wait_idle),
+        PT_TEST(test_deque_grows_instead_of_spilling),
     };
     return pt_main(tests, PT_COUNT(tests), argc, argv);
 }
