@@ -616,7 +616,9 @@ typedef struct parconc_pool_desc {
     parconc_allocator allocator;
     void *memory;            /* caller-provided memory for the pool itself ...     */
     size_t memory_size;      /* ... of at least parconc_pool_memory_size(desc) bytes */
-    size_t deque_capacity;   /* per-worker deque slots, power of two (0: 256) */
+    size_t deque_capacity;   /* per-worker deque slots, power of two (0: 256); a full
+                                deque doubles (to 1M) unless memory is caller-provided
+                                or caller_runs_when_full is set */
     int caller_runs_when_full; /* 1: a full queue makes submit run the task itself,
                                   on the calling thread; wins over block_when_full
                                   (see parconc_pool_submit) */
