@@ -85,14 +85,13 @@ static void *submitter(void *arg)
     return NULL;
 }
 
-static void test_million_tiny_tasks_four_submitters(void)
+/* 4 threads submit `per` tasks each into g_pool: every one runs exactly
+   once, the results add up and so do the counters; destroys the pool. */
+static void four_submitters_into_g_pool(long per)
 {
     parconc_thread t[4];
     parconc_pool_stats st;
-    long per = 250000 / SCALE;
     int i;
-    g_pool = make_pool(2, PARCONC_FIFO);
-    PT_CHECK(g_pool != NULL);
     g_sum = g_count = 0;
     for (i = 0; i < 4; i++) PT_CHECK_EQ(parconc_thread_create(&t[i], submitter, (void *)(intptr_t)per, NULL), PARCONC_OK);
     for (i = 0; i < 4; i++) PT_CHECK_EQ(parconc_thread_join(t[i], NULL), PARCONC_OK);
@@ -105,6 +104,13 @@ static void test_million_tiny_tasks_four_submitters(void)
     PT_CHECK_EQ(st.completed, (uint64_t)(4 * per));
     PT_CHECK_EQ(st.canceled + st.failed + st.queued + st.running, 0);
     parconc_pool_destroy(g_pool);
+}
+
+static void test_million_tiny_tasks_four_submitters(void)
+{
+    g_pool = make_pool(2, PARCONC_FIFO);
+    PT_CHECK(g_pool != NULL);
+    four_submitters_into_g_pool(250000 / SCALE);
 }
 
 /* ---- cancel storm ---- */
@@ -1425,25 +1431,11 @@ static void test_caller_runs_when_deque_full(void)
 static void test_caller_runs_four_submitters(void)
 {
     parconc_pool_desc d;
-    parconc_thread t[4];
-    parconc_pool_stats st;
-    long per = 100000;
-    int i;
     memset(&d, 0, sizeof d);
     d.threads = 2;
     d.caller_runs_when_full = 1;
     PT_CHECK_EQ(parconc_pool_create(&g_pool, &d), PARCONC_OK);
-    g_sum = g_count = 0;
-    for (i = 0; i < 4; i++) PT_CHECK_EQ(parconc_thread_create(&t[i], submitter, (void *)(intptr_t)per, NULL), PARCONC_OK);
-    for (i = 0; i < 4; i++) PT_CHECK_EQ(parconc_thread_join(t[i], NULL), PARCONC_OK);
-    PT_CHECK_EQ(parconc_pool_wait_idle(g_pool, PARCONC_FOREVER), PARCONC_OK);
-    PT_CHECK_EQ(g_count, 4 * per);
-    PT_CHECK_EQ(g_sum, 4 * (per * (per + 1) / 2));
-    PT_CHECK_EQ(parconc_pool_stats(g_pool, &st), PARCONC_OK);
-    PT_CHECK_EQ(st.submitted, (uint64_t)(4 * per));
-    PT_CHECK_EQ(st.completed, (uint64_t)(4 * per));
-    PT_CHECK_EQ(st.canceled + st.failed + st.queued + st.running, 0);
-    parconc_pool_destroy(g_pool);
+    four_submitters_into_g_pool(100000);
 }
 
 /* ---- pause / resume ---- */
