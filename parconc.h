@@ -3449,6 +3449,7 @@ typedef struct parconc__worker {
     size_t ring_done;             /* ring entries this worker finished (release) */
     size_t spawned;               /* fn/arg entries our tasks pushed into our deque */
     size_t spawn_done;            /* fn/arg deque entries this worker finished (release) */
+    int idle_look_due;            /* counted a ring/deque entry out, not yet looked for idle (owner) */
     parconc_future *stash;        /* finished heap futures kept for reuse (owner only) */
     size_t batch_left;            /* queue-order tasks moved into our deque (a hint) */
     size_t stash_len;
@@ -3990,11 +3991,10 @@ static void parconc__pool_wake_idle(parconc_pool *p)
    parconc__pool_in_flight after wait_idle's idle_waiters increment:
    either it sees our count, or we see it waiting.  Of two workers
    finishing at once, the fences make at least one see both counts.
-   `from`: the deque the task came from, or NULL.  If it still holds an
+   `from`: the deque an entry just left, or NULL.  If it still holds an
    entry after our fence, the pool is not idle, and whoever takes that
    entry looks again after it (running or dropping it), so we skip the
-   O(threads) count: a stream of tasks spawned into one deque and stolen
-   from it then costs one look at that deque per task, not a scan. */
+   O(threads) count. */
 static void parconc__pool_check_idle(parconc_pool *p, parconc__deque *from)
 {
     if (!parconc__load(&p->idle_waiters, PARCONC__SEQ_CST)) return;
@@ -4148,18 +4148,32 @@ static void parconc__run_ring_entry(parconc_pool *p, parconc__worker *w, parconc
         parconc__run_task(p, w, f);
     }
     parconc__store(&w->ring_done, w->ring_done + 1, PARCONC__RELEASE);
-    parconc__pool_counted_out(p, NULL);
+    w->idle_look_due = 1; /* see parconc__worker_idle_look */
 }
 
 /* A task without a future taken from a deque (a task's fire-and-forget
    submission): run it and count it out. */
-static void parconc__run_spawned(parconc_pool *p, parconc__worker *w, parconc_task_fn fn, void *arg,
-                                 parconc__deque *from)
+static void parconc__run_spawned(parconc__worker *w, parconc_task_fn fn, void *arg)
 {
     void *unused;
     (void)parconc__call_task(w, fn, arg, 0u, &unused);
     parconc__store(&w->spawn_done, w->spawn_done + 1, PARCONC__RELEASE);
-    parconc__pool_counted_out(p, from);
+    w->idle_look_due = 1; /* see parconc__worker_idle_look */
+}
+
+/* A worker that counted ring or deque entries out looks whether the pool
+   went idle (and wakes wait_idle) only when it is about to stop taking
+   tasks: before it spins or sleeps, parks, or joins a loop; not after
+   every entry (a fence each).  Until then every task it takes was in
+   flight, so the pool was not idle, and the one look afterwards comes
+   after all its counts (the fence in counted_out orders them before its
+   idle_waiters load).  A task run while helping inside a wait is
+   covered too: the waiting task settles (and looks) after it. */
+static void parconc__worker_idle_look(parconc_pool *p, parconc__worker *w)
+{
+    if (!w->idle_look_due) return;
+    w->idle_look_due = 0;
+    parconc__pool_counted_out(p, NULL);
 }
 
 /* A task taken from a deque: claim it, or drop it if it was canceled. */
@@ -4217,7 +4231,7 @@ static int parconc__run_one(parconc_pool *p, parconc__worker *w)
     void *arg;
     if (parconc__find_in_deques(p, w, &t, &from)) {
         parconc__pool_dequeued(p);
-        if (t.fn) parconc__run_spawned(p, w, t.fn, t.arg, from);
+        if (t.fn) parconc__run_spawned(w, t.fn, t.arg);
         else parconc__run_or_drop(p, w, (parconc_future *)t.arg, from);
     } else if (p->ring && parconc__ring_pop(p, &fn, &arg)) {
         parconc__pool_dequeued(p);
@@ -4302,17 +4316,22 @@ static void *parconc__worker_main(void *arg)
         /* a busy span opens when the worker starts looking for work and
            closes when it finds none: no clock read per task */
         if (parconc__load(&p->paused, PARCONC__RELAXED)) {
+            parconc__worker_idle_look(p, w);
             parconc__worker_park(p, w);
             streak = 0;
             continue;
         }
         if (!parconc__u64_get(&w->busy_since)) parconc__u64_set(&w->busy_since, parconc_now_ns());
-        if (parconc__load(&p->loop_wanted, PARCONC__RELAXED) && parconc__pool_try_loop(p)) continue;
+        if (parconc__load(&p->loop_wanted, PARCONC__RELAXED)) {
+            parconc__worker_idle_look(p, w); /* a loop may keep us a while */
+            if (parconc__pool_try_loop(p)) continue;
+        }
         if (parconc__run_one(p, w)) {
             streak++;
             continue;
         }
         /* out of work: close the busy span, spin briefly, then sleep */
+        parconc__worker_idle_look(p, w);
         parconc__worker_close_busy_span(w);
         lone = w->woken && streak == 1;
         w->woken = 0;
