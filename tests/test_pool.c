@@ -1793,6 +1793,45 @@ static void test_deque_grows_instead_of_spilling(void)
     parconc_pool_destroy(sp_pool);
 }
 
+/* The last task ends while the pool is paused: its worker parks, and
+   wait_idle must still return (the worker looks for idle before parking),
+   not wait for a resume. */
+static int pause_idle_rc, pause_idle_returned;
+static void *wait_idle_forever(void *arg)
+{
+    (void)arg;
+    pause_idle_rc = parconc_pool_wait_idle(pause_pool, PARCONC_FOREVER);
+    __atomic_store_n(&pause_idle_returned, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+static void test_wait_idle_returns_while_paused(void)
+{
+    parconc_thread t;
+    int waited_ms = 0;
+    pause_pool = make_pool(1, PARCONC_FIFO);
+    PT_CHECK(pause_pool != NULL);
+    close_gate();
+    PT_CHECK_EQ(parconc_pool_submit(pause_pool, wait_gate, NULL, NULL), PARCONC_OK); /* a ring entry */
+    await_gates(1);
+    PT_CHECK_EQ(parconc_pool_pause(pause_pool, 0), PARCONC_ETIMEDOUT); /* paused, the gate task still runs */
+    pause_idle_rc = 1;
+    pause_idle_returned = 0;
+    PT_CHECK_EQ(parconc_thread_create(&t, wait_idle_forever, NULL, NULL), PARCONC_OK);
+    while (!__atomic_load_n(&pause_pool->idle_waiters, __ATOMIC_ACQUIRE)) parconc_sleep_ns(100000); /* it waits */
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    /* it must return while the pool stays paused (5 s is only a bound for
+       a failing run: a resume below then lets it return anyway) */
+    while (!__atomic_load_n(&pause_idle_returned, __ATOMIC_ACQUIRE) && waited_ms < 5000) {
+        parconc_sleep_ns(MS);
+        waited_ms++;
+    }
+    PT_EXPECT_EQ(__atomic_load_n(&pause_idle_returned, __ATOMIC_ACQUIRE), 1);
+    PT_CHECK_EQ(parconc_pool_resume(pause_pool), PARCONC_OK);
+    PT_CHECK_EQ(parconc_thread_join(t, NULL), PARCONC_OK);
+    PT_CHECK_EQ(pause_idle_rc, PARCONC_OK);
+    parconc_pool_destroy(pause_pool);
+}
+
 int main(int argc, char **argv)
 {
     static const pt_test tests[] = {
@@ -1833,6 +1872,7 @@ int main(int argc, char **argv)
         PT_TEST(test_spawned_children_canceled_by_shutdown),
         PT_TEST(test_spawn_chain_wait_idle),
         PT_TEST(test_deque_grows_instead_of_spilling),
+        PT_TEST(test_wait_idle_returns_while_paused),
     };
     return pt_main(tests, PT_COUNT(tests), argc, argv);
 }
