@@ -3466,7 +3466,7 @@ typedef struct parconc__list { parconc_future *head, *tail; } parconc__list;
    Threads spread over the stripes, so two submitters rarely share one. */
 #define PARCONC__HERE_STRIPES 8
 typedef struct parconc__here_counts {
-    size_t completed, failed;     /* atomic, relaxed */
+    size_t completed, failed;     /* atomic, relaxed: counters that only stats read */
     char pad_[PARCONC_CACHELINE - 2 * sizeof(size_t)];
 } parconc__here_counts;
 
@@ -3525,7 +3525,7 @@ static PARCONC__THREAD_LOCAL parconc_pool *parconc__tls_here_pool;   /* pool of 
 static PARCONC__THREAD_LOCAL parconc_pool *parconc__tls_batch_pool;  /* pool whose ring this thread found full */
 static PARCONC__THREAD_LOCAL unsigned parconc__tls_batch_left;       /* submissions it still runs itself */
 static PARCONC__THREAD_LOCAL unsigned parconc__tls_stripe;           /* 1 + stripe index; 0: not chosen yet */
-static unsigned parconc__stripe_next;
+static unsigned parconc__stripe_next; /* relaxed: only spreads threads over stripes */
 
 /* ---- Chase-Lev deque (Le et al., "Correct and efficient work-stealing for
    weak memory models", PPoPP 2013).  bottom is published with release and
@@ -3986,26 +3986,21 @@ static void parconc__pool_wake_idle(parconc_pool *p)
     parconc__futex_wake(&p->idle_seq, INT_MAX);
 }
 
-/* A task was counted out (its out count just stored or added), or an
-   entry left a deque.  The fence pairs with the one in
-   parconc__pool_in_flight after wait_idle's idle_waiters increment:
-   either it sees our count, or we see it waiting.  Of two workers
-   finishing at once, the fences make at least one see both counts.
-   `from`: the deque an entry just left, or NULL.  If it still holds an
-   entry after our fence, the pool is not idle, and whoever takes that
-   entry looks again after it (running or dropping it), so we skip the
-   O(threads) count. */
-static void parconc__pool_check_idle(parconc_pool *p, parconc__deque *from)
+/* After a count out: wakes wait_idle if the pool is idle now.  Called
+   after a seq_cst fence (or seq_cst read-modify-write) that pairs with
+   the one in parconc__pool_in_flight after wait_idle's idle_waiters
+   increment: either it sees our count, or we see it waiting.  Of two
+   workers finishing at once, the fences make at least one see both. */
+static void parconc__pool_check_idle(parconc_pool *p)
 {
-    if (!parconc__load(&p->idle_waiters, PARCONC__SEQ_CST)) return;
-    if (from && !parconc__deque_looks_empty(from)) return;
-    if (parconc__pool_idle(p)) parconc__pool_wake_idle(p);
+    if (parconc__load(&p->idle_waiters, PARCONC__SEQ_CST) && parconc__pool_idle(p)) parconc__pool_wake_idle(p);
 }
 
-static void parconc__pool_counted_out(parconc_pool *p, parconc__deque *from)
+/* A task was counted out (its out count just stored or added). */
+static void parconc__pool_counted_out(parconc_pool *p)
 {
     parconc__fence(PARCONC__SEQ_CST);
-    parconc__pool_check_idle(p, from);
+    parconc__pool_check_idle(p);
 }
 
 /* A task counted in pending_in reached a terminal state (ran, failed or
@@ -4015,7 +4010,7 @@ static void parconc__pool_settled(parconc_pool *p)
     /* a seq_cst read-modify-write orders like the fence in counted_out
        (and is one on x86 and ARMv8), without paying for a second one */
     parconc__fetch_add(&p->pending_out, (size_t)1, PARCONC__SEQ_CST);
-    parconc__pool_check_idle(p, NULL);
+    parconc__pool_check_idle(p);
 }
 
 /* Calls fn(arg) as a task of worker w with the failure slot
@@ -4173,20 +4168,19 @@ static void parconc__worker_idle_look(parconc_pool *p, parconc__worker *w)
 {
     if (!w->idle_look_due) return;
     w->idle_look_due = 0;
-    parconc__pool_counted_out(p, NULL);
+    parconc__pool_counted_out(p);
 }
 
 /* A task taken from a deque: claim it, or drop it if it was canceled. */
-static void parconc__run_or_drop(parconc_pool *p, parconc__worker *w, parconc_future *f, parconc__deque *from)
+static void parconc__run_or_drop(parconc_pool *p, parconc__worker *w, parconc_future *f)
 {
     if (parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING)) {
         parconc__run_task(p, w, f);
     } else {
-        /* canceled while queued: cancel() did the accounting except the
-           pool's reference (deque tasks are never caller storage); it may
-           have skipped the idle look because of this very entry */
+        /* canceled while queued: cancel() did the accounting (and the idle
+           look) except the pool's reference (deque tasks are never caller
+           storage) */
         parconc_future_release(f);
-        parconc__pool_counted_out(p, from);
     }
 }
 
@@ -4194,11 +4188,9 @@ static void parconc__run_or_drop(parconc_pool *p, parconc__worker *w, parconc_fu
    our own (queue-order batch first, then our children, newest first), then
    other workers' (their oldest first: batch tasks there are older than
    anything still in the ring or the injection queue). */
-static int parconc__find_in_deques(parconc_pool *p, parconc__worker *w, parconc__task_ref *out,
-                                   parconc__deque **from)
+static int parconc__find_in_deques(parconc_pool *p, parconc__worker *w, parconc__task_ref *out)
 {
     int i, n = p->nthreads;
-    *from = &w->deque;
     if (w->batch_left) {
         if (parconc__deque_steal(&w->deque, out)) { w->batch_left--; return 1; }
         w->batch_left = 0; /* stolen by others meanwhile */
@@ -4211,7 +4203,6 @@ static int parconc__find_in_deques(parconc_pool *p, parconc__worker *w, parconc_
             if (v == w || parconc__deque_looks_empty(&v->deque)) continue;
             if (parconc__deque_steal(&v->deque, out)) {
                 parconc__store(&w->steals, w->steals + 1, PARCONC__RELAXED);
-                *from = &v->deque;
                 return 1;
             }
         }
@@ -4225,14 +4216,13 @@ static int parconc__find_in_deques(parconc_pool *p, parconc__worker *w, parconc_
 static int parconc__run_one(parconc_pool *p, parconc__worker *w)
 {
     parconc__task_ref t;
-    parconc__deque *from;
     parconc_future *f;
     parconc_task_fn fn;
     void *arg;
-    if (parconc__find_in_deques(p, w, &t, &from)) {
+    if (parconc__find_in_deques(p, w, &t)) {
         parconc__pool_dequeued(p);
         if (t.fn) parconc__run_spawned(w, t.fn, t.arg);
-        else parconc__run_or_drop(p, w, (parconc_future *)t.arg, from);
+        else parconc__run_or_drop(p, w, (parconc_future *)t.arg);
     } else if (p->ring && parconc__ring_pop(p, &fn, &arg)) {
         parconc__pool_dequeued(p);
         parconc__run_ring_entry(p, w, fn, arg);
@@ -4749,7 +4739,7 @@ static void parconc__cancel_settle(parconc_pool *p, parconc_future *f, int unlin
         if (unlinked && !(flags & PARCONC__F_CALLER)) parconc_future_release(f);
         if (flags & PARCONC__F_RING) {
             parconc__fetch_add(&p->ring_dropped, (size_t)1, PARCONC__RELEASE);
-            parconc__pool_counted_out(p, NULL);
+            parconc__pool_counted_out(p);
         } else {
             parconc__pool_settled(p);
         }
@@ -4972,7 +4962,7 @@ static void parconc__ring_drain(parconc_pool *p)
     }
     if (dropped) {
         parconc__fetch_add(&p->ring_dropped, dropped, PARCONC__RELEASE);
-        parconc__pool_counted_out(p, NULL);
+        parconc__pool_counted_out(p);
     }
 }
 
@@ -5021,18 +5011,21 @@ static void parconc__pool_submitted(parconc_pool *p)
 static void parconc__deque_cancel_all(parconc_pool *p, int i)
 {
     parconc__task_ref t;
+    size_t dropped = 0;
     while (parconc__deque_steal(&p->workers[i].deque, &t)) {
         parconc__pool_dequeued(p);
         if (t.fn) { /* no future: counted as canceled here */
             parconc__fetch_add(&p->canceled, (size_t)1, PARCONC__RELAXED);
-            parconc__fetch_add(&p->spawn_dropped, (size_t)1, PARCONC__RELEASE);
-            parconc__pool_counted_out(p, NULL);
-        } else {
+            dropped++;
+        } else { /* cancel() counts it out (a canceled one stays as it is) */
             parconc_future_cancel((parconc_future *)t.arg);
             parconc_future_release((parconc_future *)t.arg); /* the deque's (pool's) reference */
         }
     }
-    parconc__pool_counted_out(p, NULL); /* entries left the deque (see there) */
+    if (dropped) {
+        parconc__fetch_add(&p->spawn_dropped, dropped, PARCONC__RELEASE);
+        parconc__pool_counted_out(p);
+    }
 }
 
 /* Cancels everything still queued (ring, injection queue and deques). */
