@@ -59,7 +59,7 @@ CFLAGS_m32     := $(STD) $(WARN) -O2 -g -m32
 
 TEST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/$(v)/,$(TEST_NAMES)))
 
-.PHONY: test examples bench clean test-quick mpi bench-cuda plots install cross fuzz soak model static helgrind
+.PHONY: test examples bench bench-scale clean test-quick mpi bench-cuda plots install cross fuzz soak model static helgrind
 .SUFFIXES:
 
 EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLE_NAMES)) $(BUILD)/examples/deadlock_debug $(CUDA_EXAMPLE_BINS)
@@ -124,8 +124,20 @@ $(BUILD)/bench/%: bench/%.c parconc.h $(wildcard bench/*.h)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu99 -O2 -g -fopenmp $< -o $@ $(LIBS)
 
-bench: $(addprefix $(BUILD)/bench/,$(BENCH_NAMES))
+bench: $(addprefix $(BUILD)/bench/,$(filter-out bench_scale,$(BENCH_NAMES)))
 	@for b in $^; do echo "== $$b"; $$b || exit 1; done
+
+# `make bench-scale`: scaling curves up to the CPU count (bench/bench_scale.c);
+# Concurrency Kit's ck_pflock and pthreadpool join as baselines when their
+# Debian packages (libck-dev, libpthreadpool-dev) are installed.
+SCALE_HAVE := $(if $(wildcard /usr/include/ck_pflock.h),-DBENCH_HAVE_CK) \
+              $(if $(wildcard /usr/include/pthreadpool.h),-DBENCH_HAVE_PTHREADPOOL)
+SCALE_LIBS := $(if $(wildcard /usr/include/pthreadpool.h),-lpthreadpool)
+$(BUILD)/bench/bench_scale: bench/bench_scale.c parconc.h $(wildcard bench/*.h)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu99 -O2 -g -fopenmp $(SCALE_HAVE) $< -o $@ $(SCALE_LIBS) $(LIBS)
+bench-scale: $(BUILD)/bench/bench_scale
+	$(BUILD)/bench/bench_scale
 
 # Hybrid MPI + pool example: built and run when mpicc is present
 # (.ci/run installs Open MPI).  As root mpirun needs the two flags below.

@@ -44,6 +44,10 @@
                            (power of two >= 2; default 1024; 0: no ring, every
                            submission takes the queue lock).  12 or 24 bytes
                            each, inside the pool's block.
+   PARCONC_RW_BIAS_SLOTS   slots of the reader table read-mostly rwlocks use
+                           (power of two; default 1024, one pointer each, in
+                           static memory; 0 with PARCONC_PORT_CUSTOM).  0: no
+                           table, every reader counts itself in the lock.
 
    CONVENTIONS
    -----------
@@ -401,25 +405,45 @@ PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m);
      PARCONC_RW_FAIR (default, also the all-zero lock): phase-fair.  A
        reader that arrives while a writer holds or waits waits for that one
        writer only: when a writer leaves, every waiting reader enters
-       together; writers are served FIFO among themselves.
+       together; a writer waits for the readers already inside (one read
+       phase) and for the writers ahead of it.
      PARCONC_RW_PREFER_READERS: readers enter whenever no writer holds the
        lock (writers may starve under a reader flood).
      PARCONC_RW_PREFER_WRITERS: no new reader enters while a writer waits
        (readers may starve under a writer flood).
-   Recursive read locking (a reader taking the read lock again) can
-   DEADLOCK under FAIR and PREFER_WRITERS when a writer arrives in between.
-   Waiters queue on their own stack and are woken one by one with the lock
-   already handed to them (no thundering herd). */
+   Writers take turns through an embedded parconc_mutex, so among
+   themselves they are served like its waiters: a releasing writer may take
+   the lock again at once (no convoy), and a writer that has waited about
+   1 ms gets it handed over (no starvation).
+   Readers: one atomic add to take the lock and one to release it while no
+   writer is around.  Read-mostly locks go further: after a read phase the
+   lock turns "reader-biased" and a reader then marks a slot of a table
+   shared by every rwlock of the program (PARCONC_RW_BIAS_SLOTS slots,
+   picked by hashing the thread and the lock; 0 turns the table off) instead
+   of a counter in the lock, so readers on different cores write different
+   cache lines and read-only throughput grows with the readers.  The next
+   writer switches the bias off, waits until no slot names the lock (a scan
+   of the table, about 1 us), and the lock stays unbiased for a while
+   proportional to that scan.  The lock never allocates.
+   Limits: at most 2^23 - 16 read holds at once (EAGAIN beyond); recursive
+   read locking (a reader taking the read lock again) can DEADLOCK under
+   FAIR and PREFER_WRITERS when a writer arrives in between.  Locks are
+   process-private. */
 enum { PARCONC_RW_FAIR = 0, PARCONC_RW_PREFER_READERS = 1, PARCONC_RW_PREFER_WRITERS = 2 };
 
 typedef struct parconc_rwlock {
-    uint32_t state_;     /* readers | WRITER | QUEUED bits */
-    parconc_mutex guard_; /* protects the wait queue (slow path only) */
+    uint32_t rin_;        /* reader arrivals << 8 | writer phase bits | readers asleep */
+    uint32_t rout_;       /* reader departures << 8 | writer asleep */
+    uint32_t wtarget_;    /* departures the writer in its phase waits for */
+    uint32_t writer_;     /* 1 while a writer holds the lock */
+    parconc_mutex wmutex_; /* writers among themselves */
+    uint32_t wphase_;     /* phase bit of the latest writer (under wmutex_) */
     uint32_t policy_;
-    uint32_t queued_writers_;
-    void *head_, *tail_; /* FIFO queue of waiters */
+    uint32_t rwaiting_, wwaiting_; /* readers / writers in a blocking wait */
+    void *bias_;          /* the reader table readers may use, or NULL */
+    uint64_t inhibit_until_; /* no reader bias before this time (ns) */
 } parconc_rwlock;
-#define PARCONC_RWLOCK_INIT {0, PARCONC_MUTEX_INIT, PARCONC_RW_FAIR, 0, NULL, NULL}
+#define PARCONC_RWLOCK_INIT {0, 0, 0, 0, PARCONC_MUTEX_INIT, 0, PARCONC_RW_FAIR, 0, 0, NULL, 0}
 
 PARCONC_API int parconc_rwlock_init(parconc_rwlock *rw, int policy); /* EINVAL: unknown policy */
 PARCONC_API int parconc_rwlock_destroy(parconc_rwlock *rw);          /* EBUSY if held */
@@ -2202,203 +2226,497 @@ PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m)
 }
 
 /* ---- reader-writer lock --------------------------------------------------------
-   state_: bits 0..29 active readers, bit 30 WRITER, bit 31 QUEUED.
+   A phase-fair lock in the style of Brandenburg and Anderson's PF-T, with
+   sleeping, time-outs and three policies, under an optional reader-bias
+   table (further below).
 
-   Fast paths (no waiters, QUEUED clear) are one CAS on state_.  Once any
-   thread has to wait, QUEUED is set and from then on every change to
-   state_ is made under guard_ (fast-path CASes expect QUEUED clear, so they
-   fail and take the slow path).  Waiters sit in a FIFO queue of nodes on
-   their own stacks.  Whoever releases the lock in the slow path decides, by
-   the policy, who enters next, counts them into state_ itself, and only
-   then sets their node's `granted` word and wakes exactly that thread: the
-   lock is handed over, never raced for.  A waiter whose deadline passes
-   takes guard_ and either finds itself granted (success) or unlinks itself.
+   rin_:  bits 8..31 count reader arrivals, bit 0 PRESENT (a writer is in
+          its phase: waiting for the readers ahead of it, or holding), bit 1
+          the writer's PHASE, bit 2 RSLEEP (a reader sleeps on rin_).
+   rout_: bits 8..31 count reader departures, bit 0 WSLEEP (the writer
+          sleeps on rout_ until departures reach wtarget_).
+   The counts wrap; arrivals - departures is the number of readers counted
+   in (inside, or waiting for a writer's phase to end).
 
-   The policy is applied in two places: parconc__rw_may_enter (a newcomer)
-   and parconc__rw_grant (after a release, a downgrade or a departure).
-   FAIR = phase-fair: when a writer leaves, ALL queued readers enter (they
-   waited one writer phase at most); when the last reader leaves, the first
-   queued writer enters; writers are FIFO; a newcomer reader queues behind a
-   waiting writer.  tests/model/rwlock.pml checks this protocol (FAIR) with
-   Spin: exclusion, no lost wake-up, and those phase bounds. */
-#define PARCONC__RW_READERS 0x3FFFFFFFu
-#define PARCONC__RW_WRITER  0x40000000u
-#define PARCONC__RW_QUEUED  0x80000000u
+   Reader: one fetch_add on rin_.  No writer bits in the old value: it is
+   in.  Else it waits until the writer bits change (that writer left) or
+   until the writer in its phase has counted it (wtarget_ passes its
+   arrival: that writer waits for it, so it must go in).  Leaving is one
+   fetch_add on rout_; the departure that reaches wtarget_ with WSLEEP set
+   wakes the writer.
+   Writer: takes wmutex_ (writers one at a time, the mutex's barging and
+   1 ms hand-off), toggles its phase, stores wtarget_ = arrivals so far,
+   then adds PRESENT|PHASE to rin_: readers counted before wait for nothing,
+   readers after it wait for this phase.  It waits until departures reach
+   wtarget_.  Leaving clears the writer bits (waking sleeping readers) and
+   then releases wmutex_.
+   Policies: FAIR as above.  PREFER_WRITERS: additionally a reader that
+   finds a writer waiting (wwaiting_) steps out again (a departure) and
+   waits until no writer holds or waits.  PREFER_READERS: the writer does
+   not announce itself before the readers are gone; it sets the bits with a
+   CAS only when arrivals == departures, so readers never wait for it.
 
-typedef struct parconc__rw_waiter {
-    struct parconc__rw_waiter *next, *prev;
-    uint32_t writer;
-    uint32_t granted; /* futex word: 0 waiting (spinning), 2 asleep, 1 the lock is ours */
-} parconc__rw_waiter;
+   Exclusion: a writer holds only when every reader counted in rin_ before
+   its bits has departed, and every reader counted after them waits (it saw
+   the bits, or wtarget_ says it was not counted).  A timed or try reader
+   that gives up removes its arrival with a CAS on rin_ that expects the
+   very value it judged (writer bits unchanged), so it can never remove an
+   arrival a writer counted.  No ABA on the phase: a writer that counted a
+   reader waits for it, and the wtarget_ test admits a reader even if a
+   later writer reused the phase bit after others gave up.
+   No lost wake-up: sleepers set their bit with an RMW on the word they
+   sleep on and re-check the condition in the value it returned; wakers
+   change the word with an RMW that returns the bit, and wake after it; the
+   futex compares the word, so a change between the two returns at once. */
+#define PARCONC__RW_PRESENT 1u
+#define PARCONC__RW_PHASE   2u
+#define PARCONC__RW_WBITS   3u
+#define PARCONC__RW_RSLEEP  4u
+#define PARCONC__RW_WSLEEP  1u
+#define PARCONC__RW_ONE     0x100u
+#define PARCONC__RW_COUNT(x) ((x) >> 8)
+#define PARCONC__RW_MAX_HOLDS 0x7FFFF0u
 
-/* How long a queued waiter spins for its grant before it sleeps.  The
-   lock is handed over, so a sleeping waiter costs the granter a futex
-   wake (in its unlock, under guard_) and costs itself a wake-up.  A reader
-   waits for one writer phase at most (FAIR), usually a short critical
-   section, so it spins longer than a writer, who waits for a whole read
-   phase.  Measured with 3 readers and a writer on 2 cores (bench_locks):
-   readers spinning ~6 us gave the FAIR writer ~3 000 entries/s (its unlock
-   woke sleeping readers one system call each); 20 us gives 190 000-350 000
-   with reads/s unchanged; 50 us halved reads/s (spinning readers took the
-   cores).  Time-bounded, so the spin does not depend on what a pause
-   instruction costs on the CPU. */
+/* How long a waiter spins before it sleeps.  A reader waits for one writer
+   phase at most (FAIR), usually a short critical section, so it spins
+   longer than a writer, who may wait for a whole read phase and for other
+   writers.  Time-bounded, so the spin does not depend on what a pause
+   instruction costs. */
 #define PARCONC__RW_READER_SPIN_NS 20000u
 #define PARCONC__RW_WRITER_SPIN_NS 5000u
 
-static void parconc__rw_unlink(parconc_rwlock *rw, parconc__rw_waiter *w)
+/* Spin until done(rw, arg) or the spin time or deadline passes; 1 if done. */
+static int parconc__rw_spin(parconc_rwlock *rw, int (*done)(parconc_rwlock *, uint32_t), uint32_t arg,
+                            uint32_t limit, uint64_t deadline)
 {
-    if (w->prev) w->prev->next = w->next; else rw->head_ = w->next;
-    if (w->next) w->next->prev = w->prev; else rw->tail_ = w->prev;
-    if (w->writer) rw->queued_writers_--;
-}
-
-static void parconc__rw_wake(parconc__rw_waiter *w)
-{
-    /* after this exchange the waiter may return and its node vanish; the
-       wake below only names the address (a stray futex wake is harmless),
-       and is needed only if the waiter had gone to sleep */
-    if (parconc__exchange(&w->granted, 1u, PARCONC__ACQ_REL) == 2u) parconc__futex_wake(&w->granted, 1);
-}
-
-/* Under guard_: may a newcomer enter now, given state s? */
-static int parconc__rw_may_enter(const parconc_rwlock *rw, uint32_t s, int writer)
-{
-    if (writer) return (s & (PARCONC__RW_WRITER | PARCONC__RW_READERS)) == 0 && rw->head_ == NULL;
-    if (s & PARCONC__RW_WRITER) return 0;
-    return rw->policy_ == PARCONC_RW_PREFER_READERS || rw->queued_writers_ == 0;
-}
-
-/* Under guard_: hand the lock to the waiters the policy lets in now.
-   after_writer: a writer just left (release or downgrade). */
-static void parconc__rw_grant(parconc_rwlock *rw, int after_writer)
-{
-    parconc__rw_waiter *w, *next;
-    uint32_t s = parconc__load(&rw->state_, PARCONC__RELAXED);
-    if (!(s & PARCONC__RW_WRITER)) {
-        /* readers first, per policy */
-        int all = rw->policy_ == PARCONC_RW_PREFER_READERS || (rw->policy_ == PARCONC_RW_FAIR && after_writer) ||
-                  (rw->policy_ == PARCONC_RW_PREFER_WRITERS && rw->queued_writers_ == 0);
-        int front = rw->policy_ == PARCONC_RW_FAIR; /* readers ahead of the first writer */
-        for (w = (parconc__rw_waiter *)rw->head_; w && (all || front); w = next) {
-            next = w->next;
-            if (w->writer) { front = 0; continue; }
-            if ((s & PARCONC__RW_READERS) == PARCONC__RW_READERS) break;
-            parconc__rw_unlink(rw, w);
-            s = parconc__fetch_add(&rw->state_, 1u, PARCONC__RELAXED) + 1u;
-            parconc__rw_wake(w);
-        }
-        /* then the first writer, if the lock is now free */
-        if ((s & PARCONC__RW_READERS) == 0) {
-            for (w = (parconc__rw_waiter *)rw->head_; w && !w->writer; w = w->next) {}
-            if (w) {
-                parconc__rw_unlink(rw, w);
-                parconc__fetch_or(&rw->state_, PARCONC__RW_WRITER, PARCONC__RELAXED);
-                parconc__rw_wake(w);
-            }
+    uint64_t spin_end = 0;
+    unsigned spins;
+    for (spins = 1; !done(rw, arg); spins++) {
+        parconc__cpu_relax();
+        if ((spins & 63) == 0) {
+            uint64_t now = parconc_now_ns();
+            if (!spin_end) spin_end = now + limit < deadline ? now + limit : deadline;
+            if (now >= spin_end) return 0;
         }
     }
-    if (!rw->head_) parconc__fetch_and(&rw->state_, ~PARCONC__RW_QUEUED, PARCONC__RELAXED);
+    return 1;
 }
 
-static int parconc__rw_lock_slow(parconc_rwlock *rw, int writer, uint64_t deadline)
+/* Has the writer whose bits are in v counted the reader that arrived as
+   number `arrival`?  wtarget_ is stored before the bits are published, and
+   v was read with acquire, so this reads that writer's target or a later
+   one's (a later writer also counted every reader before it). */
+static int parconc__rw_counted(parconc_rwlock *rw, uint32_t arrival)
 {
-    parconc__rw_waiter self;
-    uint32_t s;
-    parconc__ilock(&rw->guard_);
-    s = parconc__load(&rw->state_, PARCONC__RELAXED);
+    uint32_t ahead = (parconc__load(&rw->wtarget_, PARCONC__ACQUIRE) - arrival - 1u) & 0xFFFFFFu;
+    return ahead < 0x800000u;
+}
+
+/* A reader counted in rin_ at `arrival` behind writer bits w: in yet? */
+static int parconc__rw_phase_over(parconc_rwlock *rw, uint32_t arrival_and_bits)
+{
+    uint32_t v = parconc__load(&rw->rin_, PARCONC__ACQUIRE);
+    return (v & PARCONC__RW_WBITS) != (arrival_and_bits & PARCONC__RW_WBITS) ||
+           parconc__rw_counted(rw, PARCONC__RW_COUNT(arrival_and_bits));
+}
+
+static void parconc__rw_wake_readers(parconc_rwlock *rw)
+{
+    if (parconc__fetch_and(&rw->rin_, ~PARCONC__RW_RSLEEP, PARCONC__SEQ_CST) & PARCONC__RW_RSLEEP)
+        parconc__futex_wake(&rw->rin_, INT_MAX);
+}
+
+/* A reader leaves (or steps out after counting itself in). */
+static void parconc__rw_depart(parconc_rwlock *rw)
+{
+    /* release: the critical section before the writer that sees this
+       departure; acquire: wtarget_ as of the WSLEEP we read */
+    uint32_t old = parconc__fetch_add(&rw->rout_, PARCONC__RW_ONE, PARCONC__ACQ_REL);
+    if ((old & PARCONC__RW_WSLEEP) &&
+        ((PARCONC__RW_COUNT(old) + 1u) & 0xFFFFFFu) == (parconc__load(&rw->wtarget_, PARCONC__RELAXED) & 0xFFFFFFu))
+        parconc__futex_wake(&rw->rout_, 1);
+}
+
+/* A reader counted in at `in` (the value its fetch_add returned) waits
+   for the writer phase in `in` to end.  OK, or ETIMEDOUT after removing
+   its arrival again. */
+static int parconc__rw_read_wait(parconc_rwlock *rw, uint32_t in, uint64_t deadline)
+{
+    int rc = PARCONC_OK;
+    if (deadline != PARCONC__DEADLINE_NOW &&
+        parconc__rw_spin(rw, parconc__rw_phase_over, in, PARCONC__RW_READER_SPIN_NS, deadline))
+        return PARCONC_OK;
+    parconc__fetch_add(&rw->rwaiting_, 1u, PARCONC__RELAXED);
     for (;;) {
-        if (!writer && (s & PARCONC__RW_READERS) == PARCONC__RW_READERS) {
-            parconc__mutex_unlock_raw(&rw->guard_);
-            return PARCONC_EAGAIN; /* 2^30 - 1 readers */
-        }
-        if (parconc__rw_may_enter(rw, s, writer)) {
-            uint32_t n = writer ? (s | PARCONC__RW_WRITER) : s + 1u;
-            if (parconc__cas(&rw->state_, &s, n, PARCONC__ACQUIRE, PARCONC__RELAXED)) {
-                parconc__mutex_unlock_raw(&rw->guard_);
-                return PARCONC_OK;
+        uint32_t v = parconc__load(&rw->rin_, PARCONC__ACQUIRE);
+        if ((v & PARCONC__RW_WBITS) != (in & PARCONC__RW_WBITS) || parconc__rw_counted(rw, PARCONC__RW_COUNT(in))) break;
+        if (deadline == PARCONC__DEADLINE_NOW || parconc_now_ns() >= deadline) {
+            /* give up: only while the bits are still the ones we wait on */
+            if (parconc__cas(&rw->rin_, &v, v - PARCONC__RW_ONE, PARCONC__RELAXED, PARCONC__RELAXED)) {
+                rc = PARCONC_ETIMEDOUT;
+                break;
             }
             continue;
         }
-        if (deadline == PARCONC__DEADLINE_NOW) {
-            parconc__mutex_unlock_raw(&rw->guard_);
+        v = parconc__fetch_or(&rw->rin_, PARCONC__RW_RSLEEP, PARCONC__SEQ_CST);
+        if ((v & PARCONC__RW_WBITS) != (in & PARCONC__RW_WBITS) || parconc__rw_counted(rw, PARCONC__RW_COUNT(in))) break;
+        parconc__futex_wait_precise(&rw->rin_, v | PARCONC__RW_RSLEEP, deadline);
+    }
+    parconc__fetch_sub(&rw->rwaiting_, 1u, PARCONC__RELAXED);
+    return rc;
+}
+
+/* PREFER_WRITERS: a reader that stepped out waits until no writer holds
+   or waits.  wwaiting_ and rin_ are read and written seq_cst on both sides
+   (a writer that stops waiting decrements wwaiting_ and then clears
+   RSLEEP), so a reader that sleeps saw RSLEEP set before that clear. */
+static int parconc__rw_no_writer(parconc_rwlock *rw, uint32_t unused)
+{
+    (void)unused;
+    return !(parconc__load(&rw->rin_, PARCONC__SEQ_CST) & PARCONC__RW_WBITS) &&
+           parconc__load(&rw->wwaiting_, PARCONC__SEQ_CST) == 0;
+}
+static int parconc__rw_wait_no_writer(parconc_rwlock *rw, uint64_t deadline)
+{
+    int rc = PARCONC_OK;
+    if (deadline == PARCONC__DEADLINE_NOW) return PARCONC_ETIMEDOUT;
+    if (parconc__rw_spin(rw, parconc__rw_no_writer, 0, PARCONC__RW_READER_SPIN_NS, deadline)) return PARCONC_OK;
+    parconc__fetch_add(&rw->rwaiting_, 1u, PARCONC__RELAXED);
+    for (;;) {
+        uint32_t v = parconc__fetch_or(&rw->rin_, PARCONC__RW_RSLEEP, PARCONC__SEQ_CST);
+        if (!(v & PARCONC__RW_WBITS) && parconc__load(&rw->wwaiting_, PARCONC__SEQ_CST) == 0) break;
+        if (parconc__futex_wait_precise(&rw->rin_, v | PARCONC__RW_RSLEEP, deadline) == PARCONC_ETIMEDOUT &&
+            !parconc__rw_no_writer(rw, 0)) {
+            rc = PARCONC_ETIMEDOUT;
+            break;
+        }
+    }
+    parconc__fetch_sub(&rw->rwaiting_, 1u, PARCONC__RELAXED);
+    return rc;
+}
+
+/* The reader side of the counted lock. */
+static int parconc__rw_read_raw(parconc_rwlock *rw, uint64_t deadline)
+{
+    for (;;) {
+        /* acquire: pairs with the release of the writer that left (its
+           fetch_and heads the release sequence our add reads from) */
+        uint32_t in = parconc__fetch_add(&rw->rin_, PARCONC__RW_ONE, PARCONC__ACQUIRE);
+        int rc;
+        if (PARCONC__LIKELY(!(in & PARCONC__RW_WBITS))) {
+            /* holds before us, give or take the readers arriving and
+               leaving meanwhile (departures read after our arrival can
+               make it "negative": the top half of the 24-bit range) */
+            uint32_t holds = PARCONC__RW_COUNT(in - parconc__load(&rw->rout_, PARCONC__RELAXED)) & 0xFFFFFFu;
+            if (PARCONC__UNLIKELY(holds >= PARCONC__RW_MAX_HOLDS && holds < 0x800000u)) {
+                parconc__rw_depart(rw);
+                return PARCONC_EAGAIN;
+            }
+            rc = PARCONC_OK;
+        } else {
+            rc = parconc__rw_read_wait(rw, in, deadline);
+            if (rc != PARCONC_OK) return rc;
+        }
+        if (rw->policy_ != PARCONC_RW_PREFER_WRITERS || parconc__load(&rw->wwaiting_, PARCONC__SEQ_CST) == 0)
+            return PARCONC_OK;
+        /* a writer waits: step out and let it go first */
+        parconc__rw_depart(rw);
+        rc = parconc__rw_wait_no_writer(rw, deadline);
+        if (rc != PARCONC_OK) return rc;
+    }
+}
+
+/* Have departures reached `target`?  A FAIR or PREFER_WRITERS writer's
+   target is exact (newcomers wait for its phase); under PREFER_READERS
+   readers keep coming and going, so departures may pass it. */
+static int parconc__rw_reached(uint32_t out, uint32_t target)
+{
+    return ((PARCONC__RW_COUNT(out) - target) & 0xFFFFFFu) < 0x800000u;
+}
+static int parconc__rw_drained(parconc_rwlock *rw, uint32_t target)
+{
+    return parconc__rw_reached(parconc__load(&rw->rout_, PARCONC__ACQUIRE), target);
+}
+static int parconc__rw_drain(parconc_rwlock *rw, uint32_t target, uint64_t deadline)
+{
+    if (parconc__rw_drained(rw, target)) return PARCONC_OK;
+    if (deadline == PARCONC__DEADLINE_NOW) return PARCONC_ETIMEDOUT;
+    if (parconc__rw_spin(rw, parconc__rw_drained, target, PARCONC__RW_WRITER_SPIN_NS, deadline)) return PARCONC_OK;
+    for (;;) {
+        uint32_t out = parconc__fetch_or(&rw->rout_, PARCONC__RW_WSLEEP, PARCONC__ACQ_REL);
+        if (parconc__rw_reached(out, target)) break;
+        if (parconc__futex_wait_precise(&rw->rout_, out | PARCONC__RW_WSLEEP, deadline) == PARCONC_ETIMEDOUT &&
+            !parconc__rw_drained(rw, target)) {
+            parconc__fetch_and(&rw->rout_, ~PARCONC__RW_WSLEEP, PARCONC__RELAXED);
             return PARCONC_ETIMEDOUT;
         }
-        /* QUEUED freezes the fast paths; a CAS failure means a fast-path
-           release got in first: look again */
-        if ((s & PARCONC__RW_QUEUED) ||
-            parconc__cas(&rw->state_, &s, s | PARCONC__RW_QUEUED, PARCONC__RELAXED, PARCONC__RELAXED))
-            break;
     }
-    self.writer = (uint32_t)writer;
-    self.granted = 0;
-    self.next = NULL;
-    self.prev = (parconc__rw_waiter *)rw->tail_;
-    /* the node lives on this stack frame only while it is queued: it is
-       unlinked by the granter, or by us on timeout, before we return */
-    /* cppcheck-suppress autoVariables */
-    if (self.prev) self.prev->next = &self; else rw->head_ = &self;
-    /* cppcheck-suppress autoVariables */
-    rw->tail_ = &self;
-    if (writer) rw->queued_writers_++;
-    parconc__mutex_unlock_raw(&rw->guard_);
+    parconc__fetch_and(&rw->rout_, ~PARCONC__RW_WSLEEP, PARCONC__RELAXED);
+    return PARCONC_OK;
+}
 
-    {
-        /* the clock is read once per 64 pauses, and not at all when the
-           grant comes within the first 64; a timed lock stops spinning at
-           its deadline */
-        uint64_t spin_end = 0, limit = writer ? PARCONC__RW_WRITER_SPIN_NS : PARCONC__RW_READER_SPIN_NS;
-        unsigned spins;
-        for (spins = 1; parconc__load(&self.granted, PARCONC__ACQUIRE) != 1u; spins++) {
-            parconc__cpu_relax();
-            if ((spins & 63) == 0) {
-                uint64_t now = parconc_now_ns();
-                if (!spin_end) spin_end = now + limit < deadline ? now + limit : deadline;
-                if (now >= spin_end) break;
-            }
+/* PREFER_READERS: set the writer bits only once arrivals == departures. */
+static int parconc__rw_take_idle(parconc_rwlock *rw, uint32_t bits, uint64_t deadline)
+{
+    for (;;) {
+        uint32_t in = parconc__load(&rw->rin_, PARCONC__RELAXED);
+        uint32_t target = PARCONC__RW_COUNT(in) & 0xFFFFFFu;
+        int rc;
+        parconc__store(&rw->wtarget_, target, PARCONC__RELAXED);
+        if (parconc__rw_drained(rw, target)) {
+            /* the CAS fails if a reader arrived since `in`; acquire: the
+               departures we read happen before our critical section */
+            if (parconc__cas(&rw->rin_, &in, in | bits, PARCONC__ACQ_REL, PARCONC__RELAXED)) return PARCONC_OK;
+            continue;
         }
+        rc = parconc__rw_drain(rw, target, deadline);
+        if (rc != PARCONC_OK) return rc;
     }
-    while (parconc__load(&self.granted, PARCONC__ACQUIRE) != 1u) {
-        uint32_t zero = 0;
-        /* announce the sleep; failure means we were granted meanwhile */
-        if (!parconc__cas(&self.granted, &zero, 2u, PARCONC__ACQ_REL, PARCONC__ACQUIRE) && zero == 1u) break;
-        if (parconc__futex_wait_precise(&self.granted, 2u, deadline) != PARCONC_ETIMEDOUT) continue;
-        parconc__ilock(&rw->guard_);
-        if (parconc__load(&self.granted, PARCONC__ACQUIRE) == 1u) { /* granted just in time */
-            parconc__mutex_unlock_raw(&rw->guard_);
-            break;
-        }
-        parconc__rw_unlink(rw, &self);
-        parconc__rw_grant(rw, 0); /* our leaving may let those behind us in */
-        parconc__mutex_unlock_raw(&rw->guard_);
-        return PARCONC_ETIMEDOUT;
+}
+
+/* ---- reader-writer lock: reader-bias table ------------------------------------
+   Dice and Kogan's BRAVO over the counted lock above.  While rw->bias_
+   points at this program's table, a reader CASes its slot (hash of thread
+   and lock) from NULL to the lock and then re-reads bias_: still set, it
+   holds the lock without touching the lock's own cache line.  A writer
+   first takes the counted lock, then clears bias_ and waits until no slot
+   names the lock.  Reader (CAS slot; load bias_) and writer (exchange
+   bias_; load slots) are the store-buffering pattern, all seq_cst: at least
+   one sees the other, so either the reader backs out of its slot or the
+   writer waits for it.  A slot holds "one read hold of this lock", not
+   "this thread's": a reader that unlocks CASes its slot back to NULL if it
+   names the lock, and otherwise leaves through the counted lock, so two
+   threads whose hashes collide still release exactly the holds they took
+   between them.  bias_ is set again by a reader of the counted lock once
+   inhibit_until_ has passed (the writer sets it to its scan time x
+   PARCONC__RW_BIAS_INHIBIT from now, so scans take a bounded share of the
+   time under a steady trickle of writers).  bias_ stores the table's
+   address, not a flag: with PARCONC_STATIC each file has its own table,
+   and a lock shared between such files is scanned in the table its readers
+   use. */
+#ifndef PARCONC_RW_BIAS_SLOTS
+#ifdef PARCONC_PORT_CUSTOM
+#define PARCONC_RW_BIAS_SLOTS 0
+#else
+#define PARCONC_RW_BIAS_SLOTS 1024
+#endif
+#endif
+#define PARCONC__RW_BIAS_INHIBIT 16u
+
+#if PARCONC_RW_BIAS_SLOTS > 0
+#if (PARCONC_RW_BIAS_SLOTS & (PARCONC_RW_BIAS_SLOTS - 1)) != 0
+#error "PARCONC_RW_BIAS_SLOTS must be a power of two"
+#endif
+static void *parconc__rw_table[PARCONC_RW_BIAS_SLOTS];
+/* per thread: underlying read locks since the clock was last read */
+static PARCONC__THREAD_LOCAL unsigned parconc__rw_reads;
+
+static void **parconc__rw_slot(const parconc_rwlock *rw)
+{
+    uint64_t h = ((uint64_t)parconc__self() ^ ((uint64_t)(uintptr_t)rw << 17)) * 0x9E3779B97F4A7C15ull;
+    return &parconc__rw_table[(size_t)(h >> 40) & (PARCONC_RW_BIAS_SLOTS - 1)];
+}
+
+static int parconc__rw_bias_read(parconc_rwlock *rw)
+{
+    void **slot, *expected = NULL;
+    if (parconc__load(&rw->bias_, PARCONC__RELAXED) != (void *)parconc__rw_table) return 0;
+    slot = parconc__rw_slot(rw);
+    if (!parconc__cas(slot, &expected, (void *)rw, PARCONC__SEQ_CST, PARCONC__RELAXED)) return 0;
+    /* acquire (seq_cst): pairs with the release that set bias_, which came
+       after that reader acquired the counted lock from the last writer */
+    if (PARCONC__LIKELY(parconc__load(&rw->bias_, PARCONC__SEQ_CST) == (void *)parconc__rw_table)) return 1;
+    parconc__store(slot, NULL, PARCONC__RELEASE);
+    return 0;
+}
+
+/* 1: released through a slot naming rw (announced to TSan around it) */
+static int parconc__rw_bias_unlock(parconc_rwlock *rw)
+{
+    void **slot = parconc__rw_slot(rw), *expected = (void *)rw;
+    int done;
+    if (parconc__load(slot, PARCONC__RELAXED) != (void *)rw) return 0;
+    PARCONC__TSAN_PRE_UNLOCK(rw, PARCONC__TSAN_READ);
+    /* release: our critical section before the writer that sees NULL */
+    done = parconc__cas(slot, &expected, NULL, PARCONC__RELEASE, PARCONC__RELAXED);
+    if (done) PARCONC__TSAN_POST_UNLOCK(rw, PARCONC__TSAN_READ);
+    return done ? 1 : -1;
+}
+
+/* After a read lock of the counted lock: turn the bias on again?  The
+   clock is read once every 16 such locks per thread. */
+static void parconc__rw_bias_maybe_on(parconc_rwlock *rw)
+{
+    if (parconc__load(&rw->bias_, PARCONC__RELAXED) != NULL || (++parconc__rw_reads & 15u) != 1u) return;
+    /* inhibit_until_ is written by writers only while they hold the lock */
+    if (parconc_now_ns() >= rw->inhibit_until_)
+        parconc__store(&rw->bias_, (void *)parconc__rw_table, PARCONC__RELEASE);
+}
+
+/* Does any slot of `table` name rw?  seq_cst loads: see above. */
+static int parconc__rw_bias_held(void **table, const parconc_rwlock *rw)
+{
+    size_t i;
+    for (i = 0; i < PARCONC_RW_BIAS_SLOTS; i++)
+        if (parconc__load(&table[i], PARCONC__SEQ_CST) == (const void *)rw) return 1;
+    return 0;
+}
+
+/* A writer switches the bias off as it announces itself (so newcomers go
+   to the counted lock and wait for its phase), once more when the counted
+   readers are gone (one of them may have switched it on again: that
+   happens only while holding the counted read lock), and then waits until
+   no slot of the table names rw.  Those are
+   ordinary read holds, so waiting may be long: poll with a pause, then
+   yield, then 50 us sleeps. */
+static void **parconc__rw_bias_off(parconc_rwlock *rw)
+{
+    if (parconc__load(&rw->bias_, PARCONC__RELAXED) == NULL) return NULL;
+    return (void **)parconc__exchange(&rw->bias_, NULL, PARCONC__SEQ_CST);
+}
+static int parconc__rw_bias_wait(parconc_rwlock *rw, void **table, uint64_t deadline)
+{
+    uint64_t t0;
+    unsigned rounds = 0;
+    if (!table) return PARCONC_OK;
+    t0 = parconc_now_ns();
+    while (parconc__rw_bias_held(table, rw)) {
+        if (deadline == PARCONC__DEADLINE_NOW || parconc_now_ns() >= deadline) return PARCONC_ETIMEDOUT;
+        if (++rounds < 16) parconc__cpu_relax();
+        else if (rounds < 64) parconc_thread_yield();
+        else parconc_sleep_ns(50000);
+    }
+    {
+        /* written while we hold the counted lock in our phase; readers
+           read it while they hold it as readers */
+        uint64_t t1 = parconc_now_ns();
+        rw->inhibit_until_ = t1 + (t1 - t0) * PARCONC__RW_BIAS_INHIBIT;
     }
     return PARCONC_OK;
 }
+#else
+static int parconc__rw_bias_read(parconc_rwlock *rw) { (void)rw; return 0; }
+static int parconc__rw_bias_unlock(parconc_rwlock *rw) { (void)rw; return 0; }
+static void parconc__rw_bias_maybe_on(parconc_rwlock *rw) { (void)rw; }
+static void **parconc__rw_bias_off(parconc_rwlock *rw) { (void)rw; return NULL; }
+static int parconc__rw_bias_wait(parconc_rwlock *rw, void **table, uint64_t deadline) { (void)rw; (void)table; (void)deadline; return PARCONC_OK; }
+#endif
+
+/* A writer that stopped waiting (it entered or gave up).  Under
+   PREFER_WRITERS readers may wait for wwaiting_ to reach 0 while no writer
+   bits are set (the writer gave up): wake them. */
+static void parconc__rw_writer_done_waiting(parconc_rwlock *rw)
+{
+    if (parconc__fetch_sub(&rw->wwaiting_, 1u, PARCONC__SEQ_CST) == 1u && rw->policy_ == PARCONC_RW_PREFER_WRITERS)
+        parconc__rw_wake_readers(rw);
+}
+
+/* Clear the writer bits (the phase ends) and wake sleeping readers. */
+static void parconc__rw_end_phase(parconc_rwlock *rw)
+{
+    uint32_t old = parconc__fetch_and(&rw->rin_, ~(PARCONC__RW_WBITS | PARCONC__RW_RSLEEP), PARCONC__RELEASE);
+    if (old & PARCONC__RW_RSLEEP) parconc__futex_wake(&rw->rin_, INT_MAX);
+}
+
+/* Count a writer in wwaiting_ once it has to wait (not on a try). */
+static void parconc__rw_writer_waits(parconc_rwlock *rw, int *waiting, uint64_t deadline)
+{
+    if (*waiting || deadline == PARCONC__DEADLINE_NOW) return;
+    parconc__fetch_add(&rw->wwaiting_, 1u, PARCONC__SEQ_CST);
+    *waiting = 1;
+}
+
+/* FAIR / PREFER_WRITERS: set our bits at once.  wtarget_ is the arrivals
+   the CAS finds, stored before it (release), so a reader that sees our
+   bits also sees whether we counted it.  Returns the arrivals counted. */
+static uint32_t parconc__rw_announce(parconc_rwlock *rw, uint32_t bits)
+{
+    uint32_t in = parconc__load(&rw->rin_, PARCONC__RELAXED);
+    do {
+        parconc__store(&rw->wtarget_, PARCONC__RW_COUNT(in), PARCONC__RELAXED);
+    } while (!parconc__cas(&rw->rin_, &in, in | bits, PARCONC__ACQ_REL, PARCONC__RELAXED));
+    return PARCONC__RW_COUNT(in) & 0xFFFFFFu;
+}
+
+/* The writer side: wmutex_, our phase, the counted readers, the table. */
+static int parconc__rw_write_raw(parconc_rwlock *rw, uint64_t deadline)
+{
+    int rc, waiting = 0, announced = 0;
+    uint32_t bits, free_word = 0;
+    void **table = NULL;
+    if (!parconc__cas(&rw->wmutex_.state_, &free_word, PARCONC__M_LOCKED, PARCONC__ACQUIRE, PARCONC__RELAXED)) {
+        parconc__rw_writer_waits(rw, &waiting, deadline);
+        rc = parconc__mutex_lock_slow(&rw->wmutex_.state_, deadline, 1);
+        if (rc != PARCONC_OK) {
+            if (waiting) parconc__rw_writer_done_waiting(rw);
+            return rc;
+        }
+    }
+    rw->wphase_ ^= PARCONC__RW_PHASE; /* a new phase bit for every announcement */
+    bits = PARCONC__RW_PRESENT | rw->wphase_;
+    if (rw->policy_ == PARCONC_RW_PREFER_READERS) {
+        if (!parconc__rw_drained(rw, PARCONC__RW_COUNT(parconc__load(&rw->rin_, PARCONC__RELAXED)) & 0xFFFFFFu))
+            parconc__rw_writer_waits(rw, &waiting, deadline);
+        rc = parconc__rw_take_idle(rw, bits, deadline);
+        announced = rc == PARCONC_OK;
+        if (announced) table = parconc__rw_bias_off(rw);
+    } else {
+        uint32_t target = parconc__rw_announce(rw, bits);
+        announced = 1;
+        table = parconc__rw_bias_off(rw); /* newcomers now meet our bits */
+        rc = PARCONC_OK;
+        if (!parconc__rw_drained(rw, target)) {
+            parconc__rw_writer_waits(rw, &waiting, deadline);
+            rc = parconc__rw_drain(rw, target, deadline);
+        }
+        /* a reader counted before our bits may have switched the bias on
+           again while it held the lock; none can now */
+        if (rc == PARCONC_OK) {
+            void **again = parconc__rw_bias_off(rw);
+            if (again) table = again;
+        }
+    }
+    if (rc == PARCONC_OK && table) {
+        parconc__rw_writer_waits(rw, &waiting, deadline);
+        rc = parconc__rw_bias_wait(rw, table, deadline);
+    }
+    /* gave up after announcing: end our phase, letting in the readers we held up */
+    if (rc != PARCONC_OK && announced) parconc__rw_end_phase(rw);
+    if (waiting) parconc__rw_writer_done_waiting(rw);
+    if (rc != PARCONC_OK) {
+        parconc__mutex_unlock_raw(&rw->wmutex_);
+        return rc;
+    }
+    parconc__store(&rw->writer_, 1u, PARCONC__RELAXED);
+    return PARCONC_OK;
+}
+
+static void parconc__rw_write_release(parconc_rwlock *rw)
+{
+    parconc__store(&rw->writer_, 0u, PARCONC__RELAXED);
+    parconc__rw_end_phase(rw);
+    parconc__mutex_unlock_raw(&rw->wmutex_);
+}
+
+/* ---- reader-writer lock: API ---------------------------------------------------- */
 
 static int parconc__rw_acquire(parconc_rwlock *rw, int writer, uint64_t deadline)
 {
     unsigned kind;
-    uint32_t s;
     int rc;
     PARCONC__DBG_SITE;
     if (!rw) return PARCONC_EINVAL;
     kind = PARCONC__TSAN_KIND(deadline) | (writer ? 0u : (unsigned)PARCONC__TSAN_READ);
     if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(rw, !writer && rw->policy_ == PARCONC_RW_PREFER_READERS);
     PARCONC__TSAN_PRE_LOCK(rw, kind);
-    s = parconc__load(&rw->state_, PARCONC__RELAXED);
-    for (;;) { /* fast path: nobody queued */
-        uint32_t n;
-        if (writer) {
-            if (s != 0) { rc = 1; break; }
-            n = PARCONC__RW_WRITER;
-        } else {
-            if (s & (PARCONC__RW_WRITER | PARCONC__RW_QUEUED)) { rc = 1; break; }
-            if ((s & PARCONC__RW_READERS) == PARCONC__RW_READERS) { rc = 1; break; }
-            n = s + 1u;
-        }
-        if (parconc__cas_weak(&rw->state_, &s, n, PARCONC__ACQUIRE, PARCONC__RELAXED)) { rc = PARCONC_OK; break; }
+    if (writer) {
+        rc = parconc__rw_write_raw(rw, deadline);
+    } else if (parconc__rw_bias_read(rw)) {
+        rc = PARCONC_OK;
+    } else {
+        rc = parconc__rw_read_raw(rw, deadline);
+        if (rc == PARCONC_OK) parconc__rw_bias_maybe_on(rw);
     }
-    if (rc != PARCONC_OK) rc = parconc__rw_lock_slow(rw, writer, deadline);
     PARCONC__TSAN_POST_LOCK(rw, PARCONC__TSAN_RESULT(kind, rc), 0);
     if (rc == PARCONC_OK) PARCONC__DBG_ACQUIRED(rw);
     return rc;
@@ -2412,9 +2730,28 @@ PARCONC_API int parconc_rwlock_init(parconc_rwlock *rw, int policy)
     return PARCONC_OK;
 }
 
+/* Nobody holds or waits: no writer, arrivals == departures, no slot. */
+static int parconc__rw_idle(const parconc_rwlock *rw)
+{
+    uint32_t out = parconc__load(&rw->rout_, PARCONC__ACQUIRE), in = parconc__load(&rw->rin_, PARCONC__ACQUIRE);
+    if ((in & PARCONC__RW_WBITS) || PARCONC__RW_COUNT(in ^ out) || parconc__load(&rw->wmutex_.state_, PARCONC__RELAXED))
+        return 0;
+#if PARCONC_RW_BIAS_SLOTS > 0
+    {
+        void **table = (void **)parconc__load(&rw->bias_, PARCONC__ACQUIRE);
+        if (table && parconc__rw_bias_held(table, rw)) return 0;
+    }
+#endif
+    return 1;
+}
+
 PARCONC_API int parconc_rwlock_destroy(parconc_rwlock *rw)
 {
-    return rw ? parconc__lock_destroy(rw, &rw->state_) : PARCONC_EINVAL;
+    if (!rw) return PARCONC_EINVAL;
+    if (!parconc__rw_idle(rw)) return PARCONC_EBUSY;
+    PARCONC__TSAN_DESTROY(rw);
+    PARCONC__DBG_FORGET(rw);
+    return PARCONC_OK;
 }
 
 PARCONC_API int (parconc_rwlock_rdlock)(parconc_rwlock *rw) { return parconc__rw_acquire(rw, 0, PARCONC__DEADLINE_NEVER); }
@@ -2438,27 +2775,24 @@ PARCONC_API int parconc_rwlock_trywrlock(parconc_rwlock *rw)
 
 PARCONC_API int parconc_rwlock_rdunlock(parconc_rwlock *rw)
 {
-    uint32_t s;
+    uint32_t in, out;
+    int slot;
     if (!rw) return PARCONC_EINVAL;
-    s = parconc__load(&rw->state_, PARCONC__RELAXED);
-    if ((s & PARCONC__RW_READERS) == 0 || (s & PARCONC__RW_WRITER)) {
+    slot = parconc__rw_bias_unlock(rw); /* -1: announced, but the slot was gone */
+    if (slot == 1) {
+        PARCONC__DBG_RELEASED(rw);
+        return PARCONC_OK;
+    }
+    /* departures first: arrivals read later include every reader that had
+       departed by then, plus us, so a read hold never looks like none */
+    out = parconc__load(&rw->rout_, PARCONC__ACQUIRE);
+    in = parconc__load(&rw->rin_, PARCONC__ACQUIRE);
+    if (PARCONC__RW_COUNT(in ^ out) == 0 || parconc__load(&rw->writer_, PARCONC__RELAXED)) {
         PARCONC_ASSERT(!"read-unlock of a rwlock that is not read-locked");
         return PARCONC_EPERM;
     }
-    /* announced once: a failed CAS below is not a second release */
-    PARCONC__TSAN_PRE_UNLOCK(rw, PARCONC__TSAN_READ);
-    /* we hold a read lock: the count stays >= 1 and WRITER clear meanwhile */
-    while (!(s & PARCONC__RW_QUEUED)) {
-        if (parconc__cas_weak(&rw->state_, &s, s - 1u, PARCONC__RELEASE, PARCONC__RELAXED)) {
-            PARCONC__TSAN_POST_UNLOCK(rw, PARCONC__TSAN_READ);
-            PARCONC__DBG_RELEASED(rw);
-            return PARCONC_OK;
-        }
-    }
-    parconc__ilock(&rw->guard_);
-    s = parconc__fetch_sub(&rw->state_, 1u, PARCONC__RELEASE) - 1u;
-    if ((s & PARCONC__RW_READERS) == 0) parconc__rw_grant(rw, 0);
-    parconc__mutex_unlock_raw(&rw->guard_);
+    if (slot == 0) PARCONC__TSAN_PRE_UNLOCK(rw, PARCONC__TSAN_READ);
+    parconc__rw_depart(rw);
     PARCONC__TSAN_POST_UNLOCK(rw, PARCONC__TSAN_READ);
     PARCONC__DBG_RELEASED(rw);
     return PARCONC_OK;
@@ -2466,38 +2800,33 @@ PARCONC_API int parconc_rwlock_rdunlock(parconc_rwlock *rw)
 
 PARCONC_API int parconc_rwlock_wrunlock(parconc_rwlock *rw)
 {
-    uint32_t s = PARCONC__RW_WRITER;
     if (!rw) return PARCONC_EINVAL;
-    if (!(parconc__load(&rw->state_, PARCONC__RELAXED) & PARCONC__RW_WRITER)) {
+    if (!parconc__load(&rw->writer_, PARCONC__RELAXED)) {
         PARCONC_ASSERT(!"write-unlock of a rwlock that is not write-locked");
         return PARCONC_EPERM;
     }
     PARCONC__TSAN_PRE_UNLOCK(rw, 0);
-    if (!parconc__cas(&rw->state_, &s, 0u, PARCONC__RELEASE, PARCONC__RELAXED)) {
-        parconc__ilock(&rw->guard_);
-        parconc__fetch_and(&rw->state_, ~PARCONC__RW_WRITER, PARCONC__RELEASE);
-        parconc__rw_grant(rw, 1);
-        parconc__mutex_unlock_raw(&rw->guard_);
-    }
+    parconc__rw_write_release(rw);
     PARCONC__TSAN_POST_UNLOCK(rw, 0);
     PARCONC__DBG_RELEASED(rw);
     return PARCONC_OK;
 }
 
+/* Count ourselves in as a reader and end the writer phase in one step, so
+   no writer can get in between; then let the next writer take wmutex_ (it
+   waits for our read hold like any other). */
 PARCONC_API int parconc_rwlock_downgrade(parconc_rwlock *rw)
 {
-    uint32_t s = PARCONC__RW_WRITER;
+    uint32_t v;
     if (!rw) return PARCONC_EINVAL;
-    if (!(parconc__load(&rw->state_, PARCONC__RELAXED) & PARCONC__RW_WRITER)) return PARCONC_EPERM;
+    if (!parconc__load(&rw->writer_, PARCONC__RELAXED)) return PARCONC_EPERM;
     PARCONC__TSAN_PRE_UNLOCK(rw, 0);
-    if (!parconc__cas(&rw->state_, &s, 1u, PARCONC__ACQ_REL, PARCONC__RELAXED)) {
-        /* queued waiters: become a reader and let in whom the policy allows */
-        parconc__ilock(&rw->guard_);
-        s = parconc__load(&rw->state_, PARCONC__RELAXED);
-        while (!parconc__cas(&rw->state_, &s, (s & ~PARCONC__RW_WRITER) + 1u, PARCONC__ACQ_REL, PARCONC__RELAXED)) {}
-        parconc__rw_grant(rw, 1);
-        parconc__mutex_unlock_raw(&rw->guard_);
-    }
+    parconc__store(&rw->writer_, 0u, PARCONC__RELAXED);
+    v = parconc__load(&rw->rin_, PARCONC__RELAXED);
+    while (!parconc__cas(&rw->rin_, &v, (v & ~(PARCONC__RW_WBITS | PARCONC__RW_RSLEEP)) + PARCONC__RW_ONE,
+                         PARCONC__ACQ_REL, PARCONC__RELAXED)) {}
+    if (v & PARCONC__RW_RSLEEP) parconc__futex_wake(&rw->rin_, INT_MAX);
+    parconc__mutex_unlock_raw(&rw->wmutex_);
     PARCONC__TSAN_POST_UNLOCK(rw, 0);
     PARCONC__TSAN_PRE_LOCK(rw, PARCONC__TSAN_READ);
     PARCONC__TSAN_POST_LOCK(rw, PARCONC__TSAN_READ, 0);
