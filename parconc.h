@@ -824,7 +824,8 @@ typedef struct parconc_for_desc {
     int schedule;            /* PARCONC_AUTO (0) ... PARCONC_RESPAWN */
     size_t chunk;            /* DYNAMIC: chunk; GUIDED: minimum; RESPAWN: per thread
                                 (0: n/4K; raised to keep <= 64 threads per participant) */
-    int max_workers;         /* cap on participants, caller included (0: pool threads + 1) */
+    int max_workers;         /* cap on participants, caller included (0: pool threads + 1;
+                                a default pool: one per CPU, one worker sits out) */
     void (*progress)(size_t done, size_t total, void *user); /* optional */
     void *progress_user;
     int64_t progress_interval_ns; /* minimum time between reports (0: 100 ms) */
@@ -3824,6 +3825,7 @@ struct parconc_pool {
     uint32_t parked;              /* workers parked by a pause; futex word of the pauser */
     parconc__worker *workers;
     int nthreads;
+    int loop_team; /* participants of a parallel_for, caller included */
     int schedule;
     int block_when_full;
     int caller_runs;              /* desc.caller_runs_when_full */
@@ -4789,6 +4791,10 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
     p->own_memory = d.memory == NULL;
     p->alloc = d.allocator;
     p->nthreads = threads;
+    /* a default pool has a worker per CPU; a loop adds its caller, so one
+       worker sits out and the loop runs one thread per CPU, as an OpenMP
+       team does.  A pool sized by the user runs all its workers + caller. */
+    p->loop_team = d.threads == 0 && threads > 1 ? threads : threads + 1;
     p->schedule = d.schedule;
     p->capacity = d.queue_capacity;
     p->block_when_full = d.block_when_full;
@@ -5800,7 +5806,7 @@ static int parconc__loop_setup(parconc__loop *L, parconc_pool *p, size_t n, parc
     L->chunk = desc ? desc->chunk : 0;
     L->interval = desc && desc->progress_interval_ns > 0 ? (uint64_t)desc->progress_interval_ns : 100000000u;
     L->next_id = 1;
-    k = p ? (size_t)p->nthreads + 1 : 1;
+    k = p ? (size_t)p->loop_team : 1;
     if (L->schedule == PARCONC_RESPAWN && !p) k = 1;
     if (desc && desc->max_workers > 0 && (size_t)desc->max_workers < k) k = (size_t)desc->max_workers;
     if (k > PARCONC__FOR_MAX_PARTICIPANTS) k = PARCONC__FOR_MAX_PARTICIPANTS;
@@ -5903,7 +5909,7 @@ PARCONC_API int parconc_parallel_reduce(parconc_pool *p, size_t n, parconc_reduc
     if (desc) d = *desc; else memset(&d, 0, sizeof d);
     if (d.schedule < PARCONC_AUTO || d.schedule > PARCONC_RESPAWN) return PARCONC_EINVAL;
     if (n == 0) return PARCONC_OK;
-    k = p ? (size_t)p->nthreads + 1 : 1;
+    k = p ? (size_t)p->loop_team : 1;
     if (d.max_workers > 0 && (size_t)d.max_workers < k) k = (size_t)d.max_workers;
     if (k > PARCONC__FOR_MAX_PARTICIPANTS) k = PARCONC__FOR_MAX_PARTICIPANTS;
     R.fn = fn;
@@ -5945,7 +5951,7 @@ PARCONC_API int parconc_for_advise(const parconc_pool *p, size_t n, double ns_pe
     if (!out || ns_per_item < 0 || ns_per_item != ns_per_item) return PARCONC_EINVAL;
     memset(out, 0, sizeof *out);
     total = (double)n * ns_per_item;
-    k_max = p ? (double)p->nthreads + 1 : 1;
+    k_max = p ? (double)p->loop_team : 1;
     if (k_max > PARCONC__FOR_MAX_PARTICIPANTS) k_max = PARCONC__FOR_MAX_PARTICIPANTS;
     if (n <= 1 || k_max <= 1 || total < PARCONC__INLINE_NS) {
         out->workers = 1;
