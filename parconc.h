@@ -2681,7 +2681,10 @@ static int parconc__rw_write_raw(parconc_rwlock *rw, uint64_t deadline)
         parconc__rw_writer_waits(rw, &waiting, deadline);
         rc = parconc__rw_bias_wait(rw, table, deadline);
     }
-    /* gave up after announcing: end our phase, letting in the readers we held up */
+    /* gave up after announcing: the table's readers may still hold, so the
+       bias goes back on (the next writer scans for them), then our phase
+       ends, letting in the readers we held up */
+    if (rc != PARCONC_OK && table) parconc__store(&rw->bias_, (void *)table, PARCONC__RELEASE);
     if (rc != PARCONC_OK && announced) parconc__rw_end_phase(rw);
     if (waiting) parconc__rw_writer_done_waiting(rw);
     if (rc != PARCONC_OK) {
@@ -2740,7 +2743,7 @@ static int parconc__rw_idle(const parconc_rwlock *rw)
 #if PARCONC_RW_BIAS_SLOTS > 0
     {
         void **table = (void **)parconc__load(&rw->bias_, PARCONC__ACQUIRE);
-        if (table && parconc__rw_bias_held(table, rw)) return 0;
+        if (parconc__rw_bias_held(table ? table : parconc__rw_table, rw)) return 0;
     }
 #endif
     return 1;

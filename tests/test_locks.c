@@ -736,6 +736,115 @@ static void test_rwlock_fair_writer_not_starved(void)
     PT_CHECK(pw >= 50);
 }
 
+/* Under PREFER_READERS readers keep arriving and leaving while a writer
+   waits, so departures pass the count it waited for; once the readers
+   pause, the writer must notice the lock is free (it must not wait for an
+   exact count that has gone by). */
+static int burst_stop;
+static void *burst_reader(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&burst_stop, __ATOMIC_ACQUIRE)) {
+        volatile int spin;
+        PT_EXPECT(parconc_rwlock_rdlock(&g_rw) == PARCONC_OK);
+        for (spin = 0; spin < 200; spin++) {}
+        PT_EXPECT(parconc_rwlock_rdunlock(&g_rw) == PARCONC_OK);
+        parconc_sleep_ns(200000);
+    }
+    return NULL;
+}
+
+static void test_rwlock_prefer_readers_writer_enters_between_bursts(void)
+{
+    parconc_thread r[3];
+    int i, round, ok = 0;
+    parconc_rwlock_init(&g_rw, PARCONC_RW_PREFER_READERS);
+    burst_stop = 0;
+    for (i = 0; i < 3; i++) PT_CHECK_EQ(parconc_thread_create(&r[i], burst_reader, NULL, NULL), PARCONC_OK);
+    for (round = 0; round < 200; round++) {
+        int rc = parconc_rwlock_timedwrlock(&g_rw, 5000 * MS);
+        PT_EXPECT_EQ(rc, PARCONC_OK);
+        if (rc != PARCONC_OK) break;
+        ok++;
+        PT_EXPECT(parconc_rwlock_wrunlock(&g_rw) == PARCONC_OK);
+    }
+    __atomic_store_n(&burst_stop, 1, __ATOMIC_RELEASE);
+    for (i = 0; i < 3; i++) PT_CHECK_EQ(parconc_thread_join(r[i], NULL), PARCONC_OK);
+    PT_CHECK_EQ(ok, 200);
+    PT_CHECK(rw_quiet(&g_rw));
+}
+
+/* A read hold through the reader table (the lock turns reader-biased after
+   a read) keeps writers out like any other: trywrlock EBUSY, a timed
+   write lock times out, and the readers it held up get in when it gives
+   up.  The writer switches the bias off. */
+static int biased_reader_in;
+static void *timed_out_newcomer(void *arg)
+{
+    (void)arg;
+    PT_EXPECT(parconc_rwlock_rdlock(&g_rw) == PARCONC_OK); /* held up by the timed writer, let in when it gives up */
+    __atomic_store_n(&biased_reader_in, 1, __ATOMIC_RELEASE);
+    PT_EXPECT(parconc_rwlock_rdunlock(&g_rw) == PARCONC_OK);
+    return NULL;
+}
+static void *timed_writer_20ms(void *arg)
+{
+    (void)arg;
+    PT_EXPECT_EQ(parconc_rwlock_timedwrlock(&g_rw, 200 * MS), PARCONC_ETIMEDOUT);
+    return NULL;
+}
+static void test_rwlock_table_reader_excludes_writers(void)
+{
+    parconc_thread w, r;
+    int i;
+    parconc_rwlock_init(&g_rw, PARCONC_RW_FAIR);
+    for (i = 0; i < 40; i++) { /* a read phase: the lock turns reader-biased */
+        PT_CHECK_EQ(parconc_rwlock_rdlock(&g_rw), PARCONC_OK);
+        PT_CHECK_EQ(parconc_rwlock_rdunlock(&g_rw), PARCONC_OK);
+    }
+#if PARCONC_RW_BIAS_SLOTS > 0
+    PT_CHECK(parconc__load(&g_rw.bias_, PARCONC__ACQUIRE) != NULL);
+#endif
+    PT_CHECK_EQ(parconc_rwlock_rdlock(&g_rw), PARCONC_OK);
+    PT_CHECK_EQ(rw_read_holds(&g_rw), 1);
+    PT_CHECK_EQ(parconc_rwlock_trywrlock(&g_rw), PARCONC_EBUSY);
+    PT_CHECK_EQ(parconc_rwlock_destroy(&g_rw), PARCONC_EBUSY);
+    biased_reader_in = 0;
+    PT_CHECK_EQ(parconc_thread_create(&w, timed_writer_20ms, NULL, NULL), PARCONC_OK);
+    PT_CHECK(wait_writer_queued(&g_rw, 1));
+    PT_CHECK_EQ(parconc_thread_create(&r, timed_out_newcomer, NULL, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_thread_join(w, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_thread_join(r, NULL), PARCONC_OK);
+    PT_CHECK_EQ(biased_reader_in, 1);
+    PT_CHECK_EQ(parconc_rwlock_rdunlock(&g_rw), PARCONC_OK);
+    PT_CHECK_EQ(parconc_rwlock_wrlock(&g_rw), PARCONC_OK);
+    PT_CHECK(parconc__load(&g_rw.bias_, PARCONC__ACQUIRE) == NULL);
+    PT_CHECK_EQ(parconc_rwlock_tryrdlock(&g_rw), PARCONC_EBUSY);
+    PT_CHECK_EQ(parconc_rwlock_wrunlock(&g_rw), PARCONC_OK);
+    PT_CHECK(rw_quiet(&g_rw));
+    PT_CHECK_EQ(parconc_rwlock_destroy(&g_rw), PARCONC_OK);
+}
+
+/* Read holds are counted in 24 bits: the lock refuses the hold that would
+   reach the limit with EAGAIN instead of wrapping (PREFER_READERS allows
+   one thread to nest read locks). */
+static void test_rwlock_read_hold_limit(void)
+{
+    parconc_rwlock rw;
+    long i, n = 0;
+    int rc = PARCONC_OK;
+    parconc_rwlock_init(&rw, PARCONC_RW_PREFER_READERS);
+    for (i = 0; i < 0x800000L && rc == PARCONC_OK; i++)
+        if ((rc = parconc_rwlock_rdlock(&rw)) == PARCONC_OK) n++;
+    PT_CHECK_EQ(rc, PARCONC_EAGAIN);
+    PT_CHECK(n >= 0x7FFFF0L && n <= 0x7FFFF1L); /* + one hold in the reader table, if any */
+    PT_CHECK_EQ(parconc_rwlock_trywrlock(&rw), PARCONC_EBUSY);
+    for (i = 0; i < n; i++) PT_CHECK_EQ(parconc_rwlock_rdunlock(&rw), PARCONC_OK);
+    PT_CHECK(rw_quiet(&rw));
+    PT_CHECK_EQ(parconc_rwlock_wrlock(&rw), PARCONC_OK);
+    PT_CHECK_EQ(parconc_rwlock_wrunlock(&rw), PARCONC_OK);
+}
+
 /* ====================== semaphore ====================== */
 
 static parconc_sem g_sem, g_sem_space;
@@ -1105,6 +1214,9 @@ int main(int argc, char **argv)
         PT_TEST(test_rwlock_fair_phases),
         PT_TEST(test_rwlock_downgrade),
         PT_TEST(test_rwlock_fair_writer_not_starved),
+        PT_TEST(test_rwlock_prefer_readers_writer_enters_between_bursts),
+        PT_TEST(test_rwlock_table_reader_excludes_writers),
+        PT_TEST(test_rwlock_read_hold_limit),
         PT_TEST(test_sem_producer_consumer),
         PT_TEST(test_sem_try_timed_bad),
         PT_TEST(test_cond_producer_consumer),
