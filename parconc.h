@@ -2413,7 +2413,6 @@ static int parconc__rw_read_raw(parconc_rwlock *rw, uint64_t deadline)
                 parconc__rw_depart(rw);
                 return PARCONC_EAGAIN;
             }
-            rc = PARCONC_OK;
         } else {
             rc = parconc__rw_read_wait(rw, in, deadline);
             if (rc != PARCONC_OK) return rc;

@@ -40,9 +40,14 @@
 
 static int quick;
 static FILE *csv;
+/* the case text may hold commas ("dynamic,1"): written as spaces */
 static void csv_row(const char *bench, const char *what, const char *impl, int threads, double v, const char *unit)
 {
-    if (csv) fprintf(csv, "%s,%s,%s,%d,%.4f,%s\n", bench, what, impl, threads, v, unit);
+    char c[96];
+    size_t i;
+    for (i = 0; what[i] && i < sizeof c - 1; i++) c[i] = what[i] == ',' ? ' ' : what[i];
+    c[i] = 0;
+    if (csv) fprintf(csv, "%s,%s,%s,%d,%.4f,%s\n", bench, c, impl, threads, v, unit);
 }
 static double now_s(void) { return (double)parconc_now_ns() / 1e9; }
 static double median3(double *v, int n) { return bench_median(v, n); }

@@ -47,8 +47,8 @@ if [ "$mode" = full ]; then
 fi
 run mutex.pml  "-DANY_TAKER -DN=3 -DROUNDS=1" violation
 run mutex.pml  "-DNO_RECONTEND -DN=3 -DROUNDS=1" violation
-run rwlock.pml "-DFRONT_ONLY -DNR=1 -DNW=3 -DROUNDS=1" violation
-run rwlock.pml "-DREADERS_BARGE -DNR=2 -DNW=1 -DROUNDS=2" violation
+run rwlock.pml "-DNO_SECOND_OFF -DNR=2 -DNW=2 -DROUNDS=1" violation
+run rwlock.pml "-DNO_RESTORE -DNR=2 -DNW=2 -DROUNDS=1" violation
 echo "model: $configs configurations, $states states explored, no violation; $caught mutations caught"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,28 +1,25 @@
-/* rwlock.pml - Spin model of parconc_rwlock with the PARCONC_RW_FAIR
-   (phase-fair) policy (parconc.h, "---- reader-writer lock"): the fast
-   paths, parconc__rw_lock_slow with its FIFO queue and timeout exit,
-   parconc__rw_grant, rdunlock, wrunlock and downgrade, step for step.
-   `make model` checks, for NR readers and NW writers (each ROUNDS
-   acquisitions; reader 0 has a timeout that may expire; writer 0
-   downgrades on its first round):
+/* rwlock.pml - Spin model of parconc_rwlock (parconc.h, "---- reader-writer
+   lock"), FAIR policy: the counted lock (reader arrivals in rin, departures
+   in rout, the writer's phase bits and wtarget), the sleeps on rin and rout
+   with their RSLEEP / WSLEEP bits, a timed reader that may give up (its CAS
+   that removes its arrival), a timed writer that may give up after
+   announcing, and the reader-bias table (one slot per reader here, the
+   writer's two switch-offs, the restore on giving up, the scan).
 
-   - exclusion: a writer is alone; readers share;
-   - no lost wake-up: every queued waiter is eventually granted (Spin's
-     invalid-end-state check: every run finishes);
-   - phase fairness: a reader that queued enters after at most one writer
-     phase; a writer that queued enters after at most one writer phase per
-     writer queued ahead of it, at most that many plus one reader phases,
-     and at most NR reader entries per phase (no reader phase keeps
-     growing while a writer waits).
+   Checked for NR readers and NW writers, each ROUNDS acquisitions:
+   - exclusion: a writer is alone, readers share (assertions inside);
+   - no lost wake-up: every sleeper is woken (Spin's invalid-end-state
+     check: every run finishes).
 
-   Mutations that must fail (make model runs them): -DFRONT_ONLY (a leaving
-   writer admits only the readers ahead of the next writer) and
-   -DREADERS_BARGE (newcomer readers pass queued writers).
+   Mutations that must fail (make model runs them): -DNO_SECOND_OFF (the
+   writer switches the bias off only as it announces itself),
+   -DNO_RESTORE (a writer that gives up leaves the bias off while table
+   readers hold), -DNO_COUNTED (a waiting reader ignores wtarget).
 
-   guard_ is an abstract lock here (the mutex has its own model); a waiter's
-   futex sleep on its `granted` word ends when the word leaves 2, as the
-   kernel's check-and-sleep guarantees.  state_ is one int as in C, scaled
-   down: readers in bits 0..3, WRITER 16, QUEUED 32. */
+   wmutex is an abstract lock (the mutex has its own model).  A futex
+   sleep "wait while word == v" is a guarded step that blocks until the
+   word differs from v, as the kernel's check-and-sleep guarantees.
+   Counts are small integers: arrivals and departures never wrap here. */
 
 #ifndef NR
 #define NR 2
@@ -33,249 +30,159 @@
 #ifndef ROUNDS
 #define ROUNDS 1
 #endif
-#define NT (NR + NW)
-#define READERS 15
-#define WRITER  16
-#define QUEUED  32
 
-int state;              /* rw->state_ */
-bit guard;              /* rw->guard_ */
-byte queue[NT];         /* FIFO of thread ids, queue[0] = head */
-byte qlen;
-byte queued_writers;
-byte granted[NT];       /* 0 waiting, 2 asleep, 1 the lock is ours */
-bool is_writer[NT];
-byte in_r, in_w;        /* threads inside, by kind */
-byte wphase, rphase;    /* ghost: writer entries, reader phases begun */
-byte rentries;          /* ghost: reader entries */
+#define PRESENT 1
+#define PHASE   2
+#define WBITS   3
+#define RSLEEP  4
+#define ONE     8      /* arrivals / departures counted from bit 3 */
+#define WSLEEP  1
 
-inline lock_guard() { atomic { guard == 0 -> guard = 1 } }
-inline unlock_guard() { guard = 0 }
+int rin, rout;         /* rw->rin_, rw->rout_ */
+byte wtarget;          /* rw->wtarget_ (a count) */
+bit wmutex;            /* rw->wmutex_ */
+bit wphase;            /* rw->wphase_ */
+bit bias;              /* rw->bias_ != NULL */
+bit slot[NR];          /* reader i's table slot names the lock */
+byte in_r, in_w;       /* ghost: threads inside */
 
-/* every change of state_ goes through here: the ghost phase counters
-   follow the word itself (a reader phase begins when the reader count
-   leaves 0, a writer phase when WRITER is set) */
-inline set_state(n) {  /* (n) in parentheses: inline arguments are text */
-    if :: (state & READERS) == 0 && ((n) & READERS) != 0 -> rphase++ :: else -> skip fi;
-    if :: !(state & WRITER) && ((n) & WRITER) -> wphase++ :: else -> skip fi;
-    state = (n)
+inline enter_read()  { atomic { in_r++; assert(in_w == 0) } }
+inline leave_read()  { in_r-- }
+inline enter_write() { atomic { in_w++; assert(in_w == 1 && in_r == 0) } }
+inline leave_write() { in_w-- }
+
+/* reader departure: parconc__rw_depart */
+inline depart() {
+    atomic {
+        old = rout; rout = rout + ONE;
+        if :: (old & WSLEEP) && (old / ONE) + 1 == wtarget -> skip /* wake: the word changed */
+           :: else -> skip fi
+    }
 }
 
-inline cas(s, n, ok) {
-    atomic { if :: state == s -> set_state(n); ok = 1 :: else -> s = state; ok = 0 fi }
-}
-
-inline enter_read() {
-    atomic { in_r++; rentries++; assert(in_w == 0) }
-}
-inline enter_write() {
-    atomic { in_w++; assert(in_w == 1 && in_r == 0) }
-}
-
-/* unlink queue position p (under guard) */
-inline unlink_at(p) {
-    if :: is_writer[queue[p]] -> queued_writers-- :: else -> skip fi;
-    j = p;
-    do
-    :: j + 1 < qlen -> queue[j] = queue[j + 1]; j++
-    :: else -> break
-    od;
-    qlen--
-}
-
-/* parconc__rw_wake: exchange granted to 1; the sleeper's wait ends */
-inline wake(t) { granted[t] = 1 }
-
-/* parconc__rw_grant, FAIR policy (under guard) */
-inline grant(after_writer) {
-    s2 = state;
+/* counted read lock: parconc__rw_read_raw + parconc__rw_read_wait */
+inline read_counted(timed) {
+    atomic { in = rin; rin = rin + ONE }
     if
-    :: !(s2 & WRITER) ->
-#ifdef FRONT_ONLY
-        all = 0; front = 1;                /* mutation: a leaving writer admits only the front readers */
-#else
-        all = after_writer; front = 1;
-#endif
-        i = 0;
+    :: (in & WBITS) == 0 -> got = 1
+    :: else ->
+        got = 0;
         do
-        :: i < qlen && (all || front) ->
+        :: got == 0 ->
+            v = rin;
+#ifdef NO_COUNTED
+            if :: (v & WBITS) != (in & WBITS) -> got = 1 :: else -> skip fi;
+#else
+            if :: (v & WBITS) != (in & WBITS) || (in / ONE) < wtarget -> got = 1 :: else -> skip fi;
+#endif
             if
-            :: is_writer[queue[i]] -> front = 0; i++
-            :: else ->
-                if
-                :: (s2 & READERS) == READERS -> break
-                :: else ->
-                    t = queue[i];
-                    unlink_at(i);
-                    atomic { set_state(state + 1); s2 = state };
-                    wake(t)
+            :: got == 0 && timed ->  /* deadline: give up while the bits are still ours */
+                atomic { if :: rin == v -> rin = rin - ONE; got = 2 :: else -> skip fi }
+            :: got == 0 ->            /* sleep: set RSLEEP, re-check, wait while rin unchanged */
+                atomic { v = rin; rin = rin | RSLEEP };
+                if :: (v & WBITS) != (in & WBITS) || (in / ONE) < wtarget -> got = 1
+                   :: else -> atomic { v = v | RSLEEP; rin != v } /* woken: the word changed */
                 fi
-            fi
-        :: else -> break
-        od;
-        if
-        :: (s2 & READERS) == 0 ->
-            i = 0;
-            do
-            :: i < qlen && !is_writer[queue[i]] -> i++
-            :: else -> break
-            od;
-            if
-            :: i < qlen -> t = queue[i]; unlink_at(i); atomic { set_state(state | WRITER) }; wake(t)
             :: else -> skip
             fi
-        :: else -> skip
-        fi
-    :: else -> skip
-    fi;
-    if :: qlen == 0 -> atomic { set_state(state & ~QUEUED) } :: else -> skip fi
-}
-
-inline may_enter(s, writer, ok) {
-    if
-    :: writer -> ok = ((s & (WRITER | READERS)) == 0 && qlen == 0)
-#ifdef READERS_BARGE
-    :: else -> ok = !(s & WRITER)      /* mutation: newcomer readers pass queued writers */
-#else
-    :: else -> ok = (!(s & WRITER) && queued_writers == 0)
-#endif
+        :: else -> break
+        od
     fi
 }
 
-proctype thread(byte me; bool writer; bool timed; bool downgrader)
+proctype reader(byte id; bit timed)
 {
-    int s, s2, n;
-    byte round = 0, i, j, t, w0, r0, qw0, re0;
-    bool ok, all, front, queued_me, took;
+    int in, v, old;
+    byte got, r;
+    for (r : 1 .. ROUNDS) {
+        /* reader-bias path: parconc__rw_bias_read */
+        if
+        :: bias -> atomic { slot[id] = 1 };
+           if :: bias -> got = 3 :: else -> slot[id] = 0; got = 0 fi
+        :: else -> got = 0
+        fi;
+        if
+        :: got == 3 -> enter_read(); leave_read(); slot[id] = 0
+        :: else ->
+            read_counted(timed);
+            if
+            :: got == 1 ->
+                enter_read();
+                /* parconc__rw_bias_maybe_on: only while holding the counted lock */
+                if :: !bias -> bias = 1 :: true -> skip fi;
+                leave_read();
+                depart()
+            :: else -> skip   /* gave up */
+            fi
+        fi
+    }
+}
 
-    is_writer[me] = writer;
+/* parconc__rw_drain: wait until departures reach the target */
+inline drain(target, timed) {
+    ok = 1;
     do
-    :: round < ROUNDS ->
-        queued_me = 0; took = 0;
-        /* fast path */
-        s = state;
+    :: (rout / ONE) == target -> break
+    :: else ->
         if
-        :: writer -> if :: s == 0 -> cas(s, WRITER, ok) :: else -> ok = 0 fi
-        :: else -> if :: !(s & (WRITER | QUEUED)) -> cas(s, s + 1, ok) :: else -> ok = 0 fi
-        fi;
-        if :: ok -> goto inside :: else -> skip fi;
-        /* slow path */
-        lock_guard();
-        s = state;
-        do
-        :: true ->
-            may_enter(s, writer, ok);
-            if
-            :: ok ->
-                if :: writer -> n = s | WRITER :: else -> n = s + 1 fi;
-                cas(s, n, ok);
-                if :: ok -> unlock_guard(); goto inside :: else -> skip fi
-            :: else ->
-                if
-                :: s & QUEUED -> break
-                :: else -> cas(s, s | QUEUED, ok); if :: ok -> break :: else -> skip fi
-                fi
-            fi
-        od;
-        /* queue ourselves */
-        granted[me] = 0;
-        queue[qlen] = me; qlen++;
-        if :: writer -> queued_writers++ :: else -> skip fi;
-        w0 = wphase; r0 = rphase; re0 = rentries; qw0 = queued_writers - (writer -> 1 : 0);
-        queued_me = 1;
-        unlock_guard();
-        /* wait for the grant: announce the sleep (0 -> 2), then sleep */
-        do
-        :: granted[me] == 1 -> break
-        :: granted[me] != 1 ->
-            atomic { if :: granted[me] == 0 -> granted[me] = 2 :: else -> skip fi };
-            if
-            :: granted[me] == 1 -> break
-            :: granted[me] == 2 && timed ->        /* the deadline passed */
-                lock_guard();
-                if
-                :: granted[me] == 1 -> unlock_guard(); break
-                :: else ->
-                    i = 0;
-                    do :: queue[i] != me -> i++ :: else -> break od;
-                    unlink_at(i);
-                    grant(0);
-                    unlock_guard();
-                    goto next_round
-                fi
-            fi
-        od;
-inside:
-        took = 1;
-        if
-        :: writer ->
-            enter_write();
-            if
-            :: queued_me ->
-                assert(wphase - w0 <= qw0 + 1);          /* the writers ahead, at most */
-                assert(rphase - r0 <= qw0 + 1);          /* a reader phase before each */
-                assert(rentries - re0 <= NR * (qw0 + 1)) /* and no phase keeps growing */
-            :: else -> skip
-            fi
+        :: timed -> ok = 0; break      /* deadline */
         :: else ->
-            enter_read();
-            if :: queued_me -> assert(wphase - w0 <= 1) :: else -> skip fi
-        fi;
-        /* leave */
-        if
-        :: writer && downgrader && round == 0 ->      /* parconc_rwlock_downgrade */
-            atomic { in_w--; in_r++ };
-            s = WRITER;
-            cas(s, 1, ok);
-            if
-            :: !ok ->
-                lock_guard();
-                s = state;
-                do :: cas(s, (s & ~WRITER) + 1, ok); if :: ok -> break :: else -> skip fi od;
-                grant(1);
-                unlock_guard()
-            :: else -> skip
-            fi;
-            goto read_unlock
-        :: writer ->                                   /* parconc_rwlock_wrunlock */
-            in_w--;
-            s = WRITER;
-            cas(s, 0, ok);
-            if
-            :: !ok ->
-                lock_guard();
-                atomic { set_state(state & ~WRITER) };
-                grant(1);
-                unlock_guard()
-            :: else -> skip
+            atomic { v = rout; rout = rout | WSLEEP };
+            if :: (v / ONE) == target -> break
+               :: else -> atomic { v = v | WSLEEP; rout != v }
             fi
-        :: else ->
-read_unlock:                                           /* parconc_rwlock_rdunlock */
-            in_r--;
-            s = state;
+        fi
+    od;
+    rout = rout & ~WSLEEP
+}
+
+proctype writer(bit timed)
+{
+    int in, v, old;
+    byte r, i;
+    bit ok, table, again;
+    for (r : 1 .. ROUNDS) {
+        atomic { wmutex == 0 -> wmutex = 1 };
+        wphase = 1 - wphase;
+        /* announce: wtarget, then the bits (one step: the CAS in C) */
+        atomic { in = rin; wtarget = in / ONE; rin = rin | PRESENT | (wphase * PHASE) };
+        atomic { table = bias; bias = 0 };              /* first switch-off */
+        drain(in / ONE, timed);
+#ifndef NO_SECOND_OFF
+        if :: ok -> atomic { again = bias; bias = 0 }; if :: again -> table = 1 :: else -> skip fi
+           :: else -> skip fi;
+#endif
+        /* the scan: wait for every slot (a timed writer may give up) */
+        if
+        :: ok && table ->
+            i = 0;
             do
-            :: s & QUEUED ->
-                lock_guard();
-                atomic { set_state(state - 1); s = state };
-                if :: (s & READERS) == 0 -> grant(0) :: else -> skip fi;
-                unlock_guard();
-                break
-            :: else ->
-                assert((s & READERS) > 0 && !(s & WRITER));
-                cas(s, s - 1, ok);
-                if :: ok -> break :: else -> skip fi
+            :: i < NR && slot[i] == 0 -> i++
+            :: i < NR && slot[i] != 0 && timed -> ok = 0; break
+            :: i < NR && slot[i] != 0 && !timed -> slot[i] == 0
+            :: i == NR -> break
             od
+        :: else -> skip
         fi;
-next_round:
-        round++
-    :: round == ROUNDS -> break
-    od
+        if
+        :: ok -> enter_write(); leave_write()
+        :: else ->
+#ifndef NO_RESTORE
+            if :: table -> bias = 1 :: else -> skip fi;
+#endif
+            skip
+        fi;
+        /* parconc__rw_end_phase, then the mutex */
+        atomic { old = rin; rin = rin & ~(WBITS | RSLEEP) };
+        wmutex = 0
+    }
 }
 
 init {
-    byte k;
+    byte i;
     atomic {
-        for (k : 0 .. NR - 1) { run thread(k, 0, k == 0, 0) }
-        for (k : 0 .. NW - 1) { run thread(NR + k, 1, 0, k == 0) }
+        bias = 1; /* start reader-biased: the table paths from the first step */
+        for (i : 0 .. NR - 1) { run reader(i, i == 0) }
+        for (i : 0 .. NW - 1) { run writer(i == 0) }
     }
 }
