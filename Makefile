@@ -11,6 +11,7 @@
 #                   prints "N passed, N failed" last and fails on any failure.
 #   make examples   builds and runs every example (each checks itself).
 #   make bench      benchmarks against baselines; tables on stdout, CSV in build/.
+#   make bench-scale  scaling curves up to the CPU count (build/bench_scale.csv).
 #   make plots      PNG charts of those CSV files in build/plots/.
 #   make fuzz FUZZ_SECONDS=n | make soak SECONDS=n | make model | make cross
 #   make static | make helgrind   the reliability checks one by one.

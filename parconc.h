@@ -440,10 +440,12 @@ typedef struct parconc_rwlock {
     uint32_t wphase_;     /* phase bit of the latest writer (under wmutex_) */
     uint32_t policy_;
     uint32_t rwaiting_, wwaiting_; /* readers / writers in a blocking wait */
+    uint32_t rseq_;       /* futex word of sleeping readers: + 1 per wake-up */
+    uint32_t bseq_;       /* futex word of a writer waiting for table readers */
     void *bias_;          /* the reader table readers may use, or NULL */
     uint64_t inhibit_until_; /* no reader bias before this time (ns) */
 } parconc_rwlock;
-#define PARCONC_RWLOCK_INIT {0, 0, 0, 0, PARCONC_MUTEX_INIT, 0, PARCONC_RW_FAIR, 0, 0, NULL, 0}
+#define PARCONC_RWLOCK_INIT {0, 0, 0, 0, PARCONC_MUTEX_INIT, 0, PARCONC_RW_FAIR, 0, 0, 0, 0, NULL, 0}
 
 PARCONC_API int parconc_rwlock_init(parconc_rwlock *rw, int policy); /* EINVAL: unknown policy */
 PARCONC_API int parconc_rwlock_destroy(parconc_rwlock *rw);          /* EBUSY if held */
@@ -2233,7 +2235,7 @@ PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m)
 
    rin_:  bits 8..31 count reader arrivals, bit 0 PRESENT (a writer is in
           its phase: waiting for the readers ahead of it, or holding), bit 1
-          the writer's PHASE, bit 2 RSLEEP (a reader sleeps on rin_).
+          the writer's PHASE, bit 2 RSLEEP (a reader sleeps, on rseq_).
    rout_: bits 8..31 count reader departures, bit 0 WSLEEP (the writer
           sleeps on rout_ until departures reach wtarget_).
    The counts wrap; arrivals - departures is the number of readers counted
@@ -2242,7 +2244,8 @@ PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m)
    Reader: one fetch_add on rin_.  No writer bits in the old value: it is
    in.  Else it waits until the writer bits change (that writer left) or
    until the writer in its phase has counted it (wtarget_ passes its
-   arrival: that writer waits for it, so it must go in).  Leaving is one
+   arrival: that writer waits for it, so it must go in).  Timed and try
+   readers use a CAS instead (below).  Leaving is one
    fetch_add on rout_; the departure that reaches wtarget_ with WSLEEP set
    wakes the writer.
    Writer: takes wmutex_ (writers one at a time, the mutex's barging and
@@ -2259,12 +2262,13 @@ PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m)
 
    Exclusion: a writer holds only when every reader counted in rin_ before
    its bits has departed, and every reader counted after them waits (it saw
-   the bits, or wtarget_ says it was not counted).  A timed or try reader
-   that gives up removes its arrival with a CAS on rin_ that expects the
-   very value it judged (writer bits unchanged), so it can never remove an
-   arrival a writer counted.  No ABA on the phase: a writer that counted a
-   reader waits for it, and the wtarget_ test admits a reader even if a
-   later writer reused the phase bit after others gave up.
+   the bits, or wtarget_ says it was not counted).  Arrivals are never
+   taken back: a blocking reader waits until it is admitted, and a timed or
+   try reader counts itself in only with a CAS that finds no writer bits
+   (it waits uncounted, so giving up leaves nothing to undo).  An arrival's
+   number is therefore exact, and the wtarget_ test admits a waiting reader
+   that the writer in its phase counted even if that writer's phase bit
+   repeats the one the reader saw (writers that gave up in between).
    No lost wake-up: sleepers set their bit with an RMW on the word they
    sleep on and re-check the condition in the value it returned; wakers
    change the word with an RMW that returns the bit, and wake after it; the
@@ -2286,12 +2290,28 @@ PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m)
 #define PARCONC__RW_READER_SPIN_NS 20000u
 #define PARCONC__RW_WRITER_SPIN_NS 5000u
 
+/* Is there more than one CPU to spin on?  On one CPU a spinning waiter
+   only delays the thread it waits for.  Read once (parconc_cpu_count reads
+   the affinity mask and the cgroup quota); a relaxed cache is enough: any
+   answer is safe, spinning is only a guess about cost. */
+static int parconc__spin_is_useful(void)
+{
+    static int cpus; /* 0: not read yet */
+    int n = parconc__load(&cpus, PARCONC__RELAXED);
+    if (n == 0) {
+        n = parconc_cpu_count();
+        parconc__store(&cpus, n, PARCONC__RELAXED);
+    }
+    return n > 1;
+}
+
 /* Spin until done(rw, arg) or the spin time or deadline passes; 1 if done. */
 static int parconc__rw_spin(parconc_rwlock *rw, int (*done)(parconc_rwlock *, uint32_t), uint32_t arg,
                             uint32_t limit, uint64_t deadline)
 {
     uint64_t spin_end = 0;
     unsigned spins;
+    if (!parconc__spin_is_useful()) return done(rw, arg);
     for (spins = 1; !done(rw, arg); spins++) {
         parconc__cpu_relax();
         if ((spins & 63) == 0) {
@@ -2321,10 +2341,39 @@ static int parconc__rw_phase_over(parconc_rwlock *rw, uint32_t arrival_and_bits)
            parconc__rw_counted(rw, PARCONC__RW_COUNT(arrival_and_bits));
 }
 
+/* Sleeping readers sleep on rseq_, not on rin_: rin_ can come back to the
+   very value a reader saw (same arrivals, and the same phase bit once
+   writers gave up in between), and a futex that compares a repeated value
+   would sleep through the wake-up.  A reader reads rseq_, then sets RSLEEP
+   with a seq_cst RMW on rin_ and re-checks its condition in the value that
+   returned; a writer that changes rin_ in a way a reader waits for clears
+   RSLEEP with a seq_cst RMW and, if it was set, bumps rseq_ and wakes every
+   sleeper.  Either the writer's RMW sees RSLEEP (then rseq_ moves after
+   the reader read it, and its futex wait returns at once or is woken), or
+   the reader's RMW sees the writer's change (then it does not sleep). */
+static void parconc__rw_readers_woken(parconc_rwlock *rw, uint32_t old_rin)
+{
+    if (old_rin & PARCONC__RW_RSLEEP) {
+        parconc__fetch_add(&rw->rseq_, 1u, PARCONC__RELEASE);
+        parconc__futex_wake(&rw->rseq_, INT_MAX);
+    }
+}
 static void parconc__rw_wake_readers(parconc_rwlock *rw)
 {
-    if (parconc__fetch_and(&rw->rin_, ~PARCONC__RW_RSLEEP, PARCONC__SEQ_CST) & PARCONC__RW_RSLEEP)
-        parconc__futex_wake(&rw->rin_, INT_MAX);
+    parconc__rw_readers_woken(rw, parconc__fetch_and(&rw->rin_, ~PARCONC__RW_RSLEEP, PARCONC__SEQ_CST));
+}
+/* A reader's sleep: returns the rin_ value its RSLEEP RMW saw, and sleeps
+   (until `deadline`) only if still_waiting(that value) says so. */
+static uint32_t parconc__rw_reader_sleep(parconc_rwlock *rw, int (*still_waiting)(parconc_rwlock *, uint32_t, uint32_t),
+                                         uint32_t arg, uint64_t deadline, int *timed_out)
+{
+    uint32_t seq = parconc__load(&rw->rseq_, PARCONC__ACQUIRE);
+    uint32_t v = parconc__fetch_or(&rw->rin_, PARCONC__RW_RSLEEP, PARCONC__SEQ_CST);
+    *timed_out = 0;
+    if (still_waiting(rw, v, arg))
+        *timed_out = (deadline == PARCONC__DEADLINE_NEVER ? parconc__futex_wait(&rw->rseq_, seq, deadline)
+                                                          : parconc__futex_wait_precise(&rw->rseq_, seq, deadline)) == PARCONC_ETIMEDOUT;
+    return v;
 }
 
 /* A reader leaves (or steps out after counting itself in). */
@@ -2338,32 +2387,67 @@ static void parconc__rw_depart(parconc_rwlock *rw)
         parconc__futex_wake(&rw->rout_, 1);
 }
 
-/* A reader counted in at `in` (the value its fetch_add returned) waits
-   for the writer phase in `in` to end.  OK, or ETIMEDOUT after removing
-   its arrival again. */
-static int parconc__rw_read_wait(parconc_rwlock *rw, uint32_t in, uint64_t deadline)
+/* Given rin_ = v, is the reader that arrived at `in` still held up? */
+static int parconc__rw_in_phase(parconc_rwlock *rw, uint32_t v, uint32_t in)
 {
-    int rc = PARCONC_OK;
-    if (deadline != PARCONC__DEADLINE_NOW &&
-        parconc__rw_spin(rw, parconc__rw_phase_over, in, PARCONC__RW_READER_SPIN_NS, deadline))
-        return PARCONC_OK;
+    return (v & PARCONC__RW_WBITS) == (in & PARCONC__RW_WBITS) && !parconc__rw_counted(rw, PARCONC__RW_COUNT(in));
+}
+
+/* A blocking reader counted in at `in` (the value its fetch_add returned)
+   waits for the writer phase in `in` to end.  It never gives up, so
+   arrivals are never taken back and an arrival's number stays exact: the
+   wtarget_ test below is what makes a repeated phase bit harmless. */
+static void parconc__rw_read_wait(parconc_rwlock *rw, uint32_t in)
+{
+    if (parconc__rw_spin(rw, parconc__rw_phase_over, in, PARCONC__RW_READER_SPIN_NS, PARCONC__DEADLINE_NEVER)) return;
     parconc__fetch_add(&rw->rwaiting_, 1u, PARCONC__RELAXED);
     for (;;) {
-        uint32_t v = parconc__load(&rw->rin_, PARCONC__ACQUIRE);
-        if ((v & PARCONC__RW_WBITS) != (in & PARCONC__RW_WBITS) || parconc__rw_counted(rw, PARCONC__RW_COUNT(in))) break;
-        if (deadline == PARCONC__DEADLINE_NOW || parconc_now_ns() >= deadline) {
-            /* give up: only while the bits are still the ones we wait on */
-            if (parconc__cas(&rw->rin_, &v, v - PARCONC__RW_ONE, PARCONC__RELAXED, PARCONC__RELAXED)) {
-                rc = PARCONC_ETIMEDOUT;
-                break;
-            }
-            continue;
-        }
-        v = parconc__fetch_or(&rw->rin_, PARCONC__RW_RSLEEP, PARCONC__SEQ_CST);
-        if ((v & PARCONC__RW_WBITS) != (in & PARCONC__RW_WBITS) || parconc__rw_counted(rw, PARCONC__RW_COUNT(in))) break;
-        parconc__futex_wait_precise(&rw->rin_, v | PARCONC__RW_RSLEEP, deadline);
+        int unused;
+        if (!parconc__rw_in_phase(rw, parconc__rw_reader_sleep(rw, parconc__rw_in_phase, in, PARCONC__DEADLINE_NEVER, &unused), in))
+            break;
     }
     parconc__fetch_sub(&rw->rwaiting_, 1u, PARCONC__RELAXED);
+}
+
+/* A timed or try reader counts itself in only with a CAS that finds no
+   writer bits, so it never has an arrival to take back when it gives up;
+   while a writer is in its phase it waits (spin, then sleep on rin_)
+   without being counted.  Unlike a blocking reader it can thus wait more
+   than one writer phase when writers follow each other closely. */
+static int parconc__rw_no_writer_bits(parconc_rwlock *rw, uint32_t unused)
+{
+    (void)unused;
+    return !(parconc__load(&rw->rin_, PARCONC__RELAXED) & PARCONC__RW_WBITS);
+}
+static int parconc__rw_bits_set(parconc_rwlock *rw, uint32_t v, uint32_t unused)
+{
+    (void)rw; (void)unused;
+    return (v & PARCONC__RW_WBITS) != 0;
+}
+static int parconc__rw_read_timed(parconc_rwlock *rw, uint64_t deadline)
+{
+    int rc = PARCONC_OK, counted_waiting = 0;
+    for (;;) {
+        uint32_t v = parconc__load(&rw->rin_, PARCONC__RELAXED);
+        if (!(v & PARCONC__RW_WBITS)) {
+            uint32_t holds = PARCONC__RW_COUNT(v - parconc__load(&rw->rout_, PARCONC__RELAXED)) & 0xFFFFFFu;
+            if (holds >= PARCONC__RW_MAX_HOLDS && holds < 0x800000u) { rc = PARCONC_EAGAIN; break; }
+            /* acquire: as the blocking reader's add */
+            if (parconc__cas(&rw->rin_, &v, v + PARCONC__RW_ONE, PARCONC__ACQUIRE, PARCONC__RELAXED)) break;
+            continue;
+        }
+        if (deadline == PARCONC__DEADLINE_NOW || parconc_now_ns() >= deadline) { rc = PARCONC_ETIMEDOUT; break; }
+        if (!counted_waiting) {
+            counted_waiting = 1;
+            parconc__fetch_add(&rw->rwaiting_, 1u, PARCONC__RELAXED);
+            if (parconc__rw_spin(rw, parconc__rw_no_writer_bits, 0, PARCONC__RW_READER_SPIN_NS, deadline)) continue;
+        }
+        {
+            int unused;
+            parconc__rw_reader_sleep(rw, parconc__rw_bits_set, 0, deadline, &unused);
+        }
+    }
+    if (counted_waiting) parconc__fetch_sub(&rw->rwaiting_, 1u, PARCONC__RELAXED);
     return rc;
 }
 
@@ -2377,6 +2461,11 @@ static int parconc__rw_no_writer(parconc_rwlock *rw, uint32_t unused)
     return !(parconc__load(&rw->rin_, PARCONC__SEQ_CST) & PARCONC__RW_WBITS) &&
            parconc__load(&rw->wwaiting_, PARCONC__SEQ_CST) == 0;
 }
+static int parconc__rw_writer_around(parconc_rwlock *rw, uint32_t v, uint32_t unused)
+{
+    (void)unused;
+    return (v & PARCONC__RW_WBITS) || parconc__load(&rw->wwaiting_, PARCONC__SEQ_CST) != 0;
+}
 static int parconc__rw_wait_no_writer(parconc_rwlock *rw, uint64_t deadline)
 {
     int rc = PARCONC_OK;
@@ -2384,10 +2473,10 @@ static int parconc__rw_wait_no_writer(parconc_rwlock *rw, uint64_t deadline)
     if (parconc__rw_spin(rw, parconc__rw_no_writer, 0, PARCONC__RW_READER_SPIN_NS, deadline)) return PARCONC_OK;
     parconc__fetch_add(&rw->rwaiting_, 1u, PARCONC__RELAXED);
     for (;;) {
-        uint32_t v = parconc__fetch_or(&rw->rin_, PARCONC__RW_RSLEEP, PARCONC__SEQ_CST);
-        if (!(v & PARCONC__RW_WBITS) && parconc__load(&rw->wwaiting_, PARCONC__SEQ_CST) == 0) break;
-        if (parconc__futex_wait_precise(&rw->rin_, v | PARCONC__RW_RSLEEP, deadline) == PARCONC_ETIMEDOUT &&
-            !parconc__rw_no_writer(rw, 0)) {
+        int timed_out;
+        uint32_t v = parconc__rw_reader_sleep(rw, parconc__rw_writer_around, 0, deadline, &timed_out);
+        if (!parconc__rw_writer_around(rw, v, 0)) break;
+        if (timed_out && !parconc__rw_no_writer(rw, 0)) {
             rc = PARCONC_ETIMEDOUT;
             break;
         }
@@ -2400,21 +2489,25 @@ static int parconc__rw_wait_no_writer(parconc_rwlock *rw, uint64_t deadline)
 static int parconc__rw_read_raw(parconc_rwlock *rw, uint64_t deadline)
 {
     for (;;) {
-        /* acquire: pairs with the release of the writer that left (its
-           fetch_and heads the release sequence our add reads from) */
-        uint32_t in = parconc__fetch_add(&rw->rin_, PARCONC__RW_ONE, PARCONC__ACQUIRE);
         int rc;
-        if (PARCONC__LIKELY(!(in & PARCONC__RW_WBITS))) {
-            /* holds before us, give or take the readers arriving and
-               leaving meanwhile (departures read after our arrival can
-               make it "negative": the top half of the 24-bit range) */
-            uint32_t holds = PARCONC__RW_COUNT(in - parconc__load(&rw->rout_, PARCONC__RELAXED)) & 0xFFFFFFu;
-            if (PARCONC__UNLIKELY(holds >= PARCONC__RW_MAX_HOLDS && holds < 0x800000u)) {
-                parconc__rw_depart(rw);
-                return PARCONC_EAGAIN;
+        if (deadline == PARCONC__DEADLINE_NEVER) {
+            /* acquire: pairs with the release of the writer that left (its
+               fetch_and heads the release sequence our add reads from) */
+            uint32_t in = parconc__fetch_add(&rw->rin_, PARCONC__RW_ONE, PARCONC__ACQUIRE);
+            if (PARCONC__LIKELY(!(in & PARCONC__RW_WBITS))) {
+                /* holds before us, give or take the readers arriving and
+                   leaving meanwhile (departures read after our arrival can
+                   make it "negative": the top half of the 24-bit range) */
+                uint32_t holds = PARCONC__RW_COUNT(in - parconc__load(&rw->rout_, PARCONC__RELAXED)) & 0xFFFFFFu;
+                if (PARCONC__UNLIKELY(holds >= PARCONC__RW_MAX_HOLDS && holds < 0x800000u)) {
+                    parconc__rw_depart(rw);
+                    return PARCONC_EAGAIN;
+                }
+            } else {
+                parconc__rw_read_wait(rw, in);
             }
         } else {
-            rc = parconc__rw_read_wait(rw, in, deadline);
+            rc = parconc__rw_read_timed(rw, deadline);
             if (rc != PARCONC_OK) return rc;
         }
         if (rw->policy_ != PARCONC_RW_PREFER_WRITERS || parconc__load(&rw->wwaiting_, PARCONC__SEQ_CST) == 0)
@@ -2517,6 +2610,15 @@ static void **parconc__rw_slot(const parconc_rwlock *rw)
     return &parconc__rw_table[(size_t)(h >> 40) & (PARCONC_RW_BIAS_SLOTS - 1)];
 }
 
+/* A slot that named rw was cleared (seq_cst) while the bias was off: a
+   writer may sleep waiting for it (parconc__rw_bias_wait). */
+static void parconc__rw_slot_vacated(parconc_rwlock *rw)
+{
+    uint32_t b = parconc__load(&rw->bseq_, PARCONC__SEQ_CST);
+    if ((b & 1u) && parconc__cas(&rw->bseq_, &b, b + 1u, PARCONC__RELEASE, PARCONC__RELAXED))
+        parconc__futex_wake(&rw->bseq_, 1);
+}
+
 static int parconc__rw_bias_read(parconc_rwlock *rw)
 {
     void **slot, *expected = NULL;
@@ -2526,7 +2628,9 @@ static int parconc__rw_bias_read(parconc_rwlock *rw)
     /* acquire (seq_cst): pairs with the release that set bias_, which came
        after that reader acquired the counted lock from the last writer */
     if (PARCONC__LIKELY(parconc__load(&rw->bias_, PARCONC__SEQ_CST) == (void *)parconc__rw_table)) return 1;
-    parconc__store(slot, NULL, PARCONC__RELEASE);
+    /* a writer switched the bias off meanwhile and may have seen our slot */
+    parconc__store(slot, NULL, PARCONC__SEQ_CST);
+    parconc__rw_slot_vacated(rw);
     return 0;
 }
 
@@ -2537,10 +2641,13 @@ static int parconc__rw_bias_unlock(parconc_rwlock *rw)
     int done;
     if (parconc__load(slot, PARCONC__RELAXED) != (void *)rw) return 0;
     PARCONC__TSAN_PRE_UNLOCK(rw, PARCONC__TSAN_READ);
-    /* release: our critical section before the writer that sees NULL */
-    done = parconc__cas(slot, &expected, NULL, PARCONC__RELEASE, PARCONC__RELAXED);
-    if (done) PARCONC__TSAN_POST_UNLOCK(rw, PARCONC__TSAN_READ);
-    return done ? 1 : -1;
+    /* release: our critical section before the writer that sees NULL;
+       seq_cst: see parconc__rw_bias_wait */
+    done = parconc__cas(slot, &expected, NULL, PARCONC__SEQ_CST, PARCONC__RELAXED);
+    if (!done) return -1;
+    if (parconc__load(&rw->bias_, PARCONC__SEQ_CST) == NULL) parconc__rw_slot_vacated(rw);
+    PARCONC__TSAN_POST_UNLOCK(rw, PARCONC__TSAN_READ);
+    return 1;
 }
 
 /* After a read lock of the counted lock: turn the bias on again?  The
@@ -2567,8 +2674,8 @@ static int parconc__rw_bias_held(void **table, const parconc_rwlock *rw)
    readers are gone (one of them may have switched it on again: that
    happens only while holding the counted read lock), and then waits until
    no slot of the table names rw.  Those are
-   ordinary read holds, so waiting may be long: poll with a pause, then
-   yield, then 50 us sleeps. */
+   ordinary read holds, so waiting may be long: a short spin, then sleep
+   until a table reader of rw leaves. */
 static void **parconc__rw_bias_off(parconc_rwlock *rw)
 {
     if (parconc__load(&rw->bias_, PARCONC__RELAXED) == NULL) return NULL;
@@ -2578,21 +2685,33 @@ static int parconc__rw_bias_wait(parconc_rwlock *rw, void **table, uint64_t dead
 {
     uint64_t t0;
     unsigned rounds = 0;
+    int rc = PARCONC_OK;
     if (!table) return PARCONC_OK;
     t0 = parconc_now_ns();
+    /* Sleeping: bit 0 of bseq_ says a writer sleeps; it is set (seq_cst)
+       before the scan, and a table reader clears its slot (seq_cst) before
+       it reads bias_ and bseq_.  So either our scan sees the slot free, or
+       that reader sees the bit and bumps bseq_ (the bump clears the bit)
+       before or while we sleep on it. */
     while (parconc__rw_bias_held(table, rw)) {
-        if (deadline == PARCONC__DEADLINE_NOW || parconc_now_ns() >= deadline) return PARCONC_ETIMEDOUT;
-        if (++rounds < 16) parconc__cpu_relax();
-        else if (rounds < 64) parconc_thread_yield();
-        else parconc_sleep_ns(50000);
+        if (deadline == PARCONC__DEADLINE_NOW || parconc_now_ns() >= deadline) { rc = PARCONC_ETIMEDOUT; break; }
+        if (++rounds < 64 && parconc__spin_is_useful()) {
+            parconc__cpu_relax();
+        } else {
+            uint32_t b = parconc__fetch_or(&rw->bseq_, 1u, PARCONC__SEQ_CST) | 1u;
+            if (!parconc__rw_bias_held(table, rw)) break;
+            if (deadline == PARCONC__DEADLINE_NEVER) parconc__futex_wait(&rw->bseq_, b, deadline);
+            else parconc__futex_wait_precise(&rw->bseq_, b, deadline);
+        }
     }
-    {
+    parconc__fetch_and(&rw->bseq_, ~1u, PARCONC__RELAXED);
+    if (rc == PARCONC_OK) {
         /* written while we hold the counted lock in our phase; readers
            read it while they hold it as readers */
         uint64_t t1 = parconc_now_ns();
         rw->inhibit_until_ = t1 + (t1 - t0) * PARCONC__RW_BIAS_INHIBIT;
     }
-    return PARCONC_OK;
+    return rc;
 }
 #else
 static int parconc__rw_bias_read(parconc_rwlock *rw) { (void)rw; return 0; }
@@ -2614,8 +2733,8 @@ static void parconc__rw_writer_done_waiting(parconc_rwlock *rw)
 /* Clear the writer bits (the phase ends) and wake sleeping readers. */
 static void parconc__rw_end_phase(parconc_rwlock *rw)
 {
-    uint32_t old = parconc__fetch_and(&rw->rin_, ~(PARCONC__RW_WBITS | PARCONC__RW_RSLEEP), PARCONC__RELEASE);
-    if (old & PARCONC__RW_RSLEEP) parconc__futex_wake(&rw->rin_, INT_MAX);
+    /* release: our critical section before the readers that enter */
+    parconc__rw_readers_woken(rw, parconc__fetch_and(&rw->rin_, ~(PARCONC__RW_WBITS | PARCONC__RW_RSLEEP), PARCONC__SEQ_CST));
 }
 
 /* Count a writer in wwaiting_ once it has to wait (not on a try). */
@@ -2827,8 +2946,8 @@ PARCONC_API int parconc_rwlock_downgrade(parconc_rwlock *rw)
     parconc__store(&rw->writer_, 0u, PARCONC__RELAXED);
     v = parconc__load(&rw->rin_, PARCONC__RELAXED);
     while (!parconc__cas(&rw->rin_, &v, (v & ~(PARCONC__RW_WBITS | PARCONC__RW_RSLEEP)) + PARCONC__RW_ONE,
-                         PARCONC__ACQ_REL, PARCONC__RELAXED)) {}
-    if (v & PARCONC__RW_RSLEEP) parconc__futex_wake(&rw->rin_, INT_MAX);
+                         PARCONC__SEQ_CST, PARCONC__RELAXED)) {}
+    parconc__rw_readers_woken(rw, v);
     parconc__mutex_unlock_raw(&rw->wmutex_);
     PARCONC__TSAN_POST_UNLOCK(rw, 0);
     PARCONC__TSAN_PRE_LOCK(rw, PARCONC__TSAN_READ);

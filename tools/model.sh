@@ -41,14 +41,19 @@ echo "== model ($mode)"
 run mutex.pml  "-DN=3 -DROUNDS=2" ok
 run mutex.pml  "-DN=2 -DROUNDS=3" ok
 run rwlock.pml "-DNR=2 -DNW=2 -DROUNDS=1" ok
+run rwlock.pml "-DNR=1 -DNW=2 -DROUNDS=2" ok
 if [ "$mode" = full ]; then
     run mutex.pml "-DN=4 -DROUNDS=1" ok
     run mutex.pml "-DN=3 -DROUNDS=3" ok
+    run rwlock.pml "-DNR=2 -DNW=3 -DROUNDS=1" ok
 fi
 run mutex.pml  "-DANY_TAKER -DN=3 -DROUNDS=1" violation
 run mutex.pml  "-DNO_RECONTEND -DN=3 -DROUNDS=1" violation
 run rwlock.pml "-DNO_SECOND_OFF -DNR=2 -DNW=2 -DROUNDS=1" violation
 run rwlock.pml "-DNO_RESTORE -DNR=2 -DNW=2 -DROUNDS=1" violation
+run rwlock.pml "-DNO_COUNTED -DNR=2 -DNW=3 -DROUNDS=1" violation
+run rwlock.pml "-DRIN_FUTEX -DNR=2 -DNW=3 -DROUNDS=1" violation
+run rwlock.pml "-DNO_VACATE_WAKE -DNR=2 -DNW=2 -DROUNDS=1" violation
 echo "model: $configs configurations, $states states explored, no violation; $caught mutations caught"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

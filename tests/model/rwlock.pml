@@ -1,9 +1,10 @@
 /* rwlock.pml - Spin model of parconc_rwlock (parconc.h, "---- reader-writer
    lock"), FAIR policy: the counted lock (reader arrivals in rin, departures
    in rout, the writer's phase bits and wtarget), the sleeps on rin and rout
-   with their RSLEEP / WSLEEP bits, a timed reader that may give up (its CAS
-   that removes its arrival), a timed writer that may give up after
-   announcing, and the reader-bias table (one slot per reader here, the
+   with their RSLEEP / WSLEEP bits, a blocking reader (admitted when the
+   bits change or wtarget says it was counted), a timed reader (counts
+   itself in with a CAS that finds no writer bits; may give up uncounted),
+   a timed writer that may give up after announcing, and the reader-bias table (one slot per reader here, the
    writer's two switch-offs, the restore on giving up, the scan).
 
    Checked for NR readers and NW writers, each ROUNDS acquisitions:
@@ -14,11 +15,17 @@
    Mutations that must fail (make model runs them): -DNO_SECOND_OFF (the
    writer switches the bias off only as it announces itself),
    -DNO_RESTORE (a writer that gives up leaves the bias off while table
-   readers hold), -DNO_COUNTED (a waiting reader ignores wtarget).
+   readers hold), -DNO_VACATE_WAKE (a reader that clears its slot does not
+   wake the writer sleeping on the table), -DNO_COUNTED (a blocking reader ignores wtarget: when
+   writers that gave up make the phase bit repeat, it waits for a writer
+   that waits for it).
 
    wmutex is an abstract lock (the mutex has its own model).  A futex
    sleep "wait while word == v" is a guarded step that blocks until the
-   word differs from v, as the kernel's check-and-sleep guarantees.
+   word differs from v, as the kernel's check-and-sleep guarantees; readers
+   sleep on rseq (a waker bumps it), the writer on rout.  -DRIN_FUTEX puts
+   the readers' sleep back on rin itself: rin can return to the value a
+   reader saw, and the model then finds the lost wake-up.
    Counts are small integers: arrivals and departures never wrap here. */
 
 #ifndef NR
@@ -39,12 +46,24 @@
 #define WSLEEP  1
 
 int rin, rout;         /* rw->rin_, rw->rout_ */
+byte rseq;             /* rw->rseq_: sleeping readers' futex word */
 byte wtarget;          /* rw->wtarget_ (a count) */
 bit wmutex;            /* rw->wmutex_ */
 bit wphase;            /* rw->wphase_ */
 bit bias;              /* rw->bias_ != NULL */
 bit slot[NR];          /* reader i's table slot names the lock */
+byte bseq;             /* rw->bseq_ without its flag */
+bit bflag;             /* bit 0 of rw->bseq_: a writer sleeps on the table */
 byte in_r, in_w;       /* ghost: threads inside */
+
+/* a slot was cleared: parconc__rw_slot_vacated when the bias is off */
+inline vacated() {
+#ifndef NO_VACATE_WAKE
+    atomic { if :: !bias && bflag -> bflag = 0; bseq++ :: else -> skip fi }
+#else
+    skip
+#endif
+}
 
 inline enter_read()  { atomic { in_r++; assert(in_w == 0) } }
 inline leave_read()  { in_r-- }
@@ -60,32 +79,51 @@ inline depart() {
     }
 }
 
-/* counted read lock: parconc__rw_read_raw + parconc__rw_read_wait */
+/* counted read lock: parconc__rw_read_raw + parconc__rw_read_wait
+   (blocking: fetch_add, then wait until the bits change or the writer in
+   its phase counted it) and parconc__rw_read_timed (timed: a CAS that
+   finds no writer bits, waiting uncounted; it may give up) */
 inline read_counted(timed) {
-    atomic { in = rin; rin = rin + ONE }
     if
-    :: (in & WBITS) == 0 -> got = 1
-    :: else ->
+    :: !timed ->
+        atomic { in = rin; rin = rin + ONE };
+        got = 1;
+        if
+        :: (in & WBITS) != 0 ->
+            do
+            :: s = rseq;
+               atomic { v = rin; rin = rin | RSLEEP };
+#ifdef NO_COUNTED
+               if :: (v & WBITS) != (in & WBITS) -> break
+#else
+               if :: (v & WBITS) != (in & WBITS) || (in / ONE) < wtarget -> break
+#endif
+#ifdef RIN_FUTEX
+                  :: else -> atomic { v = v | RSLEEP; rin != v }
+#else
+                  :: else -> rseq != s   /* futex on rseq: woken once it moved */
+#endif
+               fi
+            od
+        :: else -> skip
+        fi
+    :: timed ->
         got = 0;
         do
-        :: got == 0 ->
-            v = rin;
-#ifdef NO_COUNTED
-            if :: (v & WBITS) != (in & WBITS) -> got = 1 :: else -> skip fi;
-#else
-            if :: (v & WBITS) != (in & WBITS) || (in / ONE) < wtarget -> got = 1 :: else -> skip fi;
-#endif
+        :: got != 0 -> break
+        :: else ->
+            atomic {
+                if :: (rin & WBITS) == 0 -> rin = rin + ONE; got = 1
+                   :: else -> skip fi
+            };
             if
-            :: got == 0 && timed ->  /* deadline: give up while the bits are still ours */
-                atomic { if :: rin == v -> rin = rin - ONE; got = 2 :: else -> skip fi }
-            :: got == 0 ->            /* sleep: set RSLEEP, re-check, wait while rin unchanged */
+            :: got == 0 -> got = 2               /* deadline: give up, nothing to undo */
+            :: got == 0 ->                       /* sleep while a writer is in its phase */
+                s = rseq;
                 atomic { v = rin; rin = rin | RSLEEP };
-                if :: (v & WBITS) != (in & WBITS) || (in / ONE) < wtarget -> got = 1
-                   :: else -> atomic { v = v | RSLEEP; rin != v } /* woken: the word changed */
-                fi
+                if :: (v & WBITS) != 0 -> rseq != s :: else -> skip fi
             :: else -> skip
             fi
-        :: else -> break
         od
     fi
 }
@@ -93,16 +131,16 @@ inline read_counted(timed) {
 proctype reader(byte id; bit timed)
 {
     int in, v, old;
-    byte got, r;
+    byte got, r, s;
     for (r : 1 .. ROUNDS) {
         /* reader-bias path: parconc__rw_bias_read */
         if
         :: bias -> atomic { slot[id] = 1 };
-           if :: bias -> got = 3 :: else -> slot[id] = 0; got = 0 fi
+           if :: bias -> got = 3 :: else -> slot[id] = 0; vacated(); got = 0 fi
         :: else -> got = 0
         fi;
         if
-        :: got == 3 -> enter_read(); leave_read(); slot[id] = 0
+        :: got == 3 -> enter_read(); leave_read(); slot[id] = 0; vacated()
         :: else ->
             read_counted(timed);
             if
@@ -139,7 +177,7 @@ inline drain(target, timed) {
 proctype writer(bit timed)
 {
     int in, v, old;
-    byte r, i;
+    byte r, i, s;
     bit ok, table, again;
     for (r : 1 .. ROUNDS) {
         atomic { wmutex == 0 -> wmutex = 1 };
@@ -159,7 +197,9 @@ proctype writer(bit timed)
             do
             :: i < NR && slot[i] == 0 -> i++
             :: i < NR && slot[i] != 0 && timed -> ok = 0; break
-            :: i < NR && slot[i] != 0 && !timed -> slot[i] == 0
+            :: i < NR && slot[i] != 0 && !timed ->  /* sleep on bseq: flag, re-check, wait */
+                s = bseq; bflag = 1;
+                if :: slot[i] == 0 -> skip :: else -> bseq != s fi
             :: i == NR -> break
             od
         :: else -> skip
@@ -174,6 +214,7 @@ proctype writer(bit timed)
         fi;
         /* parconc__rw_end_phase, then the mutex */
         atomic { old = rin; rin = rin & ~(WBITS | RSLEEP) };
+        if :: old & RSLEEP -> rseq++ :: else -> skip fi;  /* and wake them all */
         wmutex = 0
     }
 }
