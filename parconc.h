@@ -2604,9 +2604,11 @@ static void *parconc__rw_table[PARCONC_RW_BIAS_SLOTS];
 /* per thread: underlying read locks since the clock was last read */
 static PARCONC__THREAD_LOCAL unsigned parconc__rw_reads;
 
+/* The thread is named by the address of one of its thread-locals: one
+   add to the thread pointer, where pthread_self() is a call. */
 static void **parconc__rw_slot(const parconc_rwlock *rw)
 {
-    uint64_t h = ((uint64_t)parconc__self() ^ ((uint64_t)(uintptr_t)rw << 17)) * 0x9E3779B97F4A7C15ull;
+    uint64_t h = ((uint64_t)(uintptr_t)&parconc__rw_reads ^ ((uint64_t)(uintptr_t)rw << 17)) * 0x9E3779B97F4A7C15ull;
     return &parconc__rw_table[(size_t)(h >> 40) & (PARCONC_RW_BIAS_SLOTS - 1)];
 }
 
@@ -4795,10 +4797,18 @@ static void *parconc__worker_main(void *arg)
             uint64_t spin_end = parconc_now_ns() + PARCONC__IDLE_SPIN_NS;
             parconc__store(&w->idle_spins, w->idle_spins + 1, PARCONC__RELAXED);
             parconc__fetch_add(&p->spinning, 1u, PARCONC__SEQ_CST);
+            /* Each look reads the ring's and every deque's lines, which
+               submitters write: with many idle workers, looking at every
+               pause made each submission invalidate that many caches.  The
+               gap between looks grows to 32 pauses (about 1-4 us), so the
+               spinners together still notice new work within a fraction of
+               that, and a lone task finds a spinner soon. */
+            unsigned gap = 1, k;
             for (spins = 1; !parconc__load(&p->stop, PARCONC__ACQUIRE); spins++) {
                 if (parconc__pool_has_work(p) || parconc__load(&p->paused, PARCONC__RELAXED)) { found = 1; break; }
-                parconc__cpu_relax();
-                if ((spins & 31) == 0) {
+                for (k = 0; k < gap; k++) parconc__cpu_relax();
+                if (gap < 32) gap <<= 1;
+                else {  /* every 32 pauses, as before the gap grew */
                     if (parconc_now_ns() > spin_end) break;
                     if (streak > 1) parconc_thread_yield(); /* do not starve a submitter of its core */
                 }
@@ -5657,7 +5667,12 @@ typedef struct parconc__loop {
     parconc_range_fn fn;
     void *arg;
     int schedule;
+    /* `next` is the one word every participant writes per chunk: alone on
+       its cache line, so a claim moves one line between cores and the
+       fields above, read on every claim, stay shared in every cache */
+    char pad_before_next_[PARCONC_CACHELINE];
     size_t next;              /* atomic: next item (block for STATIC) */
+    char pad_after_next_[PARCONC_CACHELINE - sizeof(size_t)];
     size_t done;              /* atomic: items finished (only with progress) */
     uint32_t stop;            /* atomic: parconc_for_stop was called */
     uint32_t next_id;         /* atomic: helper ids */
@@ -5783,11 +5798,10 @@ static uint64_t parconc__clock_cost_ns(void)
     static uint32_t cost_plus_one; /* 0: not measured yet */
     uint32_t c = parconc__load(&cost_plus_one, PARCONC__RELAXED);
     if (c == 0) {
-        uint64_t t0 = parconc_now_ns(), t1;
+        uint64_t t0 = parconc_now_ns(), last = t0;
         int i;
-        for (i = 0; i < 15; i++) t1 = parconc_now_ns();
-        t1 = parconc_now_ns();
-        c = (uint32_t)((t1 - t0) / 16u) + 1u;
+        for (i = 0; i < 16; i++) last = parconc_now_ns();
+        c = (uint32_t)((last - t0) / 16u) + 1u;
         parconc__store(&cost_plus_one, c, PARCONC__RELAXED);
     }
     return c - 1u;
@@ -5822,11 +5836,13 @@ static void parconc__loop_participate(parconc__loop *L, size_t id)
         size_t c = L->chunk ? L->chunk : 1, n = L->n;
         if (n <= SIZE_MAX - c * (L->participants + 1)) {
             parconc__loop *saved = parconc__tls_loop;
+            parconc_range_fn fn = L->fn;
+            void *arg = L->arg;
             parconc__tls_loop = L;
             while (!parconc__load(&L->stop, PARCONC__RELAXED)) {
                 size_t s = parconc__fetch_add(&L->next, c, PARCONC__RELAXED);
                 if (s >= n) break;
-                L->fn(s, n - s < c ? n : s + c, id, L->arg);
+                fn(s, n - s < c ? n : s + c, id, arg);
             }
             parconc__tls_loop = saved;
             return;
