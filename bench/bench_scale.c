@@ -20,7 +20,7 @@
    Each figure is the median of a few runs, the implementations alternating
    inside each run.  Tables on stdout; build/bench_scale.csv has one row per
    (benchmark, case, implementation, threads) for `make plots`.
-   Usage: bench_scale [--quick] [max_threads] */
+   Usage: bench_scale [--quick] [--only locks|tasks|loops|fib] [max_threads] */
 #define PARCONC_IMPLEMENTATION
 #include "../parconc.h"
 #include "bench_common.h"
@@ -572,7 +572,11 @@ int main(int argc, char **argv)
 {
     int cpus = parconc_cpu_count(), max_t, tc[16], ntc = 0, wc[16], nwc = 0, t, i;
     int64_t dur;
-    for (i = 1; i < argc; i++) if (strcmp(argv[i], "--quick") == 0) quick = 1;
+    const char *only = "";
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) quick = 1;
+        if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+    }
     max_t = argc > 1 && atoi(argv[argc - 1]) > 0 ? atoi(argv[argc - 1]) : cpus;
     if (max_t > MAX_T) max_t = MAX_T;
     dur = quick ? 60 * MS : 200 * MS;
@@ -591,8 +595,8 @@ int main(int argc, char **argv)
            " (no pthreadpool: <pthreadpool.h> not found at build time)"
 #endif
     );
-    uncontended_table();
-    {
+    if (!*only || strcmp(only, "locks") == 0) {
+        uncontended_table();
         int all[5] = { L_FAIR, L_PREFER_READERS, L_PREFER_WRITERS, L_GLIBC, L_CK }, nall = have_ck() ? 5 : 4;
         int fw[2] = { L_FAIR, L_GLIBC }, mx[2] = { L_PC_MUTEX, L_PT_MUTEX };
         lock_table("rwlock", "rwlock read-only", all, nall, 0, tc, ntc, dur);
@@ -602,9 +606,9 @@ int main(int argc, char **argv)
         lock_table("rwlock", "rwlock alternating write/read", fw, 2, -1, tc, ntc, dur);
         lock_table("mutex", "mutex contended", mx, 2, 1000, tc, ntc, dur);
     }
-    task_table(wc, nwc);
-    loop_table(tc, ntc);
-    fib_table(tc, ntc);
+    if (!*only || strcmp(only, "tasks") == 0) task_table(wc, nwc);
+    if (!*only || strcmp(only, "loops") == 0) loop_table(tc, ntc);
+    if (!*only || strcmp(only, "fib") == 0) fib_table(tc, ntc);
     if (csv) fclose(csv);
     return 0;
 }
