@@ -411,10 +411,10 @@ PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m);
        lock (writers may starve under a reader flood).
      PARCONC_RW_PREFER_WRITERS: no new reader enters while a writer waits
        (readers may starve under a writer flood).
-   Writers take turns through an embedded parconc_mutex, so among
-   themselves they are served like its waiters: a releasing writer may take
-   the lock again at once (no convoy), and a writer that has waited about
-   1 ms gets it handed over (no starvation).
+   Among themselves writers are served like parconc_mutex's waiters: a
+   releasing writer may take the lock again at once (no convoy), and a
+   writer that has waited about 1 ms is served before newcomers (no
+   starvation).  Uncontended, a write lock + unlock is two atomic RMWs.
    Readers: one atomic add to take the lock and one to release it while no
    writer is around.  Read-mostly locks go further: after a read phase the
    lock turns "reader-biased" and a reader then marks a slot of a table
@@ -436,8 +436,8 @@ typedef struct parconc_rwlock {
     uint32_t rout_;       /* reader departures << 8 | writer asleep */
     uint32_t wtarget_;    /* departures the writer in its phase waits for */
     uint32_t writer_;     /* 1 while a writer holds the lock */
-    parconc_mutex wmutex_; /* writers among themselves */
-    uint32_t wphase_;     /* phase bit of the latest writer (under wmutex_) */
+    parconc_mutex wmutex_; /* queue of writers that found the lock taken */
+    uint32_t wseq_;       /* futex word of the queued writer: + 1 per wake-up */
     uint32_t policy_;
     uint32_t rwaiting_, wwaiting_; /* readers / writers in a blocking wait */
     uint32_t rseq_;       /* futex word of sleeping readers: + 1 per wake-up */
@@ -2235,7 +2235,9 @@ PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m)
 
    rin_:  bits 8..31 count reader arrivals, bit 0 PRESENT (a writer is in
           its phase: waiting for the readers ahead of it, or holding), bit 1
-          the writer's PHASE, bit 2 RSLEEP (a reader sleeps, on rseq_).
+          PHASE (flipped by each writer that starts a phase, kept after it),
+          bit 2 RSLEEP (a reader sleeps, on rseq_), bit 3 WSTARVE and bit 4
+          WWAIT (the queued writer starves / sleeps on wseq_).
    rout_: bits 8..31 count reader departures, bit 0 WSLEEP (the writer
           sleeps on rout_ until departures reach wtarget_).
    The counts wrap; arrivals - departures is the number of readers counted
@@ -2248,17 +2250,20 @@ PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m)
    readers use a CAS instead (below).  Leaving is one
    fetch_add on rout_; the departure that reaches wtarget_ with WSLEEP set
    wakes the writer.
-   Writer: takes wmutex_ (writers one at a time, the mutex's barging and
-   1 ms hand-off), toggles its phase, stores wtarget_ = arrivals so far,
-   then adds PRESENT|PHASE to rin_: readers counted before wait for nothing,
-   readers after it wait for this phase.  It waits until departures reach
-   wtarget_.  Leaving clears the writer bits (waking sleeping readers) and
-   then releases wmutex_.
+   Writer: one CAS on rin_ that finds PRESENT clear sets it and flips
+   PHASE: readers counted before wait for nothing, readers after it wait
+   for this phase; wtarget_ = the arrivals it counted.  It waits until
+   departures reach wtarget_.  Leaving is one RMW that clears PRESENT
+   (waking sleeping readers and the queued writer).  A writer that finds
+   PRESENT set queues on wmutex_; the one holding it waits for PRESENT to
+   clear and CASes like any writer, but after about 1 ms it sets WSTARVE and
+   newcomers queue behind it instead of barging: the mutex's bounded
+   hand-off, without a hand-off on every release (no convoy).
    Policies: FAIR as above.  PREFER_WRITERS: additionally a reader that
    finds a writer waiting (wwaiting_) steps out again (a departure) and
    waits until no writer holds or waits.  PREFER_READERS: the writer does
-   not announce itself before the readers are gone; it sets the bits with a
-   CAS only when arrivals == departures, so readers never wait for it.
+   not announce itself before the readers are gone; its CAS needs arrivals
+   == departures too, so readers never wait for it.
 
    Exclusion: a writer holds only when every reader counted in rin_ before
    its bits has departed, and every reader counted after them waits (it saw
@@ -2277,6 +2282,8 @@ PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m)
 #define PARCONC__RW_PHASE   2u
 #define PARCONC__RW_WBITS   3u
 #define PARCONC__RW_RSLEEP  4u
+#define PARCONC__RW_WSTARVE 8u   /* the queued writer waited ~1 ms: no barging */
+#define PARCONC__RW_WWAIT   16u  /* the queued writer sleeps on wseq_ */
 #define PARCONC__RW_WSLEEP  1u
 #define PARCONC__RW_ONE     0x100u
 #define PARCONC__RW_COUNT(x) ((x) >> 8)
@@ -2376,14 +2383,21 @@ static uint32_t parconc__rw_reader_sleep(parconc_rwlock *rw, int (*still_waiting
     return v;
 }
 
+/* Have departures reached `target`?  A FAIR or PREFER_WRITERS writer's
+   target is exact (newcomers wait for its phase); under PREFER_READERS
+   readers keep coming and going, so departures may pass it. */
+static int parconc__rw_reached(uint32_t out, uint32_t target)
+{
+    return ((PARCONC__RW_COUNT(out) - target) & 0xFFFFFFu) < 0x800000u;
+}
+
 /* A reader leaves (or steps out after counting itself in). */
 static void parconc__rw_depart(parconc_rwlock *rw)
 {
     /* release: the critical section before the writer that sees this
        departure; acquire: wtarget_ as of the WSLEEP we read */
     uint32_t old = parconc__fetch_add(&rw->rout_, PARCONC__RW_ONE, PARCONC__ACQ_REL);
-    if ((old & PARCONC__RW_WSLEEP) &&
-        ((PARCONC__RW_COUNT(old) + 1u) & 0xFFFFFFu) == (parconc__load(&rw->wtarget_, PARCONC__RELAXED) & 0xFFFFFFu))
+    if ((old & PARCONC__RW_WSLEEP) && parconc__rw_reached(old + PARCONC__RW_ONE, parconc__load(&rw->wtarget_, PARCONC__RELAXED)))
         parconc__futex_wake(&rw->rout_, 1);
 }
 
@@ -2417,19 +2431,19 @@ static void parconc__rw_read_wait(parconc_rwlock *rw, uint32_t in)
 static int parconc__rw_no_writer_bits(parconc_rwlock *rw, uint32_t unused)
 {
     (void)unused;
-    return !(parconc__load(&rw->rin_, PARCONC__RELAXED) & PARCONC__RW_WBITS);
+    return !(parconc__load(&rw->rin_, PARCONC__RELAXED) & PARCONC__RW_PRESENT);
 }
 static int parconc__rw_bits_set(parconc_rwlock *rw, uint32_t v, uint32_t unused)
 {
     (void)rw; (void)unused;
-    return (v & PARCONC__RW_WBITS) != 0;
+    return (v & PARCONC__RW_PRESENT) != 0;
 }
 static int parconc__rw_read_timed(parconc_rwlock *rw, uint64_t deadline)
 {
     int rc = PARCONC_OK, counted_waiting = 0;
     for (;;) {
         uint32_t v = parconc__load(&rw->rin_, PARCONC__RELAXED);
-        if (!(v & PARCONC__RW_WBITS)) {
+        if (!(v & PARCONC__RW_PRESENT)) {
             uint32_t holds = PARCONC__RW_COUNT(v - parconc__load(&rw->rout_, PARCONC__RELAXED)) & 0xFFFFFFu;
             if (holds >= PARCONC__RW_MAX_HOLDS && holds < 0x800000u) { rc = PARCONC_EAGAIN; break; }
             /* acquire: as the blocking reader's add */
@@ -2458,13 +2472,13 @@ static int parconc__rw_read_timed(parconc_rwlock *rw, uint64_t deadline)
 static int parconc__rw_no_writer(parconc_rwlock *rw, uint32_t unused)
 {
     (void)unused;
-    return !(parconc__load(&rw->rin_, PARCONC__SEQ_CST) & PARCONC__RW_WBITS) &&
+    return !(parconc__load(&rw->rin_, PARCONC__SEQ_CST) & PARCONC__RW_PRESENT) &&
            parconc__load(&rw->wwaiting_, PARCONC__SEQ_CST) == 0;
 }
 static int parconc__rw_writer_around(parconc_rwlock *rw, uint32_t v, uint32_t unused)
 {
     (void)unused;
-    return (v & PARCONC__RW_WBITS) || parconc__load(&rw->wwaiting_, PARCONC__SEQ_CST) != 0;
+    return (v & PARCONC__RW_PRESENT) || parconc__load(&rw->wwaiting_, PARCONC__SEQ_CST) != 0;
 }
 static int parconc__rw_wait_no_writer(parconc_rwlock *rw, uint64_t deadline)
 {
@@ -2494,7 +2508,7 @@ static int parconc__rw_read_raw(parconc_rwlock *rw, uint64_t deadline)
             /* acquire: pairs with the release of the writer that left (its
                fetch_and heads the release sequence our add reads from) */
             uint32_t in = parconc__fetch_add(&rw->rin_, PARCONC__RW_ONE, PARCONC__ACQUIRE);
-            if (PARCONC__LIKELY(!(in & PARCONC__RW_WBITS))) {
+            if (PARCONC__LIKELY(!(in & PARCONC__RW_PRESENT))) {
                 /* holds before us, give or take the readers arriving and
                    leaving meanwhile (departures read after our arrival can
                    make it "negative": the top half of the 24-bit range) */
@@ -2519,13 +2533,6 @@ static int parconc__rw_read_raw(parconc_rwlock *rw, uint64_t deadline)
     }
 }
 
-/* Have departures reached `target`?  A FAIR or PREFER_WRITERS writer's
-   target is exact (newcomers wait for its phase); under PREFER_READERS
-   readers keep coming and going, so departures may pass it. */
-static int parconc__rw_reached(uint32_t out, uint32_t target)
-{
-    return ((PARCONC__RW_COUNT(out) - target) & 0xFFFFFFu) < 0x800000u;
-}
 static int parconc__rw_drained(parconc_rwlock *rw, uint32_t target)
 {
     return parconc__rw_reached(parconc__load(&rw->rout_, PARCONC__ACQUIRE), target);
@@ -2548,24 +2555,6 @@ static int parconc__rw_drain(parconc_rwlock *rw, uint32_t target, uint64_t deadl
     return PARCONC_OK;
 }
 
-/* PREFER_READERS: set the writer bits only once arrivals == departures. */
-static int parconc__rw_take_idle(parconc_rwlock *rw, uint32_t bits, uint64_t deadline)
-{
-    for (;;) {
-        uint32_t in = parconc__load(&rw->rin_, PARCONC__RELAXED);
-        uint32_t target = PARCONC__RW_COUNT(in) & 0xFFFFFFu;
-        int rc;
-        parconc__store(&rw->wtarget_, target, PARCONC__RELAXED);
-        if (parconc__rw_drained(rw, target)) {
-            /* the CAS fails if a reader arrived since `in`; acquire: the
-               departures we read happen before our critical section */
-            if (parconc__cas(&rw->rin_, &in, in | bits, PARCONC__ACQ_REL, PARCONC__RELAXED)) return PARCONC_OK;
-            continue;
-        }
-        rc = parconc__rw_drain(rw, target, deadline);
-        if (rc != PARCONC_OK) return rc;
-    }
-}
 
 /* ---- reader-writer lock: reader-bias table ------------------------------------
    Dice and Kogan's BRAVO over the counted lock above.  While rw->bias_
@@ -2732,11 +2721,21 @@ static void parconc__rw_writer_done_waiting(parconc_rwlock *rw)
         parconc__rw_wake_readers(rw);
 }
 
-/* Clear the writer bits (the phase ends) and wake sleeping readers. */
+/* End a writer phase: clear PRESENT (PHASE stays, so the next writer's
+   bit differs from ours), wake the readers asleep behind it and the queued
+   writer.  release: our critical section before whoever enters next. */
+static void parconc__rw_end_phase_with(parconc_rwlock *rw, uint32_t old)
+{
+    parconc__rw_readers_woken(rw, old);
+    if (old & PARCONC__RW_WWAIT) {
+        parconc__fetch_add(&rw->wseq_, 1u, PARCONC__RELEASE);
+        parconc__futex_wake(&rw->wseq_, 1);
+    }
+}
 static void parconc__rw_end_phase(parconc_rwlock *rw)
 {
-    /* release: our critical section before the readers that enter */
-    parconc__rw_readers_woken(rw, parconc__fetch_and(&rw->rin_, ~(PARCONC__RW_WBITS | PARCONC__RW_RSLEEP), PARCONC__SEQ_CST));
+    parconc__rw_end_phase_with(rw, parconc__fetch_and(&rw->rin_, ~(PARCONC__RW_PRESENT | PARCONC__RW_RSLEEP | PARCONC__RW_WWAIT),
+                                                      PARCONC__SEQ_CST));
 }
 
 /* Count a writer in wwaiting_ once it has to wait (not on a try). */
@@ -2747,79 +2746,117 @@ static void parconc__rw_writer_waits(parconc_rwlock *rw, int *waiting, uint64_t 
     *waiting = 1;
 }
 
-/* FAIR / PREFER_WRITERS: set our bits at once.  wtarget_ is the arrivals
-   the CAS finds, stored before it (release), so a reader that sees our
-   bits also sees whether we counted it.  Returns the arrivals counted. */
-static uint32_t parconc__rw_announce(parconc_rwlock *rw, uint32_t bits)
+/* One try to start our phase: one CAS that sets PRESENT and the other
+   PHASE.  It needs PRESENT clear, no starving queued writer (unless we are
+   it), and under PREFER_READERS no reader counted in.  On success
+   *target = the arrivals the CAS found, which we then store in wtarget_:
+   after the CAS, not before, because writers race for it.  A reader that
+   sees our bits and reads a wtarget_ older than ours reads the target of a
+   writer after the one it waits for (which counted it as well, so it may
+   go in) or of one before (which did not: it waits, rightly). */
+static int parconc__rw_try_announce(parconc_rwlock *rw, int queued, uint32_t *target)
 {
-    uint32_t in = parconc__load(&rw->rin_, PARCONC__RELAXED);
-    do {
-        parconc__store(&rw->wtarget_, PARCONC__RW_COUNT(in), PARCONC__RELAXED);
-    } while (!parconc__cas(&rw->rin_, &in, in | bits, PARCONC__ACQ_REL, PARCONC__RELAXED));
-    return PARCONC__RW_COUNT(in) & 0xFFFFFFu;
+    uint32_t v = parconc__load(&rw->rin_, PARCONC__RELAXED);
+    for (;;) {
+        uint32_t n;
+        if ((v & PARCONC__RW_PRESENT) || (!queued && (v & PARCONC__RW_WSTARVE))) return 0;
+        if (rw->policy_ == PARCONC_RW_PREFER_READERS && !parconc__rw_drained(rw, PARCONC__RW_COUNT(v) & 0xFFFFFFu)) return 0;
+        n = (v & ~(PARCONC__RW_PHASE | PARCONC__RW_WSTARVE)) | PARCONC__RW_PRESENT | ((v & PARCONC__RW_PHASE) ^ PARCONC__RW_PHASE);
+        /* acquire: the last writer's release and the departures we read */
+        if (parconc__cas(&rw->rin_, &v, n, PARCONC__ACQ_REL, PARCONC__RELAXED)) {
+            *target = PARCONC__RW_COUNT(v) & 0xFFFFFFu;
+            parconc__store(&rw->wtarget_, *target, PARCONC__RELAXED);
+            return 1;
+        }
+    }
 }
 
-/* The writer side: wmutex_, our phase, the counted readers, the table. */
+/* The queued writer (it holds wmutex_, so there is one) waits for its
+   turn.  After about 1 ms it sets WSTARVE: writers arriving then queue
+   behind it instead of barging, the mutex's hand-off rule.  It sleeps on
+   wseq_ after setting WWAIT with a seq_cst RMW on rin_ and re-checking
+   PRESENT in the value returned; the writer ending its phase clears WWAIT
+   with a seq_cst RMW and, if it was set, bumps wseq_ and wakes it.  Under
+   PREFER_READERS it also waits for the readers inside to leave. */
+static int parconc__rw_queued_turn(parconc_rwlock *rw, uint64_t deadline, uint32_t *target)
+{
+    uint64_t starve_at = parconc_now_ns() + PARCONC__MUTEX_STARVE_NS;
+    int rc = PARCONC_OK;
+    for (;;) {
+        uint32_t v, seq;
+        if (parconc__rw_try_announce(rw, 1, target)) return PARCONC_OK;
+        v = parconc__load(&rw->rin_, PARCONC__RELAXED);
+        if (!(v & PARCONC__RW_WSTARVE) && parconc_now_ns() >= starve_at)
+            parconc__fetch_or(&rw->rin_, PARCONC__RW_WSTARVE, PARCONC__RELAXED);
+        if (!(v & PARCONC__RW_PRESENT)) {
+            /* PREFER_READERS with readers inside: wait for those counted now */
+            uint32_t t = PARCONC__RW_COUNT(v) & 0xFFFFFFu;
+            parconc__store(&rw->wtarget_, t, PARCONC__RELAXED);
+            rc = parconc__rw_drain(rw, t, deadline);
+            if (rc != PARCONC_OK) break;
+            continue;
+        }
+        if (deadline == PARCONC__DEADLINE_NOW || parconc_now_ns() >= deadline) { rc = PARCONC_ETIMEDOUT; break; }
+        if (parconc__rw_spin(rw, parconc__rw_no_writer_bits, 0, PARCONC__RW_WRITER_SPIN_NS, deadline)) continue;
+        seq = parconc__load(&rw->wseq_, PARCONC__ACQUIRE);
+        v = parconc__fetch_or(&rw->rin_, PARCONC__RW_WWAIT, PARCONC__SEQ_CST);
+        if (v & PARCONC__RW_PRESENT) {
+            if (deadline == PARCONC__DEADLINE_NEVER) parconc__futex_wait(&rw->wseq_, seq, deadline);
+            else parconc__futex_wait_precise(&rw->wseq_, seq, deadline);
+        }
+    }
+    parconc__fetch_and(&rw->rin_, ~PARCONC__RW_WSTARVE, PARCONC__RELAXED); /* only we set it */
+    return rc;
+}
+
+/* The writer side: our phase (at once if the lock is free, else queued on
+   wmutex_), then the counted readers ahead of us, then the table. */
 static int parconc__rw_write_raw(parconc_rwlock *rw, uint64_t deadline)
 {
-    int rc, waiting = 0, announced = 0;
-    uint32_t bits, free_word = 0;
-    void **table = NULL;
-    if (!parconc__cas(&rw->wmutex_.state_, &free_word, PARCONC__M_LOCKED, PARCONC__ACQUIRE, PARCONC__RELAXED)) {
+    int rc = PARCONC_OK, waiting = 0;
+    uint32_t target;
+    void **table, **again;
+    if (!parconc__rw_try_announce(rw, 0, &target)) {
+        if (deadline == PARCONC__DEADLINE_NOW) return PARCONC_ETIMEDOUT;
         parconc__rw_writer_waits(rw, &waiting, deadline);
-        rc = parconc__mutex_lock_slow(&rw->wmutex_.state_, deadline, 1);
+        rc = parconc__mutex_lock_raw(&rw->wmutex_, deadline);
+        if (rc == PARCONC_OK) {
+            rc = parconc__rw_queued_turn(rw, deadline, &target);
+            parconc__mutex_unlock_raw(&rw->wmutex_);
+        }
         if (rc != PARCONC_OK) {
-            if (waiting) parconc__rw_writer_done_waiting(rw);
+            parconc__rw_writer_done_waiting(rw);
             return rc;
         }
     }
-    rw->wphase_ ^= PARCONC__RW_PHASE; /* a new phase bit for every announcement */
-    bits = PARCONC__RW_PRESENT | rw->wphase_;
-    if (rw->policy_ == PARCONC_RW_PREFER_READERS) {
-        if (!parconc__rw_drained(rw, PARCONC__RW_COUNT(parconc__load(&rw->rin_, PARCONC__RELAXED)) & 0xFFFFFFu))
-            parconc__rw_writer_waits(rw, &waiting, deadline);
-        rc = parconc__rw_take_idle(rw, bits, deadline);
-        announced = rc == PARCONC_OK;
-        if (announced) table = parconc__rw_bias_off(rw);
-    } else {
-        uint32_t target = parconc__rw_announce(rw, bits);
-        announced = 1;
-        table = parconc__rw_bias_off(rw); /* newcomers now meet our bits */
-        rc = PARCONC_OK;
-        if (!parconc__rw_drained(rw, target)) {
-            parconc__rw_writer_waits(rw, &waiting, deadline);
-            rc = parconc__rw_drain(rw, target, deadline);
-        }
-        /* a reader counted before our bits may have switched the bias on
-           again while it held the lock; none can now */
-        if (rc == PARCONC_OK) {
-            void **again = parconc__rw_bias_off(rw);
-            if (again) table = again;
-        }
+    table = parconc__rw_bias_off(rw); /* newcomers now meet our bits */
+    if (!parconc__rw_drained(rw, target)) {
+        parconc__rw_writer_waits(rw, &waiting, deadline);
+        rc = parconc__rw_drain(rw, target, deadline);
     }
+    /* a reader counted before our bits may have switched the bias on again
+       while it held the lock; none can now */
+    if (rc == PARCONC_OK && (again = parconc__rw_bias_off(rw)) != NULL) table = again;
     if (rc == PARCONC_OK && table) {
         parconc__rw_writer_waits(rw, &waiting, deadline);
         rc = parconc__rw_bias_wait(rw, table, deadline);
     }
-    /* gave up after announcing: the table's readers may still hold, so the
-       bias goes back on (the next writer scans for them), then our phase
-       ends, letting in the readers we held up */
-    if (rc != PARCONC_OK && table) parconc__store(&rw->bias_, (void *)table, PARCONC__RELEASE);
-    if (rc != PARCONC_OK && announced) parconc__rw_end_phase(rw);
-    if (waiting) parconc__rw_writer_done_waiting(rw);
     if (rc != PARCONC_OK) {
-        parconc__mutex_unlock_raw(&rw->wmutex_);
-        return rc;
+        /* give up: the table's readers may still hold, so the bias goes
+           back on (the next writer scans for them); then our phase ends,
+           letting in the readers we held up */
+        if (table) parconc__store(&rw->bias_, (void *)table, PARCONC__RELEASE);
+        parconc__rw_end_phase(rw);
     }
-    parconc__store(&rw->writer_, 1u, PARCONC__RELAXED);
-    return PARCONC_OK;
+    if (waiting) parconc__rw_writer_done_waiting(rw);
+    if (rc == PARCONC_OK) parconc__store(&rw->writer_, 1u, PARCONC__RELAXED);
+    return rc;
 }
 
 static void parconc__rw_write_release(parconc_rwlock *rw)
 {
     parconc__store(&rw->writer_, 0u, PARCONC__RELAXED);
     parconc__rw_end_phase(rw);
-    parconc__mutex_unlock_raw(&rw->wmutex_);
 }
 
 /* ---- reader-writer lock: API ---------------------------------------------------- */
@@ -2858,7 +2895,7 @@ PARCONC_API int parconc_rwlock_init(parconc_rwlock *rw, int policy)
 static int parconc__rw_idle(const parconc_rwlock *rw)
 {
     uint32_t out = parconc__load(&rw->rout_, PARCONC__ACQUIRE), in = parconc__load(&rw->rin_, PARCONC__ACQUIRE);
-    if ((in & PARCONC__RW_WBITS) || PARCONC__RW_COUNT(in ^ out) || parconc__load(&rw->wmutex_.state_, PARCONC__RELAXED))
+    if ((in & PARCONC__RW_PRESENT) || PARCONC__RW_COUNT(in ^ out) || parconc__load(&rw->wmutex_.state_, PARCONC__RELAXED))
         return 0;
 #if PARCONC_RW_BIAS_SLOTS > 0
     {
@@ -2937,8 +2974,8 @@ PARCONC_API int parconc_rwlock_wrunlock(parconc_rwlock *rw)
 }
 
 /* Count ourselves in as a reader and end the writer phase in one step, so
-   no writer can get in between; then let the next writer take wmutex_ (it
-   waits for our read hold like any other). */
+   no writer can get in between (the next one counts our read hold and
+   waits for it like any other). */
 PARCONC_API int parconc_rwlock_downgrade(parconc_rwlock *rw)
 {
     uint32_t v;
@@ -2947,10 +2984,9 @@ PARCONC_API int parconc_rwlock_downgrade(parconc_rwlock *rw)
     PARCONC__TSAN_PRE_UNLOCK(rw, 0);
     parconc__store(&rw->writer_, 0u, PARCONC__RELAXED);
     v = parconc__load(&rw->rin_, PARCONC__RELAXED);
-    while (!parconc__cas(&rw->rin_, &v, (v & ~(PARCONC__RW_WBITS | PARCONC__RW_RSLEEP)) + PARCONC__RW_ONE,
+    while (!parconc__cas(&rw->rin_, &v, (v & ~(PARCONC__RW_PRESENT | PARCONC__RW_RSLEEP | PARCONC__RW_WWAIT)) + PARCONC__RW_ONE,
                          PARCONC__SEQ_CST, PARCONC__RELAXED)) {}
-    parconc__rw_readers_woken(rw, v);
-    parconc__mutex_unlock_raw(&rw->wmutex_);
+    parconc__rw_end_phase_with(rw, v);
     PARCONC__TSAN_POST_UNLOCK(rw, 0);
     PARCONC__TSAN_PRE_LOCK(rw, PARCONC__TSAN_READ);
     PARCONC__TSAN_POST_LOCK(rw, PARCONC__TSAN_READ, 0);

@@ -41,7 +41,7 @@ echo "== model ($mode)"
 run mutex.pml  "-DN=3 -DROUNDS=2" ok
 run mutex.pml  "-DN=2 -DROUNDS=3" ok
 run rwlock.pml "-DNR=2 -DNW=2 -DROUNDS=1" ok
-run rwlock.pml "-DNR=1 -DNW=2 -DROUNDS=2" ok
+run rwlock.pml "-DNR=1 -DNW=3 -DROUNDS=1" ok
 if [ "$mode" = full ]; then
     run mutex.pml "-DN=4 -DROUNDS=1" ok
     run mutex.pml "-DN=3 -DROUNDS=3" ok
@@ -54,6 +54,7 @@ run rwlock.pml "-DNO_RESTORE -DNR=2 -DNW=2 -DROUNDS=1" violation
 run rwlock.pml "-DNO_COUNTED -DNR=2 -DNW=3 -DROUNDS=1" violation
 run rwlock.pml "-DRIN_FUTEX -DNR=2 -DNW=3 -DROUNDS=1" violation
 run rwlock.pml "-DNO_VACATE_WAKE -DNR=2 -DNW=2 -DROUNDS=1" violation
+run rwlock.pml "-DNO_WWAIT_WAKE -DNR=1 -DNW=2 -DROUNDS=2" violation
 echo "model: $configs configurations, $states states explored, no violation; $caught mutations caught"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -15,7 +15,8 @@
    Mutations that must fail (make model runs them): -DNO_SECOND_OFF (the
    writer switches the bias off only as it announces itself),
    -DNO_RESTORE (a writer that gives up leaves the bias off while table
-   readers hold), -DNO_VACATE_WAKE (a reader that clears its slot does not
+   readers hold), -DNO_WWAIT_WAKE (the writer ending its phase does not
+   wake the queued writer), -DNO_VACATE_WAKE (a reader that clears its slot does not
    wake the writer sleeping on the table), -DNO_COUNTED (a blocking reader ignores wtarget: when
    writers that gave up make the phase bit repeat, it waits for a writer
    that waits for it).
@@ -42,14 +43,16 @@
 #define PHASE   2
 #define WBITS   3
 #define RSLEEP  4
-#define ONE     8      /* arrivals / departures counted from bit 3 */
+#define ONE     128    /* arrivals / departures counted from bit 7 */
 #define WSLEEP  1
+#define WSTARVE 32     /* flag bits below the count, renumbered for the model */
+#define WWAIT   64
 
 int rin, rout;         /* rw->rin_, rw->rout_ */
 byte rseq;             /* rw->rseq_: sleeping readers' futex word */
 byte wtarget;          /* rw->wtarget_ (a count) */
 bit wmutex;            /* rw->wmutex_ */
-bit wphase;            /* rw->wphase_ */
+byte wseq;             /* rw->wseq_: the queued writer's futex word */
 bit bias;              /* rw->bias_ != NULL */
 bit slot[NR];          /* reader i's table slot names the lock */
 byte bseq;             /* rw->bseq_ without its flag */
@@ -89,7 +92,7 @@ inline read_counted(timed) {
         atomic { in = rin; rin = rin + ONE };
         got = 1;
         if
-        :: (in & WBITS) != 0 ->
+        :: (in & PRESENT) != 0 ->
             do
             :: s = rseq;
                atomic { v = rin; rin = rin | RSLEEP };
@@ -113,7 +116,7 @@ inline read_counted(timed) {
         :: got != 0 -> break
         :: else ->
             atomic {
-                if :: (rin & WBITS) == 0 -> rin = rin + ONE; got = 1
+                if :: (rin & PRESENT) == 0 -> rin = rin + ONE; got = 1
                    :: else -> skip fi
             };
             if
@@ -121,7 +124,7 @@ inline read_counted(timed) {
             :: got == 0 ->                       /* sleep while a writer is in its phase */
                 s = rseq;
                 atomic { v = rin; rin = rin | RSLEEP };
-                if :: (v & WBITS) != 0 -> rseq != s :: else -> skip fi
+                if :: (v & PRESENT) != 0 -> rseq != s :: else -> skip fi
             :: else -> skip
             fi
         od
@@ -177,13 +180,48 @@ inline drain(target, timed) {
 proctype writer(bit timed)
 {
     int in, v, old;
-    byte r, i, s;
+    byte r, i, s, got;
     bit ok, table, again;
     for (r : 1 .. ROUNDS) {
-        atomic { wmutex == 0 -> wmutex = 1 };
-        wphase = 1 - wphase;
-        /* announce: wtarget, then the bits (one step: the CAS in C) */
-        atomic { in = rin; wtarget = in / ONE; rin = rin | PRESENT | (wphase * PHASE) };
+        /* parconc__rw_try_announce: one CAS sets PRESENT and flips PHASE;
+           a newcomer does not pass a starving queued writer */
+        atomic {
+            if
+            :: !(rin & PRESENT) && !(rin & WSTARVE) ->
+                in = rin; rin = (rin & ~PHASE) | PRESENT | ((rin & PHASE) ^ PHASE); got = 1
+            :: else -> got = 0
+            fi
+        };
+        ok = 1;
+        if
+        :: got == 0 ->  /* parconc__rw_queued_turn, holding wmutex */
+            atomic { wmutex == 0 -> wmutex = 1 };
+            do
+            :: atomic {
+                   if
+                   :: !(rin & PRESENT) ->
+                       in = rin; rin = (rin & ~(PHASE | WSTARVE)) | PRESENT | ((rin & PHASE) ^ PHASE); got = 1
+                   :: else -> skip
+                   fi
+               };
+               if
+               :: got -> break
+               :: else ->
+                   if :: rin = rin | WSTARVE :: skip fi;   /* ~1 ms passed, or not */
+                   if
+                   :: timed -> rin = rin & ~WSTARVE; ok = 0; break  /* deadline */
+                   :: else ->
+                       s = wseq;
+                       atomic { v = rin; rin = rin | WWAIT };
+                       if :: (v & PRESENT) -> wseq != s :: else -> skip fi
+                   fi
+               fi
+            od;
+            wmutex = 0
+        :: else -> skip
+        fi;
+        if :: !ok -> goto round_done :: else -> skip fi;
+        wtarget = in / ONE;   /* after the CAS: writers race for it */
         atomic { table = bias; bias = 0 };              /* first switch-off */
         drain(in / ONE, timed);
 #ifndef NO_SECOND_OFF
@@ -212,10 +250,14 @@ proctype writer(bit timed)
 #endif
             skip
         fi;
-        /* parconc__rw_end_phase, then the mutex */
-        atomic { old = rin; rin = rin & ~(WBITS | RSLEEP) };
-        if :: old & RSLEEP -> rseq++ :: else -> skip fi;  /* and wake them all */
-        wmutex = 0
+        /* parconc__rw_end_phase: PRESENT off, PHASE stays; wake readers and
+           the queued writer */
+        atomic { old = rin; rin = rin & ~(PRESENT | RSLEEP | WWAIT) };
+        if :: old & RSLEEP -> rseq++ :: else -> skip fi;
+#ifndef NO_WWAIT_WAKE
+        if :: old & WWAIT -> wseq++ :: else -> skip fi;
+#endif
+round_done: skip
     }
 }
 
