@@ -2289,11 +2289,11 @@ PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m)
 #define PARCONC__RW_COUNT(x) ((x) >> 8)
 #define PARCONC__RW_MAX_HOLDS 0x7FFFF0u
 
-/* How long a waiter spins before it sleeps.  A reader waits for one writer
-   phase at most (FAIR), usually a short critical section, so it spins
-   longer than a writer, who may wait for a whole read phase and for other
-   writers.  Time-bounded, so the spin does not depend on what a pause
-   instruction costs. */
+/* How long a waiter spins before it sleeps.  Whoever waits for a writer
+   phase to end (a reader, or the queued writer) waits for one short
+   critical section, so it spins longer than a writer waiting for a whole
+   read phase to drain.  Time-bounded, so the spin does not depend on what
+   a pause instruction costs. */
 #define PARCONC__RW_READER_SPIN_NS 20000u
 #define PARCONC__RW_WRITER_SPIN_NS 5000u
 
@@ -2797,7 +2797,7 @@ static int parconc__rw_queued_turn(parconc_rwlock *rw, uint64_t deadline, uint32
             continue;
         }
         if (deadline == PARCONC__DEADLINE_NOW || parconc_now_ns() >= deadline) { rc = PARCONC_ETIMEDOUT; break; }
-        if (parconc__rw_spin(rw, parconc__rw_no_writer_bits, 0, PARCONC__RW_WRITER_SPIN_NS, deadline)) continue;
+        if (parconc__rw_spin(rw, parconc__rw_no_writer_bits, 0, PARCONC__RW_READER_SPIN_NS, deadline)) continue;
         seq = parconc__load(&rw->wseq_, PARCONC__ACQUIRE);
         v = parconc__fetch_or(&rw->rin_, PARCONC__RW_WWAIT, PARCONC__SEQ_CST);
         if (v & PARCONC__RW_PRESENT) {
