@@ -5,44 +5,13 @@
 #include "../parconc.h"
 #include "bench_common.h"
 #include "classic_pool.h"
+#include "submitters.h"
 #include <omp.h>
 
 #define MS 1000000LL
 static long counter;
 
-static void *pc_empty(void *arg) { (void)arg; return NULL; }
-static void classic_empty(void *arg) { (void)arg; }
-
-/* ---------- throughput ---------- */
-typedef struct submit_job { parconc_pool *pc; classic_pool *cl; long n; } submit_job;
-static void *pc_submitter(void *arg)
-{
-    submit_job *j = (submit_job *)arg;
-    long i;
-    for (i = 0; i < j->n; i++) parconc_pool_submit(j->pc, pc_empty, NULL, NULL);
-    return NULL;
-}
-static void *cl_submitter(void *arg)
-{
-    submit_job *j = (submit_job *)arg;
-    long i;
-    for (i = 0; i < j->n; i++) classic_submit(j->cl, classic_empty, NULL);
-    return NULL;
-}
-
-static double run_submitters(void *(*fn)(void *), submit_job *job, int submitters)
-{
-    parconc_thread t[2];
-    uint64_t t0 = parconc_now_ns();
-    int i;
-    if (submitters == 1) fn(job);
-    else {
-        for (i = 0; i < submitters; i++) parconc_thread_create(&t[i], fn, job, NULL);
-        for (i = 0; i < submitters; i++) parconc_thread_join(t[i], NULL);
-    }
-    if (job->pc) parconc_pool_wait_idle(job->pc, PARCONC_FOREVER); else classic_wait(job->cl);
-    return (double)(job->n * submitters) / ((double)(parconc_now_ns() - t0) / 1e9);
-}
+/* ---------- throughput (bench/submitters.h) ---------- */
 
 static double omp_tasks_throughput(long n, int submitters, int threads)
 {

@@ -25,6 +25,7 @@
 #include "../parconc.h"
 #include "bench_common.h"
 #include "classic_pool.h"
+#include "submitters.h"
 #include <omp.h>
 #include <pthread.h>
 #ifdef BENCH_HAVE_CK
@@ -278,37 +279,6 @@ static void uncontended_table(void)
 /* ===================================================================== */
 /* Tasks                                                                  */
 /* ===================================================================== */
-static void *pc_empty(void *arg) { (void)arg; return NULL; }
-static void classic_empty(void *arg) { (void)arg; }
-
-typedef struct submit_job { parconc_pool *pc; classic_pool *cl; long n; } submit_job;
-static void *pc_submitter(void *arg)
-{
-    submit_job *j = (submit_job *)arg;
-    long i;
-    for (i = 0; i < j->n; i++) parconc_pool_submit(j->pc, pc_empty, NULL, NULL);
-    return NULL;
-}
-static void *cl_submitter(void *arg)
-{
-    submit_job *j = (submit_job *)arg;
-    long i;
-    for (i = 0; i < j->n; i++) classic_submit(j->cl, classic_empty, NULL);
-    return NULL;
-}
-static double run_submitters(void *(*fn)(void *), submit_job *job, int submitters)
-{
-    parconc_thread t[2];
-    uint64_t t0 = parconc_now_ns();
-    int i;
-    if (submitters == 1) fn(job);
-    else {
-        for (i = 0; i < submitters; i++) parconc_thread_create(&t[i], fn, job, NULL);
-        for (i = 0; i < submitters; i++) parconc_thread_join(t[i], NULL);
-    }
-    if (job->pc) parconc_pool_wait_idle(job->pc, PARCONC_FOREVER); else classic_wait(job->cl);
-    return (double)(job->n * submitters) / ((double)(parconc_now_ns() - t0) / 1e9) / 1e6;
-}
 /* OpenMP: a team of workers + submitters; `submitters` of them create the
    tasks, the rest (and they, at the barrier) run them */
 static double omp_tasks(long n, int submitters, int threads)
@@ -352,8 +322,8 @@ static void task_table(const int *wc, int nwc)
             memset(&jp, 0, sizeof jp); jp.pc = pc; jp.n = n / s;
             memset(&jc, 0, sizeof jc); jc.cl = cl; jc.n = n / s;
             for (r = 0; r < REPS; r++) {
-                a[r] = run_submitters(pc_submitter, &jp, s);
-                b[r] = run_submitters(cl_submitter, &jc, s);
+                a[r] = run_submitters(pc_submitter, &jp, s) / 1e6;
+                b[r] = run_submitters(cl_submitter, &jc, s) / 1e6;
                 c[r] = omp_tasks(n / s, s, w + s);
                 settle();
             }
