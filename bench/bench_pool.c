@@ -13,22 +13,6 @@ static long counter;
 
 /* ---------- throughput (bench/submitters.h) ---------- */
 
-static double omp_tasks_throughput(long n, int submitters, int threads)
-{
-    uint64_t t0 = parconc_now_ns();
-    #pragma omp parallel num_threads(threads)
-    {
-        #pragma omp for schedule(static)
-        for (int s = 0; s < submitters; s++) {
-            for (long i = 0; i < n; i++) {
-                #pragma omp task
-                { __asm__ __volatile__("" ::: "memory"); }
-            }
-        }
-        #pragma omp taskwait
-    }
-    return (double)(n * submitters) / ((double)(parconc_now_ns() - t0) / 1e9);
-}
 
 /* One pool task submits n empty fire-and-forget tasks (OpenMP's 1-
    submitter case is the same shape: one team thread creates the tasks). */

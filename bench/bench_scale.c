@@ -279,24 +279,6 @@ static void uncontended_table(void)
 /* ===================================================================== */
 /* Tasks                                                                  */
 /* ===================================================================== */
-/* OpenMP: a team of workers + submitters; `submitters` of them create the
-   tasks, the rest (and they, at the barrier) run them */
-static double omp_tasks(long n, int submitters, int threads)
-{
-    uint64_t t0 = parconc_now_ns();
-    #pragma omp parallel num_threads(threads)
-    {
-        #pragma omp for schedule(static)
-        for (int s = 0; s < submitters; s++) {
-            for (long i = 0; i < n; i++) {
-                #pragma omp task
-                { __asm__ __volatile__("" ::: "memory"); }
-            }
-        }
-        #pragma omp taskwait
-    }
-    return (double)(n * submitters) / ((double)(parconc_now_ns() - t0) / 1e9) / 1e6;
-}
 static void settle(void) { parconc_sleep_ns(20 * MS); }
 
 static void task_table(const int *wc, int nwc)
@@ -324,7 +306,7 @@ static void task_table(const int *wc, int nwc)
             for (r = 0; r < REPS; r++) {
                 a[r] = run_submitters(pc_submitter, &jp, s) / 1e6;
                 b[r] = run_submitters(cl_submitter, &jc, s) / 1e6;
-                c[r] = omp_tasks(n / s, s, w + s);
+                c[r] = omp_tasks_throughput(n / s, s, w + s) / 1e6;
                 settle();
             }
             ma = bench_median(a, REPS); mb = bench_median(b, REPS); mc = bench_median(c, REPS);

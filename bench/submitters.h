@@ -1,6 +1,6 @@
 /* bench/submitters.h - empty-task throughput from 1 or 2 submitting
-   threads, the same code for the parconc pool and the classic pool
-   (bench_pool and bench_scale).  Include after parconc.h and
+   threads, the same code for the parconc pool, the classic pool and
+   OpenMP tasks (bench_pool and bench_scale; built with -fopenmp).  Include after parconc.h and
    classic_pool.h. */
 #ifndef BENCH_SUBMITTERS_H
 #define BENCH_SUBMITTERS_H
@@ -37,5 +37,25 @@ static double run_submitters(void *(*fn)(void *), submit_job *job, int submitter
     }
     if (job->pc) parconc_pool_wait_idle(job->pc, PARCONC_FOREVER); else classic_wait(job->cl);
     return (double)(job->n * submitters) / ((double)(parconc_now_ns() - t0) / 1e9);
+}
+
+/* The same with OpenMP tasks: a team of `threads`; `submitters` of its
+   threads create the tasks, the rest (and they, at the barrier) run them.
+   Tasks per second. */
+static double omp_tasks_throughput(long n, int submitters, int threads)
+{
+    uint64_t t0 = parconc_now_ns();
+    #pragma omp parallel num_threads(threads)
+    {
+        #pragma omp for schedule(static)
+        for (int s = 0; s < submitters; s++) {
+            for (long i = 0; i < n; i++) {
+                #pragma omp task
+                { __asm__ __volatile__("" ::: "memory"); }
+            }
+        }
+        #pragma omp taskwait
+    }
+    return (double)(n * submitters) / ((double)(parconc_now_ns() - t0) / 1e9);
 }
 #endif
