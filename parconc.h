@@ -2789,8 +2789,15 @@ static int parconc__rw_queued_turn(parconc_rwlock *rw, uint64_t deadline, uint32
         if (!(v & PARCONC__RW_WSTARVE) && parconc_now_ns() >= starve_at)
             parconc__fetch_or(&rw->rin_, PARCONC__RW_WSTARVE, PARCONC__RELAXED);
         if (!(v & PARCONC__RW_PRESENT)) {
-            /* PREFER_READERS with readers inside: wait for those counted now */
+            /* the writer ahead just left: try again.  Under PREFER_READERS
+               readers may be inside: wait for those counted now.  Only
+               there: it is the one policy whose announced writers never
+               drain (they announce once drained), so this is the only
+               writer sleeping on rout_ and owning WSLEEP and wtarget_; under
+               the others a writer that announced meanwhile may be draining,
+               and our WSLEEP clear would lose its wake-up. */
             uint32_t t = PARCONC__RW_COUNT(v) & 0xFFFFFFu;
+            if (rw->policy_ != PARCONC_RW_PREFER_READERS) continue;
             parconc__store(&rw->wtarget_, t, PARCONC__RELAXED);
             rc = parconc__rw_drain(rw, t, deadline);
             if (rc != PARCONC_OK) break;
