@@ -4840,18 +4840,10 @@ static void *parconc__worker_main(void *arg)
             uint64_t spin_end = parconc_now_ns() + PARCONC__IDLE_SPIN_NS;
             parconc__store(&w->idle_spins, w->idle_spins + 1, PARCONC__RELAXED);
             parconc__fetch_add(&p->spinning, 1u, PARCONC__SEQ_CST);
-            /* Each look reads the ring's and every deque's lines, which
-               submitters write: with many idle workers, looking at every
-               pause made each submission invalidate that many caches.  The
-               gap between looks grows to 32 pauses (about 1-4 us), so the
-               spinners together still notice new work within a fraction of
-               that, and a lone task finds a spinner soon. */
-            unsigned gap = 1, k;
             for (spins = 1; !parconc__load(&p->stop, PARCONC__ACQUIRE); spins++) {
                 if (parconc__pool_has_work(p) || parconc__load(&p->paused, PARCONC__RELAXED)) { found = 1; break; }
-                for (k = 0; k < gap; k++) parconc__cpu_relax();
-                if (gap < 32) gap <<= 1;
-                else {  /* every 32 pauses, as before the gap grew */
+                parconc__cpu_relax();
+                if ((spins & 31) == 0) {
                     if (parconc_now_ns() > spin_end) break;
                     if (streak > 1) parconc_thread_yield(); /* do not starve a submitter of its core */
                 }
