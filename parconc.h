@@ -2274,10 +2274,13 @@ PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m)
    number is therefore exact, and the wtarget_ test admits a waiting reader
    that the writer in its phase counted even if that writer's phase bit
    repeats the one the reader saw (writers that gave up in between).
-   No lost wake-up: sleepers set their bit with an RMW on the word they
-   sleep on and re-check the condition in the value it returned; wakers
-   change the word with an RMW that returns the bit, and wake after it; the
-   futex compares the word, so a change between the two returns at once. */
+   No lost wake-up: a sleeper sets its bit (RSLEEP, WWAIT, WSLEEP) with a
+   seq_cst RMW and re-checks its condition in the value it returned; a
+   waker makes the change with a seq_cst RMW that returns the bit and, if
+   it was set, wakes after it.  Readers and the queued writer sleep on a
+   sequence word the waker bumps (rseq_, wseq_), read before the RMW, since
+   rin_ itself can come back to a value a sleeper saw; the draining writer
+   sleeps on rout_, whose departures only grow. */
 #define PARCONC__RW_PRESENT 1u
 #define PARCONC__RW_PHASE   2u
 #define PARCONC__RW_WBITS   3u
@@ -2331,9 +2334,12 @@ static int parconc__rw_spin(parconc_rwlock *rw, int (*done)(parconc_rwlock *, ui
 }
 
 /* Has the writer whose bits are in v counted the reader that arrived as
-   number `arrival`?  wtarget_ is stored before the bits are published, and
-   v was read with acquire, so this reads that writer's target or a later
-   one's (a later writer also counted every reader before it). */
+   number `arrival`?  Each writer stores wtarget_ just after its CAS (see
+   parconc__rw_try_announce), so a reader that read v with acquire reads
+   that writer's target or the previous writer's.  The previous one's says
+   "counted" only if it counted the reader too (targets grow); and when the
+   bits in v repeat the ones the reader waits on, the previous writer came
+   after the reader's and counted it, so either value admits it. */
 static int parconc__rw_counted(parconc_rwlock *rw, uint32_t arrival)
 {
     uint32_t ahead = (parconc__load(&rw->wtarget_, PARCONC__ACQUIRE) - arrival - 1u) & 0xFFFFFFu;
