@@ -2822,27 +2822,11 @@ static int parconc__rw_queued_turn(parconc_rwlock *rw, uint64_t deadline, uint32
     return rc;
 }
 
-/* The writer side: our phase (at once if the lock is free, else queued on
-   wmutex_), then the counted readers ahead of us, then the table. */
-static int parconc__rw_write_raw(parconc_rwlock *rw, uint64_t deadline)
+/* After our CAS: the counted readers ahead of us, then the table's. */
+static int parconc__rw_write_finish(parconc_rwlock *rw, uint32_t target, int waiting, uint64_t deadline)
 {
-    int rc = PARCONC_OK, waiting = 0;
-    uint32_t target;
-    void **table, **again;
-    if (!parconc__rw_try_announce(rw, 0, &target)) {
-        if (deadline == PARCONC__DEADLINE_NOW) return PARCONC_ETIMEDOUT;
-        parconc__rw_writer_waits(rw, &waiting, deadline);
-        rc = parconc__mutex_lock_raw(&rw->wmutex_, deadline);
-        if (rc == PARCONC_OK) {
-            rc = parconc__rw_queued_turn(rw, deadline, &target);
-            parconc__mutex_unlock_raw(&rw->wmutex_);
-        }
-        if (rc != PARCONC_OK) {
-            parconc__rw_writer_done_waiting(rw);
-            return rc;
-        }
-    }
-    table = parconc__rw_bias_off(rw); /* newcomers now meet our bits */
+    int rc = PARCONC_OK;
+    void **table = parconc__rw_bias_off(rw), **again; /* newcomers now meet our bits */
     if (!parconc__rw_drained(rw, target)) {
         parconc__rw_writer_waits(rw, &waiting, deadline);
         rc = parconc__rw_drain(rw, target, deadline);
@@ -2864,6 +2848,43 @@ static int parconc__rw_write_raw(parconc_rwlock *rw, uint64_t deadline)
     if (waiting) parconc__rw_writer_done_waiting(rw);
     if (rc == PARCONC_OK) parconc__store(&rw->writer_, 1u, PARCONC__RELAXED);
     return rc;
+}
+
+/* The lock was taken: queue on wmutex_ for our turn, then finish. */
+static int parconc__rw_write_queued(parconc_rwlock *rw, uint64_t deadline)
+{
+    int rc, waiting = 0;
+    uint32_t target = 0;
+    if (deadline == PARCONC__DEADLINE_NOW) return PARCONC_ETIMEDOUT;
+    parconc__rw_writer_waits(rw, &waiting, deadline);
+    rc = parconc__mutex_lock_raw(&rw->wmutex_, deadline);
+    if (rc == PARCONC_OK) {
+        rc = parconc__rw_queued_turn(rw, deadline, &target);
+        parconc__mutex_unlock_raw(&rw->wmutex_);
+    }
+    if (rc != PARCONC_OK) {
+        parconc__rw_writer_done_waiting(rw);
+        return rc;
+    }
+    return parconc__rw_write_finish(rw, target, waiting, deadline);
+}
+
+/* The writer side: our phase (at once if the lock is free, else queued on
+   wmutex_), then the counted readers ahead of us, then the table.  The
+   common case, a free lock with no reader and no bias, stays in this short
+   function. */
+static int parconc__rw_write_raw(parconc_rwlock *rw, uint64_t deadline)
+{
+    uint32_t target;
+    if (PARCONC__UNLIKELY(!parconc__rw_try_announce(rw, 0, &target))) return parconc__rw_write_queued(rw, deadline);
+    /* no reader counted in, no bias: ours.  Departures first: a counted
+       reader that switched the bias on did so before its departure
+       (release), so our later bias_ load sees it */
+    if (PARCONC__LIKELY(parconc__rw_drained(rw, target) && parconc__load(&rw->bias_, PARCONC__ACQUIRE) == NULL)) {
+        parconc__store(&rw->writer_, 1u, PARCONC__RELAXED);
+        return PARCONC_OK;
+    }
+    return parconc__rw_write_finish(rw, target, 0, deadline);
 }
 
 static void parconc__rw_write_release(parconc_rwlock *rw)
