@@ -30,8 +30,9 @@ DEPS          := parconc.h tests/harness.h
 
 VARIANTS := gcc tsan asan nofutex port
 # 32-bit x86 (no 64-bit pointer: the one-writer 64-bit values take their
-# sequence-lock form natively), when gcc can build -m32 (gcc-multilib).
-HAVE_M32 := $(shell echo 'int main(void){return 0;}' | $(CC) -m32 -x c - -o /dev/null 2>/dev/null && echo yes)
+# sequence-lock form natively), when gcc can build -m32 (gcc-multilib) and
+# the kernel can run what it builds (some run no 32-bit programs).
+HAVE_M32 := $(shell f=$$(mktemp) && echo 'int main(void){return 0;}' | $(CC) -m32 -x c - -o $$f 2>/dev/null && $$f 2>/dev/null && echo yes; rm -f $$f)
 ifeq ($(HAVE_M32),yes)
 VARIANTS += m32
 endif
