@@ -124,6 +124,9 @@
            (2026-11-22, third) lock-free submission ring for FIFO pools
                        (PARCONC_POOL_RING): fire-and-forget submissions
                        from outside allocate nothing and take no lock.
+   unreleased          rwlock: counted phase-fair lock, writers by CAS,
+                       reader-bias table (PARCONC_RW_BIAS_SLOTS); default
+                       pools run loops one thread per CPU.  CHANGELOG.md.
 
    LICENSE: MIT or public domain, your choice; see the end of the file.
 */
@@ -135,7 +138,7 @@
 #endif
 
 /* PARCONC_STATIC is both the "static linkage" option and the name of the
-   PARCONC_STATIC loop schedule (DESIGN §2 and §3.7).  The option is read
+   PARCONC_STATIC loop schedule.  The option is read
    here, remembered, and the macro removed so the enum constant can exist. */
 #if defined(PARCONC_STATIC)
 #define PARCONC__STATIC_LINKAGE 1

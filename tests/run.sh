@@ -64,7 +64,7 @@ if [ -z "${SKIP_COMPILE_CHECKS:-}" ] && command -v mpicc >/dev/null 2>&1 && comm
         total_fail=$((total_fail+1)); echo "  FAILED:"; tail -n 15 "$top/build/mpi/log"
     fi
 fi
-# Reliability checks (issue 8).  Each prints a summary line; a missing tool
+# Reliability checks.  Each prints a summary line; a missing tool
 # is reported as skipped (.ci/run installs them all).
 # section NAME TOOL COMMAND...: runs COMMAND if TOOL exists, tallies its
 # "N passed, N failed" line (or its exit status when it has none).

@@ -1,4 +1,4 @@
-/* Work division (DESIGN §3.7): split, parallel_for schedules, reduce,
+/* Work division: split, parallel_for schedules, reduce,
    progress, early exit, advisor. */
 #define PARCONC_IMPLEMENTATION
 #include "../parconc.h"

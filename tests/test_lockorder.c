@@ -1,4 +1,4 @@
-/* PARCONC_DEBUG_LOCKS: the lock-order validator (DESIGN §3.6).  The
+/* PARCONC_DEBUG_LOCKS: the lock-order validator.  The
    inversions below never actually deadlock (the two orders run in turn),
    yet the second order is refused with EDEADLK and both sites are logged. */
 #define PARCONC_DEBUG_LOCKS

@@ -1,4 +1,4 @@
-/* Pool and futures (DESIGN §3.5). */
+/* Pool and futures. */
 #include <stddef.h> /* no system header that reads feature macros before parconc.h */
 static int assert_hits;
 static long heap_allocs, heap_frees; /* the library's own heap use */
@@ -1006,7 +1006,7 @@ static void test_submit_racing_shutdown_loses_nothing(void)
     }
 }
 
-/* DESIGN 3.5: a submit to a parked pool wakes exactly one worker.  With
+/* A submit to a parked pool wakes exactly one worker.  With
    every worker asleep, one submit bumps the wake word once (a wake-one
    call), and only one worker's busy time moves (a worker that wakes opens
    a busy span while it looks for work); a second submit while one worker
