@@ -2349,13 +2349,6 @@ static int parconc__rw_counted(parconc_rwlock *rw, uint32_t arrival)
     return ahead < 0x800000u;
 }
 
-/* A reader counted in rin_ at `arrival` behind writer bits w: in yet? */
-static int parconc__rw_phase_over(parconc_rwlock *rw, uint32_t arrival_and_bits)
-{
-    uint32_t v = parconc__load(&rw->rin_, PARCONC__ACQUIRE);
-    return (v & PARCONC__RW_WBITS) != (arrival_and_bits & PARCONC__RW_WBITS) ||
-           parconc__rw_counted(rw, PARCONC__RW_COUNT(arrival_and_bits));
-}
 
 /* Sleeping readers sleep on rseq_, not on rin_: rin_ can come back to the
    very value a reader saw (same arrivals, and the same phase bit once
@@ -2415,6 +2408,11 @@ static int parconc__rw_in_phase(parconc_rwlock *rw, uint32_t v, uint32_t in)
 {
     return (v & PARCONC__RW_WBITS) == (in & PARCONC__RW_WBITS) && !parconc__rw_counted(rw, PARCONC__RW_COUNT(in));
 }
+/* The same for the spin: reads rin_ now (acquire: the phase's end). */
+static int parconc__rw_phase_over(parconc_rwlock *rw, uint32_t in)
+{
+    return !parconc__rw_in_phase(rw, parconc__load(&rw->rin_, PARCONC__ACQUIRE), in);
+}
 
 /* A blocking reader counted in at `in` (the value its fetch_add returned)
    waits for the writer phase in `in` to end.  It never gives up, so
@@ -2437,15 +2435,14 @@ static void parconc__rw_read_wait(parconc_rwlock *rw, uint32_t in)
    while a writer is in its phase it waits (spin, then sleep on rin_)
    without being counted.  Unlike a blocking reader it can thus wait more
    than one writer phase when writers follow each other closely. */
-static int parconc__rw_no_writer_bits(parconc_rwlock *rw, uint32_t unused)
-{
-    (void)unused;
-    return !(parconc__load(&rw->rin_, PARCONC__RELAXED) & PARCONC__RW_PRESENT);
-}
 static int parconc__rw_bits_set(parconc_rwlock *rw, uint32_t v, uint32_t unused)
 {
     (void)rw; (void)unused;
     return (v & PARCONC__RW_PRESENT) != 0;
+}
+static int parconc__rw_no_writer_bits(parconc_rwlock *rw, uint32_t unused)
+{
+    return !parconc__rw_bits_set(rw, parconc__load(&rw->rin_, PARCONC__RELAXED), unused);
 }
 static int parconc__rw_read_timed(parconc_rwlock *rw, uint64_t deadline)
 {
@@ -2478,16 +2475,14 @@ static int parconc__rw_read_timed(parconc_rwlock *rw, uint64_t deadline)
    or waits.  wwaiting_ and rin_ are read and written seq_cst on both sides
    (a writer that stops waiting decrements wwaiting_ and then clears
    RSLEEP), so a reader that sleeps saw RSLEEP set before that clear. */
-static int parconc__rw_no_writer(parconc_rwlock *rw, uint32_t unused)
-{
-    (void)unused;
-    return !(parconc__load(&rw->rin_, PARCONC__SEQ_CST) & PARCONC__RW_PRESENT) &&
-           parconc__load(&rw->wwaiting_, PARCONC__SEQ_CST) == 0;
-}
 static int parconc__rw_writer_around(parconc_rwlock *rw, uint32_t v, uint32_t unused)
 {
     (void)unused;
     return (v & PARCONC__RW_PRESENT) || parconc__load(&rw->wwaiting_, PARCONC__SEQ_CST) != 0;
+}
+static int parconc__rw_no_writer(parconc_rwlock *rw, uint32_t unused)
+{
+    return !parconc__rw_writer_around(rw, parconc__load(&rw->rin_, PARCONC__SEQ_CST), unused);
 }
 static int parconc__rw_wait_no_writer(parconc_rwlock *rw, uint64_t deadline)
 {
