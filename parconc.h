@@ -938,10 +938,14 @@ PARCONC_API int parconc_for_advise(const parconc_pool *p, size_t n, double ns_pe
 #define PARCONC__PRIVATE static __attribute__((unused))
 #define PARCONC__LIKELY(x) __builtin_expect(!!(x), 1)
 #define PARCONC__UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* slow paths kept out of line, so the fast path that calls them needs no
+   stack frame of its own */
+#define PARCONC__NOINLINE __attribute__((noinline))
 #else
 #define PARCONC__PRIVATE static
 #define PARCONC__LIKELY(x) (x)
 #define PARCONC__UNLIKELY(x) (x)
+#define PARCONC__NOINLINE
 #endif
 
 #ifdef __cplusplus
@@ -2430,6 +2434,16 @@ static void parconc__rw_read_wait(parconc_rwlock *rw, uint32_t in)
     parconc__fetch_sub(&rw->rwaiting_, 1u, PARCONC__RELAXED);
 }
 
+/* Read holds before an arrival that saw `in`, departures `out` read after
+   it: too many?  Readers arriving and leaving meanwhile blur it (departures
+   read after the arrival can make it "negative": the top half of the
+   24-bit range, which is not too many). */
+static inline int parconc__rw_too_many(uint32_t in, uint32_t out)
+{
+    uint32_t holds = PARCONC__RW_COUNT(in - out) & 0xFFFFFFu;
+    return holds >= PARCONC__RW_MAX_HOLDS && holds < 0x800000u;
+}
+
 /* A timed or try reader counts itself in only with a CAS that finds no
    writer bits, so it never has an arrival to take back when it gives up;
    while a writer is in its phase it waits (spin, then sleep on rin_)
@@ -2450,8 +2464,7 @@ static int parconc__rw_read_timed(parconc_rwlock *rw, uint64_t deadline)
     for (;;) {
         uint32_t v = parconc__load(&rw->rin_, PARCONC__RELAXED);
         if (!(v & PARCONC__RW_PRESENT)) {
-            uint32_t holds = PARCONC__RW_COUNT(v - parconc__load(&rw->rout_, PARCONC__RELAXED)) & 0xFFFFFFu;
-            if (holds >= PARCONC__RW_MAX_HOLDS && holds < 0x800000u) { rc = PARCONC_EAGAIN; break; }
+            if (parconc__rw_too_many(v, parconc__load(&rw->rout_, PARCONC__RELAXED))) { rc = PARCONC_EAGAIN; break; }
             /* acquire: as the blocking reader's add */
             if (parconc__cas(&rw->rin_, &v, v + PARCONC__RW_ONE, PARCONC__ACQUIRE, PARCONC__RELAXED)) break;
             continue;
@@ -2503,38 +2516,60 @@ static int parconc__rw_wait_no_writer(parconc_rwlock *rw, uint64_t deadline)
     return rc;
 }
 
-/* The reader side of the counted lock. */
-static int parconc__rw_read_raw(parconc_rwlock *rw, uint64_t deadline)
+/* After our arrival was counted (`in`: the value our fetch_add returned):
+   too many holds, or wait out the writer phase we arrived in. */
+static int parconc__rw_read_counted(parconc_rwlock *rw, uint32_t in)
 {
-    for (;;) {
-        int rc;
-        if (deadline == PARCONC__DEADLINE_NEVER) {
-            /* acquire: pairs with the release of the writer that left (its
-               fetch_and heads the release sequence our add reads from) */
-            uint32_t in = parconc__fetch_add(&rw->rin_, PARCONC__RW_ONE, PARCONC__ACQUIRE);
-            if (PARCONC__LIKELY(!(in & PARCONC__RW_PRESENT))) {
-                /* holds before us, give or take the readers arriving and
-                   leaving meanwhile (departures read after our arrival can
-                   make it "negative": the top half of the 24-bit range) */
-                uint32_t holds = PARCONC__RW_COUNT(in - parconc__load(&rw->rout_, PARCONC__RELAXED)) & 0xFFFFFFu;
-                if (PARCONC__UNLIKELY(holds >= PARCONC__RW_MAX_HOLDS && holds < 0x800000u)) {
-                    parconc__rw_depart(rw);
-                    return PARCONC_EAGAIN;
-                }
-            } else {
-                parconc__rw_read_wait(rw, in);
-            }
-        } else {
-            rc = parconc__rw_read_timed(rw, deadline);
-            if (rc != PARCONC_OK) return rc;
-        }
+    if (in & PARCONC__RW_PRESENT) {
+        parconc__rw_read_wait(rw, in);
+        return PARCONC_OK;
+    }
+    if (parconc__rw_too_many(in, parconc__load(&rw->rout_, PARCONC__RELAXED))) {
+        parconc__rw_depart(rw);
+        return PARCONC_EAGAIN;
+    }
+    return PARCONC_OK;
+}
+
+/* acquire: pairs with the release of the writer that left (its fetch_and
+   heads the release sequence our add reads from) */
+static inline uint32_t parconc__rw_arrive(parconc_rwlock *rw)
+{
+    return parconc__fetch_add(&rw->rin_, PARCONC__RW_ONE, PARCONC__ACQUIRE);
+}
+
+/* Everything but a blocking reader finding no writer: a writer phase to
+   wait out, a timed or try lock, the hold limit, and under PREFER_WRITERS
+   stepping out while a writer waits.  `in` is our counted arrival for a
+   blocking lock (unused otherwise). */
+static PARCONC__NOINLINE int parconc__rw_read_slow(parconc_rwlock *rw, uint64_t deadline, uint32_t in)
+{
+    int rc = deadline == PARCONC__DEADLINE_NEVER ? parconc__rw_read_counted(rw, in) : parconc__rw_read_timed(rw, deadline);
+    while (rc == PARCONC_OK) {
         if (rw->policy_ != PARCONC_RW_PREFER_WRITERS || parconc__load(&rw->wwaiting_, PARCONC__SEQ_CST) == 0)
             return PARCONC_OK;
         /* a writer waits: step out and let it go first */
         parconc__rw_depart(rw);
         rc = parconc__rw_wait_no_writer(rw, deadline);
-        if (rc != PARCONC_OK) return rc;
+        if (rc != PARCONC_OK) break;
+        rc = deadline == PARCONC__DEADLINE_NEVER ? parconc__rw_read_counted(rw, parconc__rw_arrive(rw))
+                                                 : parconc__rw_read_timed(rw, deadline);
     }
+    return rc;
+}
+
+/* The reader side of the counted lock.  The common case, a blocking lock
+   finding no writer, is one fetch_add here; the rest is out of line. */
+static inline int parconc__rw_read_raw(parconc_rwlock *rw, uint64_t deadline)
+{
+    uint32_t in = 0;
+    if (PARCONC__LIKELY(deadline == PARCONC__DEADLINE_NEVER)) {
+        in = parconc__rw_arrive(rw);
+        if (PARCONC__LIKELY(!(in & PARCONC__RW_PRESENT) && rw->policy_ != PARCONC_RW_PREFER_WRITERS &&
+                            !parconc__rw_too_many(in, parconc__load(&rw->rout_, PARCONC__RELAXED))))
+            return PARCONC_OK;
+    }
+    return parconc__rw_read_slow(rw, deadline, in);
 }
 
 static int parconc__rw_drained(parconc_rwlock *rw, uint32_t target)
@@ -2607,7 +2642,7 @@ static void **parconc__rw_slot(const parconc_rwlock *rw)
 
 /* A slot that named rw was cleared (seq_cst) while the bias was off: a
    writer may sleep waiting for it (parconc__rw_bias_wait). */
-static void parconc__rw_slot_vacated(parconc_rwlock *rw)
+static PARCONC__NOINLINE void parconc__rw_slot_vacated(parconc_rwlock *rw)
 {
     uint32_t b = parconc__load(&rw->bseq_, PARCONC__SEQ_CST);
     if ((b & 1u) && parconc__cas(&rw->bseq_, &b, b + 1u, PARCONC__RELEASE, PARCONC__RELAXED))
@@ -2647,12 +2682,16 @@ static int parconc__rw_bias_unlock(parconc_rwlock *rw)
 
 /* After a read lock of the counted lock: turn the bias on again?  The
    clock is read once every 16 such locks per thread. */
-static void parconc__rw_bias_maybe_on(parconc_rwlock *rw)
+static PARCONC__NOINLINE void parconc__rw_bias_on_unless_inhibited(parconc_rwlock *rw)
 {
-    if (parconc__load(&rw->bias_, PARCONC__RELAXED) != NULL || (++parconc__rw_reads & 15u) != 1u) return;
     /* inhibit_until_ is written by writers only while they hold the lock */
     if (parconc_now_ns() >= rw->inhibit_until_)
         parconc__store(&rw->bias_, (void *)parconc__rw_table, PARCONC__RELEASE);
+}
+static inline void parconc__rw_bias_maybe_on(parconc_rwlock *rw)
+{
+    if (parconc__load(&rw->bias_, PARCONC__RELAXED) == NULL && (++parconc__rw_reads & 15u) == 1u)
+        parconc__rw_bias_on_unless_inhibited(rw);
 }
 
 /* Does any slot of `table` name rw?  seq_cst loads: see above. */
@@ -2728,13 +2767,17 @@ static void parconc__rw_writer_done_waiting(parconc_rwlock *rw)
 /* End a writer phase: clear PRESENT (PHASE stays, so the next writer's
    bit differs from ours), wake the readers asleep behind it and the queued
    writer.  release: our critical section before whoever enters next. */
-static void parconc__rw_end_phase_with(parconc_rwlock *rw, uint32_t old)
+static PARCONC__NOINLINE void parconc__rw_wake_after_phase(parconc_rwlock *rw, uint32_t old)
 {
     parconc__rw_readers_woken(rw, old);
     if (old & PARCONC__RW_WWAIT) {
         parconc__fetch_add(&rw->wseq_, 1u, PARCONC__RELEASE);
         parconc__futex_wake(&rw->wseq_, 1);
     }
+}
+static inline void parconc__rw_end_phase_with(parconc_rwlock *rw, uint32_t old)
+{
+    if (PARCONC__UNLIKELY(old & (PARCONC__RW_RSLEEP | PARCONC__RW_WWAIT))) parconc__rw_wake_after_phase(rw, old);
 }
 static void parconc__rw_end_phase(parconc_rwlock *rw)
 {
@@ -2758,7 +2801,7 @@ static void parconc__rw_writer_waits(parconc_rwlock *rw, int *waiting, uint64_t 
    sees our bits and reads a wtarget_ older than ours reads the target of a
    writer after the one it waits for (which counted it as well, so it may
    go in) or of one before (which did not: it waits, rightly). */
-static int parconc__rw_try_announce(parconc_rwlock *rw, int queued, uint32_t *target)
+static inline int parconc__rw_try_announce(parconc_rwlock *rw, int queued, uint32_t *target)
 {
     uint32_t v = parconc__load(&rw->rin_, PARCONC__RELAXED);
     for (;;) {
@@ -2821,7 +2864,7 @@ static int parconc__rw_queued_turn(parconc_rwlock *rw, uint64_t deadline, uint32
 }
 
 /* After our CAS: the counted readers ahead of us, then the table's. */
-static int parconc__rw_write_finish(parconc_rwlock *rw, uint32_t target, int waiting, uint64_t deadline)
+static PARCONC__NOINLINE int parconc__rw_write_finish(parconc_rwlock *rw, uint32_t target, int waiting, uint64_t deadline)
 {
     int rc = PARCONC_OK;
     void **table = parconc__rw_bias_off(rw), **again; /* newcomers now meet our bits */
@@ -2849,7 +2892,7 @@ static int parconc__rw_write_finish(parconc_rwlock *rw, uint32_t target, int wai
 }
 
 /* The lock was taken: queue on wmutex_ for our turn, then finish. */
-static int parconc__rw_write_queued(parconc_rwlock *rw, uint64_t deadline)
+static PARCONC__NOINLINE int parconc__rw_write_queued(parconc_rwlock *rw, uint64_t deadline)
 {
     int rc, waiting = 0;
     uint32_t target = 0;
