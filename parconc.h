@@ -3915,7 +3915,12 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
    sleeper only if nobody is spinning: a spinner will find the task, so a
    busy pool makes no system call per task.  A spinner that finds work
    while it was the last spinner wakes a sleeper, so a burst still spreads
-   over the pool (Go's scheduler does the same).
+   over the pool (Go's scheduler does the same).  What a spinner reads
+   is chosen so that a stream of tasks does not drag cache lines to every
+   idle worker: the ring's head and head slot (never its tail, which only
+   submitters touch), a line of rarely written flags (loop_slot,
+   loop_wanted, stop), and each deque's ends; the counters that change per
+   task (spinning, sleepers, pending_in) sit on another line.
 
    No lost wake-up: a worker stops spinning (spinning--), increments
    sleepers, reads wake_seq, re-checks every queue, and only then sleeps on
@@ -4040,18 +4045,23 @@ struct parconc_pool {
     uint32_t level_mask;          /* non-empty levels (under inj_lock) */
     uint32_t inj_count;           /* tasks in the injection queue (written under inj_lock) */
     char pad0_[PARCONC_CACHELINE];
+    /* Read by every idle worker on each look for work, written only when a
+       loop starts or ends, or at shutdown: kept apart from the counters
+       below, which change with every task, so idle workers keep this line
+       in their caches instead of fetching it again after each task. */
+    void *loop_slot;              /* a parallel_for any idle worker may join, or NULL */
+    uint32_t loop_wanted;         /* helper places still open in it */
+    uint32_t shutdown;            /* no more submissions */
+    uint32_t stop;                /* workers exit when set */
+    char pad_polled_[PARCONC_CACHELINE];
     size_t queued;                /* bounded pools: reserved queue slots (atomic) */
     size_t pending_in;            /* tasks counted in by submit (atomic; see the pool's comment) */
     uint32_t spinning;            /* idle workers watching the queues */
-    void *loop_slot;              /* a parallel_for any idle worker may join, or NULL */
-    uint32_t loop_wanted;         /* helper places still open in it */
     uint32_t loop_users;          /* workers between reading loop_slot and leaving it */
     uint32_t sleepers, wake_seq;  /* idle workers asleep and their futex word */
     int waker_cpu;                /* CPU of the last thread that woke a sleeper, or -1 (atomic) */
     uint32_t idle_seq, idle_waiters;
     uint32_t space_seq, space_waiters;
-    uint32_t shutdown;            /* no more submissions */
-    uint32_t stop;                /* workers exit when set */
     uint32_t joined;
     char pad1_[PARCONC_CACHELINE];
     size_t canceled;              /* relaxed counter (cancel is rare) */
@@ -4302,9 +4312,30 @@ static int parconc__ring_push_patient(parconc_pool *p, parconc_task_fn fn, void 
     return 1;
 }
 
-static int parconc__ring_nonempty(parconc_pool *p)
+/* Is the oldest entry there to take?  Idle workers ask this in a loop, so
+   it reads the head and the head's slot, never ring_tail: the tail's line
+   then stays with the submitters instead of being pulled to every idle
+   worker after each push.  An entry whose producer is still writing it
+   reads as absent; that producer fences and looks for sleepers after
+   publishing it (the no-lost-wake-up argument in the pool's comment).  A
+   stale head shows a slot already taken (or refilled a lap later): read
+   the head again. */
+static int parconc__ring_ready(parconc_pool *p)
 {
-    return p->ring && parconc__load(&p->ring_tail, PARCONC__SEQ_CST) != parconc__load(&p->ring_head, PARCONC__SEQ_CST);
+    size_t pos;
+    if (!p->ring) return 0;
+    pos = parconc__load(&p->ring_head, PARCONC__SEQ_CST);
+    for (;;) {
+        size_t seen = parconc__load(&p->ring[pos & p->ring_mask].seq, PARCONC__SEQ_CST), now;
+        intptr_t dif = (intptr_t)(seen - (pos + 1));
+        if (dif == 0) return 1;
+        if (dif < 0) return 0;
+        now = parconc__load(&p->ring_head, PARCONC__SEQ_CST);
+        /* the taker moves the head before it frees the slot, so this
+           cannot be; "yes" only makes the caller look again */
+        if (now == pos) return 1;
+        pos = now;
+    }
 }
 
 /* Tasks submitted and not yet finished: out counts first, then in counts
@@ -4806,7 +4837,7 @@ static int parconc__pool_has_work(parconc_pool *p)
 {
     int i;
     if (parconc__load(&p->inj_count, PARCONC__SEQ_CST)) return 1;
-    if (parconc__ring_nonempty(p)) return 1;
+    if (parconc__ring_ready(p)) return 1;
     if (parconc__load(&p->loop_wanted, PARCONC__SEQ_CST)) return 1;
     for (i = 0; i < p->nthreads; i++)
         if (parconc__deque_nonempty(&p->workers[i].deque)) return 1;
