@@ -5850,6 +5850,15 @@ static void parconc__loop_learn(parconc__loop *L, size_t items, uint64_t ns)
     parconc__store(&L->est_bits, bits, PARCONC__RELAXED);
 }
 
+/* DYNAMIC claims with one fetch_add of the chunk, which each participant
+   may do once more after `next` passed n: safe while n + c * (k + 1) fits
+   in a size_t (computed so that huge chunks cannot wrap the test itself).
+   Otherwise the CAS loop below claims, which never passes n. */
+static int parconc__loop_add_fits(size_t n, size_t c, size_t k)
+{
+    return c <= (SIZE_MAX - n) / (k + 1);
+}
+
 /* Claims the next range; 0 when nothing is left (or the loop stopped). */
 static int parconc__loop_claim(parconc__loop *L, size_t *b, size_t *e)
 {
@@ -5865,7 +5874,7 @@ static int parconc__loop_claim(parconc__loop *L, size_t *b, size_t *e)
     }
     if (L->schedule == PARCONC_DYNAMIC) {
         c = L->chunk ? L->chunk : 1;
-        if (n <= SIZE_MAX - c * (k + 1)) { /* fetch_add cannot wrap */
+        if (parconc__loop_add_fits(n, c, k)) {
             s = parconc__fetch_add(&L->next, c, PARCONC__RELAXED);
             if (s >= n) return 0;
             *b = s;
@@ -5968,7 +5977,7 @@ static void parconc__loop_participate(parconc__loop *L, size_t id)
         /* hot path for fine-grained dynamic loops: one fetch_add and one
            call per chunk, the thread-local loop pointer set once */
         size_t c = L->chunk ? L->chunk : 1, n = L->n;
-        if (n <= SIZE_MAX - c * (L->participants + 1)) {
+        if (parconc__loop_add_fits(n, c, L->participants)) {
             parconc__loop *saved = parconc__tls_loop;
             parconc_range_fn fn = L->fn;
             void *arg = L->arg;

@@ -428,6 +428,55 @@ static void test_helpers_not_in_task_counters(void)
     parconc_pool_destroy(g_stats_pool);
 }
 
+/* Ranges near SIZE_MAX: every schedule's chunk arithmetic must neither
+   wrap (items run twice, or a loop that never ends) nor lose items. */
+typedef struct huge_tally { size_t n, items, calls, bad; } huge_tally;
+static void huge_body(size_t b, size_t e, size_t worker, void *arg)
+{
+    huge_tally *t = (huge_tally *)arg;
+    (void)worker;
+    if (!(b < e && e <= t->n)) __atomic_fetch_add(&t->bad, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&t->items, e - b, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&t->calls, 1, __ATOMIC_RELAXED);
+}
+
+static void test_huge_ranges_no_wrap(void)
+{
+    const size_t half = SIZE_MAX / 2 + 1;
+    const size_t cases[][2] = { { half + 2, half + 1 }, { SIZE_MAX, half }, { SIZE_MAX, SIZE_MAX },
+                                { SIZE_MAX, half + 1 }, { SIZE_MAX - 1, SIZE_MAX / 3 } };
+    const int schedules[] = { PARCONC_STATIC, PARCONC_DYNAMIC, PARCONC_GUIDED, PARCONC_RESPAWN };
+    parconc_pool *p;
+    parconc_pool_desc pd;
+    size_t c, s;
+    int use_pool;
+    memset(&pd, 0, sizeof pd);
+    pd.threads = 3;
+    PT_CHECK_EQ(parconc_pool_create(&p, &pd), PARCONC_OK);
+    for (use_pool = 0; use_pool < 2; use_pool++)
+        for (c = 0; c < PT_COUNT(cases); c++)
+            for (s = 0; s < PT_COUNT(schedules); s++) {
+                parconc_for_desc d;
+                huge_tally t;
+                memset(&d, 0, sizeof d);
+                memset(&t, 0, sizeof t);
+                d.schedule = schedules[s];
+                d.chunk = cases[c][1];
+                t.n = cases[c][0];
+                PT_EXPECT_EQ(parconc_parallel_for(use_pool ? p : NULL, t.n, huge_body, &t, &d), PARCONC_OK);
+                PT_EXPECT_EQ(t.bad, 0);
+                PT_EXPECT(t.items == t.n); /* every item exactly once: sizes sum to n, no range overlaps */
+                PT_EXPECT(t.calls >= 1 && t.calls <= 512);
+                if (!PT_OK()) {
+                    fprintf(stderr, "  case %u schedule %d pool %d: items %zu of %zu in %zu calls\n", (unsigned)c,
+                            schedules[s], use_pool, t.items, t.n, t.calls);
+                    parconc_pool_destroy(p);
+                    return;
+                }
+            }
+    parconc_pool_destroy(p);
+}
+
 int main(int argc, char **argv)
 {
     static const pt_test tests[] = {
@@ -439,6 +488,7 @@ int main(int argc, char **argv)
         PT_TEST(test_early_exit_stops_new_chunks),
         PT_TEST(test_progress_reports),
         PT_TEST(test_bad_input),
+        PT_TEST(test_huge_ranges_no_wrap),
         PT_TEST(test_advisor),
         PT_TEST(test_helpers_not_in_task_counters),
     };
