@@ -595,7 +595,9 @@ enum {
                may claim a few queued tasks at once (fewer lock round trips)
                and idle workers steal those first, so start order can differ
                slightly across workers, as in any work-stealing pool.
-     LIFO      newest first (same caveat).
+     LIFO      newest first, exact with one worker (a worker claims one
+               task at a time: a claimed batch would run before tasks
+               submitted after it).
      PRIORITY  exact multilevel queue: level 7 before 6 ... before 0, FIFO
                within a level, no batching.  Low levels starve while higher
                ones stay busy: that is the trade-off of strict priorities.
@@ -4413,8 +4415,9 @@ static void parconc__pool_wake_one(parconc_pool *p);
 
 /* Pops the next task and claims it (PENDING -> RUNNING) under the lock, so
    cancel() (which also takes the lock to unlink) can never race with it.
-   A worker also moves a share of the queue (up to 16, not caller storage,
-   in order) into its own deque, so the lock is taken once per batch. */
+   Under FIFO a worker also moves a share of the queue (up to 16, not
+   caller storage, in order) into its own deque, so the lock is taken once
+   per batch. */
 static parconc_future *parconc__inj_pop(parconc_pool *p, parconc__worker *w)
 {
     parconc_future *f = NULL;
@@ -4436,7 +4439,9 @@ static parconc_future *parconc__inj_pop(parconc_pool *p, parconc__worker *w)
         f = p->levels[level].head;
         parconc__inj_unlink(p, f);
         parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING); /* linked => PENDING */
-        if (p->schedule != PARCONC_PRIORITY) {
+        /* FIFO only: a claimed batch stays the oldest work, as FIFO wants;
+           under LIFO it would run before tasks submitted after it */
+        if (p->schedule == PARCONC_FIFO) {
             intptr_t room = w->deque.buf->mask + 1 - (parconc__load(&w->deque.bottom, PARCONC__RELAXED) -
                                                  parconc__load(&w->deque.top, PARCONC__RELAXED));
             intptr_t want = (intptr_t)(p->inj_count / (uint32_t)p->nthreads);

@@ -486,6 +486,41 @@ static void run_schedule(int schedule, const int *prio, int *out)
     parconc_pool_destroy(p);
 }
 
+/* LIFO with one worker is exactly newest first, also for tasks submitted
+   while earlier ones run: the worker claims one task at a time (a claimed
+   batch would be older than what arrives next). */
+static int lifo_order[64], lifo_len, lifo_hold;
+static void *lifo_record(void *arg)
+{
+    lifo_order[__atomic_fetch_add(&lifo_len, 1, __ATOMIC_ACQ_REL)] = (int)(intptr_t)arg;
+    while (__atomic_load_n(&lifo_hold, __ATOMIC_ACQUIRE)) parconc_sleep_ns(100000);
+    return NULL;
+}
+
+static void test_lifo_exact_with_one_worker(void)
+{
+    parconc_pool *p = make_pool(1, PARCONC_LIFO);
+    int i;
+    PT_CHECK(p != NULL);
+    close_gate();
+    lifo_len = 0;
+    __atomic_store_n(&lifo_hold, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    await_gates(1);
+    for (i = 0; i < 40; i++) PT_CHECK_EQ(parconc_pool_submit(p, lifo_record, (void *)(intptr_t)i, NULL), PARCONC_OK);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&lifo_len, __ATOMIC_ACQUIRE) < 1) parconc_sleep_ns(100000);
+    /* task 39 runs and holds: 40 arrives and is now the newest */
+    PT_CHECK_EQ(parconc_pool_submit(p, lifo_record, (void *)(intptr_t)40, NULL), PARCONC_OK);
+    __atomic_store_n(&lifo_hold, 0, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(lifo_len, 41);
+    PT_CHECK_EQ(lifo_order[0], 39);
+    PT_CHECK_EQ(lifo_order[1], 40);
+    for (i = 2; i < 41; i++) PT_CHECK_EQ(lifo_order[i], 40 - i);
+    parconc_pool_destroy(p);
+}
+
 static void test_schedules_fifo_lifo_priority(void)
 {
     static const int prio[6] = { 0, 7, 3, 7, 0, 3 };
@@ -1849,6 +1884,7 @@ int main(int argc, char **argv)
         PT_TEST(test_promises),
         PT_TEST(test_task_failure),
         PT_TEST(test_schedules_fifo_lifo_priority),
+        PT_TEST(test_lifo_exact_with_one_worker),
         PT_TEST(test_bounded_queue),
         PT_TEST(test_zero_allocation_mode),
         PT_TEST(test_custom_allocator_used),
