@@ -21,9 +21,16 @@
                            file); two files may then each hold a copy.  The
                            header then #undefs the macro: the same name is
                            the PARCONC_STATIC loop schedule.
-   PARCONC_ASSERT(x)       assertion used for programming errors (default:
-                           with PARCONC_NO_STDIO: log and trap; else
-                           assert() from <assert.h>; define empty to drop).
+   PARCONC_ASSERT(x)       assertion for the library's own invariants and
+                           PARCONC_GUARD's lock (default: with
+                           PARCONC_NO_STDIO: log and trap; else assert()
+                           from <assert.h>; define empty to drop).
+   PARCONC_MISUSE_ABORTS   stop (trap) on detected misuse.  By default every
+                           build reports misuse (unlocking what is not
+                           locked, one release too many, destroying a pool
+                           from its own task) to the logger as an ERROR and
+                           returns the documented code, like pthread's
+                           error-checking mutexes.
    PARCONC_MALLOC(sz)      heap allocation, with PARCONC_FREE(p); define both
    PARCONC_FREE(p)         or neither (half a pair is an #error).
    PARCONC_NO_MALLOC       no reference to any heap function at all: every
@@ -346,15 +353,16 @@ typedef struct parconc_mutex { uint32_t state_; } parconc_mutex;
 #define PARCONC_MUTEX_INIT {0}
 
 PARCONC_API int parconc_mutex_init(parconc_mutex *m);
-/* EBUSY if locked or waited on (debug builds also assert). */
+/* EBUSY if locked or waited on (the mutex stays usable). */
 PARCONC_API int parconc_mutex_destroy(parconc_mutex *m);
 /* Blocks until owned.  OK, or EINVAL (NULL), EDEADLK (debug validator). */
 PARCONC_API int parconc_mutex_lock(parconc_mutex *m);
 /* Never blocks: OK or EBUSY. */
 PARCONC_API int parconc_mutex_trylock(parconc_mutex *m);
-/* Blocks at most timeout_ns (§3.1): OK or ETIMEDOUT. */
+/* Blocks at most timeout_ns (see TIMEOUTS at the top): OK or ETIMEDOUT. */
 PARCONC_API int parconc_mutex_timedlock(parconc_mutex *m, int64_t timeout_ns);
-/* OK, or EPERM if the mutex was not locked. */
+/* OK, or EPERM if the mutex was not locked (reported to the logger in
+   every build; see PARCONC_MISUSE_ABORTS). */
 PARCONC_API int parconc_mutex_unlock(parconc_mutex *m);
 
 /* ---- reentrant mutex ----------------------------------------------------
@@ -373,7 +381,7 @@ PARCONC_API int parconc_rmutex_destroy(parconc_rmutex *m);   /* EBUSY if held */
 PARCONC_API int parconc_rmutex_lock(parconc_rmutex *m);
 PARCONC_API int parconc_rmutex_trylock(parconc_rmutex *m);   /* OK or EBUSY */
 PARCONC_API int parconc_rmutex_timedlock(parconc_rmutex *m, int64_t timeout_ns);
-PARCONC_API int parconc_rmutex_unlock(parconc_rmutex *m);    /* OK or EPERM */
+PARCONC_API int parconc_rmutex_unlock(parconc_rmutex *m);    /* OK or EPERM (reported, as misuse) */
 
 /* ---- robust (abandoned-lock aware) mutex --------------------------------
    If the owning thread exits while holding it, the next locker gets
@@ -455,11 +463,11 @@ PARCONC_API int parconc_rwlock_destroy(parconc_rwlock *rw);          /* EBUSY if
 PARCONC_API int parconc_rwlock_rdlock(parconc_rwlock *rw);
 PARCONC_API int parconc_rwlock_tryrdlock(parconc_rwlock *rw);        /* OK or EBUSY */
 PARCONC_API int parconc_rwlock_timedrdlock(parconc_rwlock *rw, int64_t timeout_ns);
-PARCONC_API int parconc_rwlock_rdunlock(parconc_rwlock *rw);         /* EPERM if not read-held */
+PARCONC_API int parconc_rwlock_rdunlock(parconc_rwlock *rw);         /* EPERM if not read-held (reported) */
 PARCONC_API int parconc_rwlock_wrlock(parconc_rwlock *rw);
 PARCONC_API int parconc_rwlock_trywrlock(parconc_rwlock *rw);        /* OK or EBUSY */
 PARCONC_API int parconc_rwlock_timedwrlock(parconc_rwlock *rw, int64_t timeout_ns);
-PARCONC_API int parconc_rwlock_wrunlock(parconc_rwlock *rw);         /* EPERM if not write-held */
+PARCONC_API int parconc_rwlock_wrunlock(parconc_rwlock *rw);         /* EPERM if not write-held (reported) */
 /* Writer becomes a reader atomically: no other writer can get in between.
    Readers waiting may enter with it (FAIR, PREFER_READERS).  EPERM if not
    write-held. */
@@ -480,7 +488,9 @@ PARCONC_API uint32_t parconc_sem_value(const parconc_sem *s);
 /* ---- condition variable (with parconc_mutex) ---------------------------
    wait: atomically unlocks m and sleeps until signaled, then re-locks m.
    Spurious wake-ups happen: always wait in a loop on your predicate.
-   timedwait returns ETIMEDOUT after at least timeout_ns (m re-locked). */
+   timedwait returns ETIMEDOUT after at least timeout_ns (m re-locked).
+   Both return EPERM, without waiting, when m is not locked (reported to
+   the logger as misuse). */
 typedef struct parconc_cond { uint32_t seq_; uint32_t waiters_; } parconc_cond;
 #define PARCONC_COND_INIT {0, 0}
 
@@ -717,7 +727,9 @@ PARCONC_API size_t parconc_pool_memory_size(const parconc_pool_desc *desc);
 PARCONC_API int parconc_pool_submit(parconc_pool *p, parconc_task_fn fn, void *arg, parconc_future **out);
 PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc *task, parconc_future **out);
 /* Waits until no task is queued or running.  OK or ETIMEDOUT; EDEADLK
-   when called from one of the pool's own tasks. */
+   when called from one of the pool's own tasks (one a worker runs, or one
+   the calling thread runs for its own submission because the queue was
+   full, also further down that task's stack). */
 PARCONC_API int parconc_pool_wait_idle(parconc_pool *p, int64_t timeout_ns);
 /* Pauses the pool without signals: workers start no new task (queued and
    new submissions wait; a caller-runs pool still runs a submission whose
@@ -739,7 +751,9 @@ PARCONC_API int parconc_pool_resume(parconc_pool *p);
 PARCONC_API int parconc_pool_shutdown(parconc_pool *p, int mode, int64_t timeout_ns);
 /* Shuts down (DRAIN) if needed, joins every worker and frees the pool.
    Futures you still hold stay valid (release them), except those living
-   in the pool's own memory. */
+   in the pool's own memory.  From one of the pool's own tasks (as for
+   wait_idle) it reports EDEADLK to the logger and returns, changing
+   nothing (with PARCONC_MISUSE_ABORTS it traps). */
 PARCONC_API void parconc_pool_destroy(parconc_pool *p);
 /* Pool-wide counters (a snapshot; each counter is read atomically, the set
    is not).  OK or EINVAL. */
@@ -773,8 +787,9 @@ PARCONC_API int parconc_future_state(const parconc_future *f);
    first callback needs no memory; further ones allocate (ENOMEM). */
 PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callback cb, void *user);
 PARCONC_API void parconc_future_retain(parconc_future *f);
-/* Drops a reference; the last one frees it.  Releasing more than you hold
-   is a bug (asserts). */
+/* Drops a reference; the last one frees it.  A release of a future with
+   no reference left is reported to the logger (EPERM) and does nothing
+   (with PARCONC_MISUSE_ABORTS it traps). */
 PARCONC_API void parconc_future_release(parconc_future *f);
 /* A promise: a PENDING future completed by complete/fail (or canceled).
    create allocates (ENOMEM); init uses caller storage. */
@@ -1074,6 +1089,26 @@ PARCONC__PRIVATE void parconc__assert_failed(const char *what, const char *file,
 }
 #endif
 
+/* Misuse the library can detect (unlocking what is not locked, a pool
+   destroyed from its own task, ...) is reported the same way in every
+   build: the logger gets an ERROR with the code, and the call returns that
+   code (or, for a void function, returns having changed nothing).  Define
+   PARCONC_MISUSE_ABORTS to stop the program there instead, as an
+   error-checking debug build would. */
+PARCONC__PRIVATE int parconc__misuse(int code, const char *what, const char *file, int line)
+{
+    parconc__log(PARCONC_LOG_ERROR, code, what, file, line);
+#ifdef PARCONC_MISUSE_ABORTS
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_trap();
+#else
+    for (;;) {}
+#endif
+#endif
+    return code;
+}
+#define PARCONC__MISUSE(code, what) parconc__misuse((code), (what), __FILE__, __LINE__)
+
 /* ---- allocation ----------------------------------------------------- */
 
 PARCONC__PRIVATE void *parconc__malloc(size_t size)
@@ -1109,7 +1144,8 @@ PARCONC_API uint64_t parconc_now_ns(void)
 }
 
 /* Every timed operation turns its relative timeout into an absolute
-   deadline exactly once, here, so the §3.1 convention lives in one place:
+   deadline exactly once, here, so the TIMEOUTS convention (top of the
+   file) lives in one place:
      timeout <= 0            -> PARCONC__DEADLINE_NOW   (try once, never wait)
      PARCONC_FOREVER         -> PARCONC__DEADLINE_NEVER
      now + timeout overflows -> PARCONC__DEADLINE_NEVER (~584 years away)
@@ -2016,10 +2052,8 @@ PARCONC_API int parconc_mutex_unlock(parconc_mutex *m)
 #if defined(PARCONC__TSAN) || defined(PARCONC_VALGRIND)
     {   /* misuse check first, so the checker is told only about real unlocks */
         uint32_t s = parconc__load(&m->state_, PARCONC__RELAXED);
-        if (!(s & PARCONC__M_LOCKED) || (s & PARCONC__M_HANDOFF)) {
-            PARCONC_ASSERT(!"unlock of a mutex that is not locked");
-            return PARCONC_EPERM;
-        }
+        if (!(s & PARCONC__M_LOCKED) || (s & PARCONC__M_HANDOFF))
+            return PARCONC__MISUSE(PARCONC_EPERM, "unlock of a mutex that is not locked");
     }
 #endif
     /* otherwise the releasing CAS is the check: it expects "locked, nobody
@@ -2027,10 +2061,7 @@ PARCONC_API int parconc_mutex_unlock(parconc_mutex *m)
        unlocked word (a load and a branch less on the fast path) */
     PARCONC__TSAN_PRE_UNLOCK(m, 0);
     rc = parconc__mutex_unlock_raw(m);
-    if (rc != PARCONC_OK) {
-        PARCONC_ASSERT(!"unlock of a mutex that is not locked");
-        return rc;
-    }
+    if (rc != PARCONC_OK) return PARCONC__MISUSE(rc, "unlock of a mutex that is not locked");
     PARCONC__TSAN_POST_UNLOCK(m, 0);
     PARCONC__DBG_RELEASED(m);
     return PARCONC_OK;
@@ -2089,10 +2120,8 @@ PARCONC_API int (parconc_rmutex_timedlock)(parconc_rmutex *m, int64_t timeout_ns
 PARCONC_API int parconc_rmutex_unlock(parconc_rmutex *m)
 {
     if (!m) return PARCONC_EINVAL;
-    if (parconc__load(&m->owner_, PARCONC__RELAXED) != parconc__self()) {
-        PARCONC_ASSERT(!"unlock of a reentrant mutex by a thread that does not own it");
-        return PARCONC_EPERM;
-    }
+    if (parconc__load(&m->owner_, PARCONC__RELAXED) != parconc__self())
+        return PARCONC__MISUSE(PARCONC_EPERM, "unlock of a reentrant mutex by a thread that does not own it");
     if (--m->depth_ > 0) return PARCONC_OK;
     parconc__store(&m->owner_, (uintptr_t)0, PARCONC__RELAXED);
     PARCONC__TSAN_PRE_UNLOCK(m, 0);
@@ -3025,10 +3054,8 @@ PARCONC_API int parconc_rwlock_rdunlock(parconc_rwlock *rw)
        departed by then, plus us, so a read hold never looks like none */
     out = parconc__load(&rw->rout_, PARCONC__ACQUIRE);
     in = parconc__load(&rw->rin_, PARCONC__ACQUIRE);
-    if (PARCONC__RW_COUNT(in ^ out) == 0 || parconc__load(&rw->writer_, PARCONC__RELAXED)) {
-        PARCONC_ASSERT(!"read-unlock of a rwlock that is not read-locked");
-        return PARCONC_EPERM;
-    }
+    if (PARCONC__RW_COUNT(in ^ out) == 0 || parconc__load(&rw->writer_, PARCONC__RELAXED))
+        return PARCONC__MISUSE(PARCONC_EPERM, "read-unlock of a rwlock that is not read-locked");
     if (slot == 0) PARCONC__TSAN_PRE_UNLOCK(rw, PARCONC__TSAN_READ);
     parconc__rw_depart(rw);
     PARCONC__TSAN_POST_UNLOCK(rw, PARCONC__TSAN_READ);
@@ -3039,10 +3066,8 @@ PARCONC_API int parconc_rwlock_rdunlock(parconc_rwlock *rw)
 PARCONC_API int parconc_rwlock_wrunlock(parconc_rwlock *rw)
 {
     if (!rw) return PARCONC_EINVAL;
-    if (!parconc__load(&rw->writer_, PARCONC__RELAXED)) {
-        PARCONC_ASSERT(!"write-unlock of a rwlock that is not write-locked");
-        return PARCONC_EPERM;
-    }
+    if (!parconc__load(&rw->writer_, PARCONC__RELAXED))
+        return PARCONC__MISUSE(PARCONC_EPERM, "write-unlock of a rwlock that is not write-locked");
     PARCONC__TSAN_PRE_UNLOCK(rw, 0);
     parconc__rw_write_release(rw);
     PARCONC__TSAN_POST_UNLOCK(rw, 0);
@@ -3834,7 +3859,7 @@ PARCONC_API void parconc_future_release(parconc_future *f)
     if (!f) return;
     r = parconc__load(&f->refs_, PARCONC__RELAXED);
     do {
-        if (r == 0) { PARCONC_ASSERT(!"parconc_future_release: more releases than references"); return; }
+        if (r == 0) { (void)PARCONC__MISUSE(PARCONC_EPERM, "parconc_future_release: more releases than references"); return; }
     } while (!parconc__cas_weak(&f->refs_, &r, r - 1u, PARCONC__ACQ_REL, PARCONC__RELAXED));
     if (r == 1) parconc__future_free(f); /* acq_rel: every user's accesses happen before the free */
 }
@@ -4102,6 +4127,15 @@ static PARCONC__THREAD_LOCAL parconc_pool *parconc__tls_here_pool;   /* pool of 
 static PARCONC__THREAD_LOCAL parconc_pool *parconc__tls_batch_pool;  /* pool whose ring this thread found full */
 static PARCONC__THREAD_LOCAL unsigned parconc__tls_batch_left;       /* submissions it still runs itself */
 static PARCONC__THREAD_LOCAL unsigned parconc__tls_stripe;           /* 1 + stripe index; 0: not chosen yet */
+/* Tasks this thread runs for its own submissions (caller-runs), innermost
+   first, one frame on the stack of each: unlike parconc__tls_here_pool,
+   which a worker clears while it runs one of its own pool's tasks, the
+   chain names every pool whose task is on this thread's stack. */
+typedef struct parconc__here_frame {
+    parconc_pool *pool;
+    const struct parconc__here_frame *outer;
+} parconc__here_frame;
+static PARCONC__THREAD_LOCAL const parconc__here_frame *parconc__tls_here_frames;
 static unsigned parconc__stripe_next; /* relaxed: only spreads threads over stripes */
 
 /* ---- Chase-Lev deque (Le et al., "Correct and efficient work-stealing for
@@ -4705,14 +4739,19 @@ static void parconc__run_here(parconc_pool *p, parconc__worker *self, parconc_ta
     } else {
         int *saved_slot = parconc__tls_fail_slot;
         parconc_pool *saved_pool = parconc__tls_here_pool;
+        parconc__here_frame frame;
         parconc__here_counts *c;
         if (!parconc__tls_stripe)
             parconc__tls_stripe = 1u + parconc__fetch_add(&parconc__stripe_next, 1u, PARCONC__RELAXED) % PARCONC__HERE_STRIPES;
         c = &p->here[parconc__tls_stripe - 1u];
+        frame.pool = p;
+        frame.outer = parconc__tls_here_frames;
+        parconc__tls_here_frames = &frame;
         parconc__tls_fail_slot = &error;
         parconc__tls_here_pool = p; /* parconc_pool_current() inside the task */
         result = fn(arg);
         parconc__tls_here_pool = saved_pool;
+        parconc__tls_here_frames = frame.outer;
         parconc__tls_fail_slot = saved_slot;
         parconc__fetch_add(error ? &c->failed : &c->completed, (size_t)1, PARCONC__RELAXED);
     }
@@ -5527,11 +5566,23 @@ PARCONC_API int parconc_as_completed_next(parconc_as_completed *it, parconc_futu
 }
 
 /* ---- idle, shutdown, destroy, stats ---- */
+
+/* Is one of p's tasks on this thread's stack (run by a worker of p, or
+   run by this thread for its own submission)?  Waiting there for p to go
+   idle or stop would wait for ourselves. */
+static int parconc__in_own_task(const parconc_pool *p)
+{
+    const parconc__here_frame *f;
+    if (parconc__tls_worker && parconc__tls_worker->pool == p) return 1;
+    for (f = parconc__tls_here_frames; f; f = f->outer)
+        if (f->pool == p) return 1;
+    return 0;
+}
 PARCONC_API int parconc_pool_wait_idle(parconc_pool *p, int64_t timeout_ns)
 {
     uint64_t deadline = parconc__deadline(timeout_ns);
     if (!p) return PARCONC_EINVAL;
-    if (parconc__tls_worker && parconc__tls_worker->pool == p) return PARCONC_EDEADLK;
+    if (parconc__in_own_task(p)) return PARCONC_EDEADLK;
     for (;;) {
         uint32_t seq = parconc__load(&p->idle_seq, PARCONC__SEQ_CST);
         int rc;
@@ -5653,7 +5704,7 @@ PARCONC_API int parconc_pool_pause(parconc_pool *p, int64_t timeout_ns)
 {
     uint64_t deadline = parconc__deadline(timeout_ns);
     if (!p) return PARCONC_EINVAL;
-    if (parconc__tls_worker && parconc__tls_worker->pool == p) return PARCONC_EDEADLK; /* we would wait for ourselves */
+    if (parconc__in_own_task(p)) return PARCONC_EDEADLK; /* we would wait for ourselves */
     parconc__store(&p->paused, 1u, PARCONC__SEQ_CST);
     if (parconc__load(&p->shutdown, PARCONC__SEQ_CST)) { /* see parconc_pool_shutdown */
         parconc_pool_resume(p);
@@ -5673,7 +5724,7 @@ PARCONC_API int parconc_pool_shutdown(parconc_pool *p, int mode, int64_t timeout
 {
     int rc;
     if (!p || (mode != PARCONC_SHUTDOWN_DRAIN && mode != PARCONC_SHUTDOWN_CANCEL)) return PARCONC_EINVAL;
-    if (parconc__tls_worker && parconc__tls_worker->pool == p) return PARCONC_EDEADLK;
+    if (parconc__in_own_task(p)) return PARCONC_EDEADLK;
     parconc__store(&p->shutdown, 1u, PARCONC__SEQ_CST);
     /* after the shutdown store: a pause racing with us sees it and undoes
        itself, or we see (and undo) its pause */
@@ -5702,8 +5753,8 @@ PARCONC_API int parconc_pool_shutdown(parconc_pool *p, int mode, int64_t timeout
 PARCONC_API void parconc_pool_destroy(parconc_pool *p)
 {
     if (!p) return;
-    if (parconc__tls_worker && parconc__tls_worker->pool == p) {
-        PARCONC_ASSERT(!"parconc_pool_destroy called from one of the pool's own tasks");
+    if (parconc__in_own_task(p)) {
+        (void)PARCONC__MISUSE(PARCONC_EDEADLK, "parconc_pool_destroy called from one of the pool's own tasks");
         return;
     }
     parconc_pool_shutdown(p, PARCONC_SHUTDOWN_DRAIN, PARCONC_FOREVER);

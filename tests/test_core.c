@@ -54,6 +54,39 @@ static void capture_log(void *user, int level, int code, const char *msg, const 
     snprintf(c->msg, sizeof c->msg, "%s", msg);
 }
 
+/* Misuse in a default build (assert() enabled, nothing overridden):
+   every call returns its documented code and reports it to the logger;
+   none aborts. */
+static void test_misuse_returns_codes_in_default_build(void)
+{
+    log_capture cap;
+    parconc_logger lg;
+    parconc_mutex m = PARCONC_MUTEX_INIT;
+    parconc_rmutex rm = PARCONC_RMUTEX_INIT;
+    parconc_rwlock rw = PARCONC_RWLOCK_INIT;
+    parconc_cond c = PARCONC_COND_INIT;
+    parconc_future f;
+    memset(&cap, 0, sizeof cap);
+    lg.fn = capture_log;
+    lg.user_data = &cap;
+    parconc_set_logger(&lg);
+    PT_EXPECT_EQ(parconc_mutex_unlock(&m), PARCONC_EPERM);
+    PT_EXPECT_EQ(cap.calls, 1);
+    PT_EXPECT_EQ(cap.level, PARCONC_LOG_ERROR);
+    PT_EXPECT_EQ(cap.code, PARCONC_EPERM);
+    PT_EXPECT_EQ(parconc_rmutex_unlock(&rm), PARCONC_EPERM);
+    PT_EXPECT_EQ(parconc_rwlock_rdunlock(&rw), PARCONC_EPERM);
+    PT_EXPECT_EQ(parconc_rwlock_wrunlock(&rw), PARCONC_EPERM);
+    PT_EXPECT_EQ(parconc_cond_wait(&c, &m), PARCONC_EPERM);
+    PT_EXPECT_EQ(cap.calls, 5);
+    PT_EXPECT_EQ(parconc_future_init(&f), PARCONC_OK);
+    parconc_future_release(&f);
+    parconc_future_release(&f); /* one too many: reported, nothing freed */
+    PT_EXPECT_EQ(cap.calls, 6);
+    PT_EXPECT_EQ(cap.code, PARCONC_EPERM);
+    parconc_set_logger(NULL);
+}
+
 static void test_logger_set_and_silent(void)
 {
     log_capture cap;
@@ -457,6 +490,7 @@ int main(int argc, char **argv)
         PT_TEST(test_cpu_count_combine),
         PT_TEST(test_cpu_count_matches_affinity),
         PT_TEST(test_u64_one_writer_never_torn),
+        PT_TEST(test_misuse_returns_codes_in_default_build),
     };
     return pt_main(tests, PT_COUNT(tests), argc, argv);
 }

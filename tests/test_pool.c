@@ -1,15 +1,23 @@
 /* Pool and futures. */
 #include <stddef.h> /* no system header that reads feature macros before parconc.h */
-static int assert_hits;
 static long heap_allocs, heap_frees; /* the library's own heap use */
 static void *counting_malloc(size_t n);
 static void counting_free(void *p);
-#define PARCONC_ASSERT(x) ((x) ? (void)0 : (void)__atomic_fetch_add(&assert_hits, 1, __ATOMIC_RELAXED))
 #define PARCONC_MALLOC(n) counting_malloc(n)
 #define PARCONC_FREE(p) counting_free(p)
 #define PARCONC_IMPLEMENTATION
 #include "../parconc.h"
 #include "harness.h"
+
+/* Misuse the library detects is reported to the logger (and the call
+   returns its error code): count the reports. */
+static int misuse_reports;
+static void count_misuse(void *user, int level, int code, const char *message, const char *file, int line)
+{
+    (void)user; (void)code; (void)message; (void)file; (void)line;
+    if (level == PARCONC_LOG_ERROR) __atomic_fetch_add(&misuse_reports, 1, __ATOMIC_RELAXED);
+}
+static const parconc_logger misuse_logger = { count_misuse, NULL };
 
 static void *counting_malloc(size_t n) { __atomic_fetch_add(&heap_allocs, 1, __ATOMIC_RELAXED); return malloc(n); }
 static void counting_free(void *p) { __atomic_fetch_add(&heap_frees, 1, __ATOMIC_RELAXED); free(p); }
@@ -795,7 +803,7 @@ static void test_bad_input(void)
     PT_CHECK_EQ(parconc_as_completed_next(NULL, &f, 0), PARCONC_EINVAL);
     parconc_future_release(NULL); /* no-op */
     parconc_pool_destroy(NULL);   /* no-op */
-    /* double release is caught (asserts), not a double free */
+    /* double release is caught (reported), not a double free */
     PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, &f), PARCONC_OK);
     PT_CHECK_EQ(parconc_future_wait(f, PARCONC_FOREVER), PARCONC_OK);
     parconc_future_retain(f);
@@ -805,12 +813,103 @@ static void test_bad_input(void)
         parconc_future local;
         parconc_future_init(&local);
         parconc_future_release(&local);
-        before = assert_hits;
+        before = misuse_reports;
         parconc_future_release(&local); /* one too many */
-        PT_CHECK_EQ(assert_hits, before + 1);
+        PT_CHECK_EQ(misuse_reports, before + 1);
     }
     PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_DRAIN, PARCONC_FOREVER), PARCONC_OK);
     PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, &f), PARCONC_ESHUTDOWN);
+    parconc_pool_destroy(p);
+}
+
+/* ---- waiting for the pool from one of its own tasks ----
+   wait_idle, pause and shutdown answer EDEADLK, and destroy reports
+   EDEADLK and changes nothing, from a task of that pool: one a worker
+   runs, one its submitter runs because the queue was full, and one run
+   inside such a task for another pool. */
+typedef struct own_wait { parconc_pool *target; int idle, pause, shutdown, reports; } own_wait;
+static void *wait_for_own_pool(void *arg)
+{
+    own_wait *o = (own_wait *)arg;
+    int before = misuse_reports;
+    o->idle = parconc_pool_wait_idle(o->target, 0);
+    o->pause = parconc_pool_pause(o->target, 0);
+    o->shutdown = parconc_pool_shutdown(o->target, PARCONC_SHUTDOWN_DRAIN, 0);
+    parconc_pool_destroy(o->target);
+    o->reports = misuse_reports - before;
+    return NULL;
+}
+static parconc_pool *ow_other;
+static own_wait ow_nested;
+static void *submit_to_other_full_pool(void *arg)
+{
+    (void)arg;
+    PT_EXPECT_EQ(parconc_pool_submit(ow_other, wait_for_own_pool, &ow_nested, NULL), PARCONC_OK);
+    return NULL;
+}
+static parconc_pool *full_caller_runs_pool(void)
+{
+    parconc_pool_desc d;
+    parconc_pool *p = NULL;
+    memset(&d, 0, sizeof d);
+    d.threads = 1;
+    d.queue_capacity = 1;
+    d.caller_runs_when_full = 1;
+    d.schedule = PARCONC_LIFO; /* no ring: the capacity alone decides */
+    if (parconc_pool_create(&p, &d) != PARCONC_OK) return NULL;
+    return p;
+}
+
+static void test_own_task_cannot_wait_for_its_pool(void)
+{
+    parconc_pool *p = make_pool(1, PARCONC_FIFO), *q;
+    own_wait o;
+    parconc_future *f;
+    PT_CHECK(p != NULL);
+    /* a worker's task */
+    memset(&o, 0, sizeof o);
+    o.target = p;
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_for_own_pool, &o, &f), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_wait(f, PARCONC_FOREVER), PARCONC_OK);
+    parconc_future_release(f);
+    PT_CHECK_EQ(o.idle, PARCONC_EDEADLK);
+    PT_CHECK_EQ(o.pause, PARCONC_EDEADLK);
+    PT_CHECK_EQ(o.shutdown, PARCONC_EDEADLK);
+    PT_CHECK_EQ(o.reports, 1);
+    PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, NULL), PARCONC_OK); /* still alive */
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    parconc_pool_destroy(p);
+
+    /* a task its submitter runs: worker held, queue full */
+    p = full_caller_runs_pool();
+    q = full_caller_runs_pool();
+    PT_CHECK(p != NULL && q != NULL);
+    close_gate();
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_submit(q, wait_gate, NULL, NULL), PARCONC_OK);
+    await_gates(2);
+    PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, NULL), PARCONC_OK); /* the one queue slot */
+    PT_CHECK_EQ(parconc_pool_submit(q, noop, NULL, NULL), PARCONC_OK);
+    memset(&o, 0, sizeof o);
+    o.target = p;
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_for_own_pool, &o, NULL), PARCONC_OK); /* runs here */
+    PT_CHECK_EQ(o.idle, PARCONC_EDEADLK);
+    PT_CHECK_EQ(o.pause, PARCONC_EDEADLK);
+    PT_CHECK_EQ(o.shutdown, PARCONC_EDEADLK);
+    PT_CHECK_EQ(o.reports, 1);
+    /* p's task, run here, runs q's task here, which waits for p */
+    memset(&ow_nested, 0, sizeof ow_nested);
+    ow_nested.target = p;
+    ow_other = q;
+    PT_CHECK_EQ(parconc_pool_submit(p, submit_to_other_full_pool, NULL, NULL), PARCONC_OK);
+    PT_CHECK_EQ(ow_nested.idle, PARCONC_EDEADLK);
+    PT_CHECK_EQ(ow_nested.pause, PARCONC_EDEADLK);
+    PT_CHECK_EQ(ow_nested.shutdown, PARCONC_EDEADLK);
+    PT_CHECK_EQ(ow_nested.reports, 1);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(q, PARCONC_FOREVER), PARCONC_OK);
+    parconc_pool_destroy(q);
     parconc_pool_destroy(p);
 }
 
@@ -1892,6 +1991,7 @@ int main(int argc, char **argv)
         PT_TEST(test_wait_idle),
         PT_TEST(test_as_completed),
         PT_TEST(test_bad_input),
+        PT_TEST(test_own_task_cannot_wait_for_its_pool),
         PT_TEST(test_ring_overflow_keeps_fifo_order),
         PT_TEST(test_ring_cancel_fail_and_shutdown),
         PT_TEST(test_ring_wait_idle_under_load),
@@ -1910,5 +2010,6 @@ int main(int argc, char **argv)
         PT_TEST(test_deque_grows_instead_of_spilling),
         PT_TEST(test_wait_idle_returns_while_paused),
     };
+    parconc_set_logger(&misuse_logger);
     return pt_main(tests, PT_COUNT(tests), argc, argv);
 }
