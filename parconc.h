@@ -777,14 +777,18 @@ PARCONC_API int parconc_future_wait(parconc_future *f, int64_t timeout_ns);
 /* Waits, then: OK with *result (may be NULL), the task's error (FAILED),
    ECANCELED or ETIMEDOUT. */
 PARCONC_API int parconc_future_get(parconc_future *f, void **result, int64_t timeout_ns);
-/* OK if the task will never run (also when already canceled); EBUSY if it
-   is running or finished. */
+/* OK if the task will never run (also when already canceled: then it
+   returns once the first cancel's callbacks have run, so the future is
+   settled and its storage reusable); EBUSY if it is running or finished. */
 PARCONC_API int parconc_future_cancel(parconc_future *f);
 /* One of PARCONC_PENDING/RUNNING/DONE/CANCELED/FAILED (EINVAL for NULL). */
 PARCONC_API int parconc_future_state(const parconc_future *f);
 /* cb(f, user) runs exactly once when f reaches a terminal state: on the
    completing thread, or at once on this thread if it already has.  The
-   first callback needs no memory; further ones allocate (ENOMEM). */
+   first callback needs no memory; further ones allocate (ENOMEM).  A
+   callback may call any future function on f (waits on f from its own
+   callbacks see it settled) and may release any reference, the last one
+   included: f stays valid until the callbacks have run. */
 PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callback cb, void *user);
 PARCONC_API void parconc_future_retain(parconc_future *f);
 /* Drops a reference; the last one frees it.  A release of a future with
@@ -3780,6 +3784,51 @@ static void parconc__future_free(parconc_future *f)
     }
 }
 
+/* Futures whose callbacks this thread is running, innermost first (one
+   frame on the stack of each finish).  A callback may wait on its own
+   future: the callbacks are all that is left of its settling, so to this
+   thread the future is settled (it would otherwise wait for itself). */
+typedef struct parconc__finish_frame {
+    const parconc_future *future;
+    const struct parconc__finish_frame *outer;
+} parconc__finish_frame;
+static PARCONC__THREAD_LOCAL const parconc__finish_frame *parconc__tls_finishing;
+
+static int parconc__finishing_here(const parconc_future *f)
+{
+    const parconc__finish_frame *fr;
+    for (fr = parconc__tls_finishing; fr; fr = fr->outer)
+        if (fr->future == f) return 1;
+    return 0;
+}
+
+/* Terminal and settled (BUSY clear), or settling on this thread (state
+   read with acquire by the caller). */
+static int parconc__settled_state(const parconc_future *f, uint32_t s)
+{
+    if (!parconc__future_terminal(s)) return 0;
+    return !(s & PARCONC__F_BUSY) || parconc__finishing_here(f);
+}
+
+/* Runs the callbacks (outside f's lock): they may call any future
+   function, wait on f (see parconc__settled_state) and release any
+   reference, the last included (see parconc__future_finish). */
+static void parconc__future_run_callbacks(parconc_future *f, parconc_future_callback first, void *first_user,
+                                          parconc__cb_node *more)
+{
+    parconc__finish_frame frame;
+    frame.future = f;
+    frame.outer = parconc__tls_finishing;
+    parconc__tls_finishing = &frame;
+    if (first) first(f, first_user);
+    while (more) {
+        parconc__cb_node *next = more->next; /* the node lives as long as f */
+        more->fn(f, more->user);
+        more = next;
+    }
+    parconc__tls_finishing = frame.outer;
+}
+
 /* The single path to a terminal state after the winning CAS (state already
    `terminal | BUSY`): callbacks, wait_any waiters, then BUSY off and wake. */
 static void parconc__future_finish(parconc_future *f, uint32_t terminal)
@@ -3788,6 +3837,7 @@ static void parconc__future_finish(parconc_future *f, uint32_t terminal)
     parconc_future_callback first;
     void *first_user;
     parconc__wait_node *w;
+    int hold;
     parconc__ilock(&f->cb_lock_);
     f->fired_ = 1;
     first = f->cb_fn_;
@@ -3798,13 +3848,18 @@ static void parconc__future_finish(parconc_future *f, uint32_t terminal)
         parconc__futex_wake(w->word, 1);
     }
     parconc__mutex_unlock_raw(&f->cb_lock_);
-    /* callbacks run outside the lock: they may call any future function */
-    if (first) first(f, first_user);
-    for (; more; more = more->next) more->fn(f, more->user);
+    /* A callback may drop the last reference.  A future that frees itself
+       then (heap or pool slot) is kept alive by a reference of ours until
+       we are done with it; caller storage is never freed, and must not be
+       touched once BUSY is off (its owner may reuse it): it gets none. */
+    hold = (first || more) && (f->flags_ & (PARCONC__F_HEAP | PARCONC__F_POOLNODE));
+    if (hold) parconc__fetch_add(&f->refs_, 1u, PARCONC__RELAXED);
+    if (first || more) parconc__future_run_callbacks(f, first, first_user, more);
     /* release: result_/error_ and everything the task did are visible to
        whoever sees the settled state */
     if (parconc__exchange(&f->state_, terminal, PARCONC__ACQ_REL) & PARCONC__F_WAITERS)
         parconc__futex_wake(&f->state_, INT_MAX);
+    if (hold) parconc_future_release(f);
 }
 
 /* Moves f from state `from` to `to` (keeping the WAITERS bit); 0 if it was
@@ -5390,6 +5445,16 @@ static void parconc__cancel_settle(parconc_pool *p, parconc_future *f, int unlin
     }
 }
 
+static int parconc__future_await_ex(parconc_future *f, uint64_t deadline, int help); /* waiting section */
+
+/* Someone else canceled f: return once its callbacks have run (a settled
+   future is no longer touched, so its storage may be reused), without
+   running other tasks meanwhile.  From one of f's own callbacks: at once. */
+static int parconc__cancel_already(parconc_future *f)
+{
+    return parconc__future_await_ex(f, PARCONC__DEADLINE_NEVER, 0);
+}
+
 PARCONC_API int parconc_future_cancel(parconc_future *f)
 {
     parconc_pool *p;
@@ -5397,14 +5462,14 @@ PARCONC_API int parconc_future_cancel(parconc_future *f)
     uint32_t s;
     if (!f) return PARCONC_EINVAL;
     s = parconc__load(&f->state_, PARCONC__ACQUIRE) & PARCONC__F_STATE_MASK;
-    if (s == PARCONC_CANCELED) return PARCONC_OK;
+    if (s == PARCONC_CANCELED) return parconc__cancel_already(f);
     if (s != PARCONC_PENDING) return PARCONC_EBUSY;
     p = f->pool_;
     if (p) parconc__ilock(&p->inj_lock);
     if (!parconc__future_transition(f, PARCONC_PENDING, PARCONC_CANCELED)) {
         if (p) parconc__mutex_unlock_raw(&p->inj_lock);
         s = parconc__load(&f->state_, PARCONC__ACQUIRE) & PARCONC__F_STATE_MASK;
-        return s == PARCONC_CANCELED ? PARCONC_OK : PARCONC_EBUSY;
+        return s == PARCONC_CANCELED ? parconc__cancel_already(f) : PARCONC_EBUSY;
     }
     if (p && f->linked_) { parconc__inj_unlink(p, f); unlinked = 1; }
     if (p) parconc__mutex_unlock_raw(&p->inj_lock);
@@ -5414,14 +5479,14 @@ PARCONC_API int parconc_future_cancel(parconc_future *f)
 
 /* ---- waiting ---- */
 
-/* Waits for f to be terminal (and settled); helps its pool meanwhile when
-   called from one of the pool's workers. */
-static int parconc__future_await(parconc_future *f, uint64_t deadline)
+/* Waits for f to be terminal (and settled); with `help`, runs its pool's
+   tasks meanwhile when called from one of the pool's workers. */
+static int parconc__future_await_ex(parconc_future *f, uint64_t deadline, int help)
 {
-    parconc__worker *w = parconc__tls_worker;
+    parconc__worker *w = help ? parconc__tls_worker : NULL;
     for (;;) {
         uint32_t s = parconc__load(&f->state_, PARCONC__ACQUIRE);
-        if (parconc__future_terminal(s) && !(s & PARCONC__F_BUSY)) return PARCONC_OK;
+        if (parconc__settled_state(f, s)) return PARCONC_OK;
         if (deadline == PARCONC__DEADLINE_NOW || (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline))
             return PARCONC_ETIMEDOUT;
         if (w && parconc__run_one(w->pool, w)) continue; /* help-while-waiting */
@@ -5439,6 +5504,10 @@ static int parconc__future_await(parconc_future *f, uint64_t deadline)
             parconc__futex_wait(&f->state_, s | PARCONC__F_WAITERS, until);
         }
     }
+}
+static int parconc__future_await(parconc_future *f, uint64_t deadline)
+{
+    return parconc__future_await_ex(f, deadline, 1);
 }
 
 PARCONC_API int parconc_future_wait(parconc_future *f, int64_t timeout_ns)
@@ -5479,8 +5548,7 @@ PARCONC_API int parconc_wait_all(parconc_future *const *fs, size_t n, int64_t ti
 
 static int parconc__settled(parconc_future *f)
 {
-    uint32_t s = parconc__load(&f->state_, PARCONC__ACQUIRE);
-    return parconc__future_terminal(s) && !(s & PARCONC__F_BUSY);
+    return parconc__settled_state(f, parconc__load(&f->state_, PARCONC__ACQUIRE));
 }
 
 PARCONC_API int parconc_wait_any(parconc_future *const *fs, size_t n, size_t *index, int64_t timeout_ns)

@@ -363,6 +363,132 @@ static void count_cb(parconc_future *f, void *user)
     __atomic_fetch_add(&cb_runs[(intptr_t)user], 1, __ATOMIC_RELAXED);
 }
 
+/* A callback may call any future function on its own future: waits see
+   it settled (the callbacks are all that is left), on a promise and on a
+   task's future, with finite and infinite timeouts. */
+typedef struct self_wait { int get, wait, wait_forever, any, all; size_t index; void *result; } self_wait;
+static void wait_on_self(parconc_future *f, void *user)
+{
+    self_wait *w = (self_wait *)user;
+    parconc_future *fs[1];
+    fs[0] = f;
+    w->get = parconc_future_get(f, &w->result, 1000000);
+    w->wait = parconc_future_wait(f, 0);
+    w->wait_forever = parconc_future_wait(f, PARCONC_FOREVER);
+    w->any = parconc_wait_any(fs, 1, &w->index, 1000000);
+    w->all = parconc_wait_all(fs, 1, PARCONC_FOREVER);
+}
+static void check_self_wait(const self_wait *w, void *want)
+{
+    PT_EXPECT_EQ(w->get, PARCONC_OK);
+    PT_EXPECT(w->result == want);
+    PT_EXPECT_EQ(w->wait, PARCONC_OK);
+    PT_EXPECT_EQ(w->wait_forever, PARCONC_OK);
+    PT_EXPECT_EQ(w->any, PARCONC_OK);
+    PT_EXPECT_EQ(w->index, 0);
+    PT_EXPECT_EQ(w->all, PARCONC_OK);
+}
+
+static void test_callback_waits_on_its_own_future(void)
+{
+    parconc_pool *p = make_pool(2, PARCONC_FIFO);
+    parconc_future *f, local;
+    self_wait w;
+    PT_CHECK(p != NULL);
+    /* a heap promise */
+    memset(&w, 0, sizeof w);
+    PT_CHECK_EQ(parconc_future_create(&f), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_on_done(f, wait_on_self, &w), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_complete(f, (void *)(intptr_t)5), PARCONC_OK);
+    check_self_wait(&w, (void *)(intptr_t)5);
+    parconc_future_release(f);
+    /* caller storage, canceled */
+    memset(&w, 0, sizeof w);
+    PT_CHECK_EQ(parconc_future_init(&local), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_on_done(&local, wait_on_self, &w), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_cancel(&local), PARCONC_OK);
+    PT_EXPECT_EQ(w.get, PARCONC_ECANCELED);
+    PT_EXPECT_EQ(w.wait, PARCONC_ECANCELED);
+    PT_EXPECT_EQ(w.wait_forever, PARCONC_ECANCELED);
+    PT_EXPECT_EQ(w.any, PARCONC_OK);
+    PT_EXPECT_EQ(w.all, PARCONC_OK);
+    parconc_future_release(&local);
+    /* a pool task's future: the callback runs on the worker */
+    memset(&w, 0, sizeof w);
+    close_gate();
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, (void *)(intptr_t)9, &f), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_on_done(f, wait_on_self, &w), PARCONC_OK);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_future_wait(f, PARCONC_FOREVER), PARCONC_OK);
+    check_self_wait(&w, (void *)(intptr_t)9);
+    parconc_future_release(f);
+    parconc_pool_destroy(p);
+}
+
+/* A callback that releases the last reference: the future stays alive
+   until every callback ran and the completing call returned. */
+static int release_runs;
+static void release_in_callback(parconc_future *f, void *user)
+{
+    (void)user;
+    __atomic_fetch_add(&release_runs, 1, __ATOMIC_RELAXED);
+    parconc_future_release(f);
+}
+static void count_after_release(parconc_future *f, void *want_state)
+{
+    PT_EXPECT_EQ(parconc_future_state(f), (intptr_t)want_state);
+    __atomic_fetch_add(&release_runs, 1, __ATOMIC_RELAXED);
+}
+
+static void test_callback_releases_last_reference(void)
+{
+    parconc_future *f;
+    int i;
+    for (i = 0; i < 100; i++) {
+        intptr_t want = i % 3 == 0 ? PARCONC_DONE : i % 3 == 1 ? PARCONC_FAILED : PARCONC_CANCELED;
+        release_runs = 0;
+        PT_CHECK_EQ(parconc_future_create(&f), PARCONC_OK);
+        PT_CHECK_EQ(parconc_future_on_done(f, release_in_callback, NULL), PARCONC_OK);
+        PT_CHECK_EQ(parconc_future_on_done(f, count_after_release, (void *)want), PARCONC_OK); /* a heap node */
+        if (want == PARCONC_DONE) PT_CHECK_EQ(parconc_future_complete(f, NULL), PARCONC_OK);
+        else if (want == PARCONC_FAILED) PT_CHECK_EQ(parconc_future_fail(f, PARCONC_ERANGE), PARCONC_OK);
+        else PT_CHECK_EQ(parconc_future_cancel(f), PARCONC_OK);
+        PT_CHECK_EQ(release_runs, 2);
+    }
+}
+
+/* Two threads cancel one future: the second returns only after the
+   first has run the callbacks, so caller storage reused after it
+   returns is not written by the first. */
+static int dc_started, dc_finished;
+static void slow_cancel_callback(parconc_future *f, void *user)
+{
+    (void)f; (void)user;
+    __atomic_store_n(&dc_started, 1, __ATOMIC_RELEASE);
+    parconc_sleep_ns(30000000);
+    __atomic_store_n(&dc_finished, 1, __ATOMIC_RELEASE);
+}
+static void *cancel_from_thread(void *arg)
+{
+    PT_EXPECT_EQ(parconc_future_cancel((parconc_future *)arg), PARCONC_OK);
+    return NULL;
+}
+
+static void test_second_cancel_waits_for_first(void)
+{
+    parconc_future local;
+    parconc_thread t;
+    dc_started = dc_finished = 0;
+    PT_CHECK_EQ(parconc_future_init(&local), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_on_done(&local, slow_cancel_callback, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_thread_create(&t, cancel_from_thread, &local, NULL), PARCONC_OK);
+    while (!__atomic_load_n(&dc_started, __ATOMIC_ACQUIRE)) parconc_sleep_ns(100000);
+    PT_EXPECT_EQ(parconc_future_cancel(&local), PARCONC_OK);
+    PT_EXPECT_EQ(__atomic_load_n(&dc_finished, __ATOMIC_ACQUIRE), 1);
+    PT_CHECK_EQ(parconc_thread_join(t, NULL), PARCONC_OK);
+    parconc_future_release(&local);
+}
+
 static void test_callbacks_run_once(void)
 {
     parconc_pool *p = make_pool(2, PARCONC_FIFO);
@@ -1980,6 +2106,9 @@ int main(int argc, char **argv)
         PT_TEST(test_wait_any_many_futures),
         PT_TEST(test_nested_fib_on_1_2_8_threads),
         PT_TEST(test_callbacks_run_once),
+        PT_TEST(test_callback_waits_on_its_own_future),
+        PT_TEST(test_callback_releases_last_reference),
+        PT_TEST(test_second_cancel_waits_for_first),
         PT_TEST(test_promises),
         PT_TEST(test_task_failure),
         PT_TEST(test_schedules_fifo_lifo_priority),
