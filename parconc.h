@@ -886,7 +886,8 @@ PARCONC_API int parconc_parallel_reduce(parconc_pool *p, size_t n, parconc_reduc
                                         void *result, size_t partial_size, void *arg, const parconc_for_desc *desc);
 
 /* "How many parallels?": what PARCONC_AUTO would do for n items that cost
-   ns_per_item each on this pool, and why. */
+   ns_per_item each on this pool, and why.  OK, or EINVAL (out NULL, a cost
+   that is negative, infinite or NaN). */
 typedef struct parconc_for_advice {
     int workers;             /* participants worth using (1 = run inline) */
     size_t chunk;            /* items per chunk */
@@ -931,6 +932,7 @@ PARCONC_API int parconc_for_advise(const parconc_pool *p, size_t n, double ns_pe
 #endif
 
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <string.h>
 #ifndef PARCONC_PORT_CUSTOM
@@ -6373,7 +6375,7 @@ PARCONC_API int parconc_for_advise(const parconc_pool *p, size_t n, double ns_pe
 {
     double total, k_max, k_useful;
     size_t chunk;
-    if (!out || ns_per_item < 0 || ns_per_item != ns_per_item) return PARCONC_EINVAL;
+    if (!out || !(ns_per_item >= 0 && ns_per_item <= DBL_MAX)) return PARCONC_EINVAL; /* NaN, inf */
     memset(out, 0, sizeof *out);
     total = (double)n * ns_per_item;
     k_max = p ? (double)p->loop_team : 1;
@@ -6391,11 +6393,15 @@ PARCONC_API int parconc_for_advise(const parconc_pool *p, size_t n, double ns_pe
     k_useful = total / (4 * PARCONC__HELPER_COST_NS);
     if (k_useful > (double)n) k_useful = (double)n;
     out->workers = (int)(k_useful < k_max ? (k_useful < 1 ? 1 : k_useful) : k_max);
-    chunk = ns_per_item > 0 ? (size_t)(PARCONC__AUTO_TARGET_NS / ns_per_item) : n;
-    if (chunk > n / (2 * (size_t)out->workers)) chunk = n / (2 * (size_t)out->workers);
+    chunk = n / (2 * (size_t)out->workers); /* a fair share at most */
+    if (ns_per_item > 0 && PARCONC__AUTO_TARGET_NS / ns_per_item < (double)chunk)
+        chunk = (size_t)(PARCONC__AUTO_TARGET_NS / ns_per_item); /* below a size_t: the conversion is defined */
     if (chunk < 1) chunk = 1;
     out->chunk = chunk;
-    out->expected_speedup = total / (total / out->workers + PARCONC__HELPER_COST_NS * (out->workers - 1));
+    /* total / (total / w + cost * (w - 1)), in a form that stays finite
+       when total overflowed to infinity */
+    out->expected_speedup =
+        out->workers / (1.0 + PARCONC__HELPER_COST_NS * out->workers * (out->workers - 1) / total);
     out->reason = out->workers < (int)k_max
                       ? "too little work for every thread: fewer helpers, each with enough to pay for its start"
                       : chunk == 1 ? "items are expensive: one at a time balances best"

@@ -406,6 +406,33 @@ static void *loops_from_thread(void *arg)
     return NULL;
 }
 static void *one_user_task(void *arg) { return arg; }
+/* The advisor near the limits of size_t and double: no undefined
+   conversion (UBSan in the sanitizer build), a chunk within [1, n], a
+   finite expected speed-up; infinite and NaN costs are EINVAL. */
+static void test_advisor_extremes(void)
+{
+    static const double costs[] = { 0.0, 1e-300, 1e-9, 1.0, 1e300 };
+    const size_t ns[] = { 2, 1000, SIZE_MAX / 3, SIZE_MAX };
+    parconc_pool *p;
+    parconc_pool_desc pd;
+    parconc_for_advice a;
+    size_t i, j;
+    memset(&pd, 0, sizeof pd);
+    pd.threads = 3;
+    PT_CHECK_EQ(parconc_pool_create(&p, &pd), PARCONC_OK);
+    for (i = 0; i < PT_COUNT(ns); i++)
+        for (j = 0; j < PT_COUNT(costs); j++) {
+            PT_CHECK_EQ(parconc_for_advise(p, ns[i], costs[j], &a), PARCONC_OK);
+            PT_EXPECT(a.workers >= 1 && a.workers <= 4);
+            PT_EXPECT(a.chunk >= 1 && a.chunk <= ns[i]);
+            PT_EXPECT(a.expected_speedup >= 1.0 && a.expected_speedup <= 4.0);
+        }
+    PT_EXPECT_EQ(parconc_for_advise(p, 10, 1.0 / 0.0, &a), PARCONC_EINVAL);
+    PT_EXPECT_EQ(parconc_for_advise(p, 10, -1.0 / 0.0, &a), PARCONC_EINVAL);
+    PT_EXPECT_EQ(parconc_for_advise(p, 10, 0.0 / 0.0, &a), PARCONC_EINVAL);
+    parconc_pool_destroy(p);
+}
+
 static void test_helpers_not_in_task_counters(void)
 {
     parconc_pool_desc pd;
@@ -490,6 +517,7 @@ int main(int argc, char **argv)
         PT_TEST(test_bad_input),
         PT_TEST(test_huge_ranges_no_wrap),
         PT_TEST(test_advisor),
+        PT_TEST(test_advisor_extremes),
         PT_TEST(test_helpers_not_in_task_counters),
     };
     return pt_main(tests, PT_COUNT(tests), argc, argv);
