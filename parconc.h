@@ -379,7 +379,7 @@ typedef struct parconc_rmutex {
 PARCONC_API int parconc_rmutex_init(parconc_rmutex *m);
 PARCONC_API int parconc_rmutex_destroy(parconc_rmutex *m);   /* EBUSY if held */
 PARCONC_API int parconc_rmutex_lock(parconc_rmutex *m);
-PARCONC_API int parconc_rmutex_trylock(parconc_rmutex *m);   /* OK or EBUSY */
+PARCONC_API int parconc_rmutex_trylock(parconc_rmutex *m);   /* OK, EBUSY, or EAGAIN at the hold limit */
 PARCONC_API int parconc_rmutex_timedlock(parconc_rmutex *m, int64_t timeout_ns);
 PARCONC_API int parconc_rmutex_unlock(parconc_rmutex *m);    /* OK or EPERM (reported, as misuse) */
 
@@ -461,7 +461,8 @@ typedef struct parconc_rwlock {
 PARCONC_API int parconc_rwlock_init(parconc_rwlock *rw, int policy); /* EINVAL: unknown policy */
 PARCONC_API int parconc_rwlock_destroy(parconc_rwlock *rw);          /* EBUSY if held */
 PARCONC_API int parconc_rwlock_rdlock(parconc_rwlock *rw);
-PARCONC_API int parconc_rwlock_tryrdlock(parconc_rwlock *rw);        /* OK or EBUSY */
+/* Read locks answer EAGAIN at the hold limit (see Limits above). */
+PARCONC_API int parconc_rwlock_tryrdlock(parconc_rwlock *rw);        /* OK, EBUSY or EAGAIN */
 PARCONC_API int parconc_rwlock_timedrdlock(parconc_rwlock *rw, int64_t timeout_ns);
 PARCONC_API int parconc_rwlock_rdunlock(parconc_rwlock *rw);         /* EPERM if not read-held (reported) */
 PARCONC_API int parconc_rwlock_wrlock(parconc_rwlock *rw);
@@ -530,12 +531,13 @@ PARCONC_API int parconc_unlock_many(parconc_mutex *const *locks, size_t n);
 /* ---- scoped guard (GCC / Clang) --------------------------------------------
        { PARCONC_GUARD(&m);  ... }   locks m; every way out of the enclosing
                                      block (break, continue, return, goto)
-                                     unlocks it. */
+                                     unlocks it.  Guards in one block (on one
+                                     line too) unlock in reverse order. */
 #if defined(__GNUC__) || defined(__clang__)
 #define PARCONC__CAT2(a, b) a##b
 #define PARCONC__CAT(a, b) PARCONC__CAT2(a, b)
 #define PARCONC_GUARD(m)                                                        \
-    parconc_mutex *PARCONC__CAT(parconc__guard_, __LINE__)                    \
+    parconc_mutex *PARCONC__CAT(parconc__guard_, __COUNTER__)                 \
         __attribute__((cleanup(parconc__guard_release), unused)) = parconc__guard_acquire(m)
 PARCONC_API parconc_mutex *parconc__guard_acquire(parconc_mutex *m);
 PARCONC_API void parconc__guard_release(parconc_mutex **slot);
@@ -2086,7 +2088,7 @@ static int parconc__rmutex_acquire(parconc_rmutex *m, uint64_t deadline)
     PARCONC__DBG_SITE;
     if (!m) return PARCONC_EINVAL;
     if (parconc__load(&m->owner_, PARCONC__RELAXED) == me) {
-        if (m->depth_ == UINT32_MAX) return PARCONC_EAGAIN;
+        if (m->depth_ >= UINT32_MAX - 1u) return PARCONC_EAGAIN; /* at most UINT32_MAX-1 holds */
         m->depth_++;
         return PARCONC_OK;
     }

@@ -256,10 +256,12 @@ static void test_rmutex(void)
     PT_CHECK_EQ(parconc_rmutex_destroy(&g_rmutex), PARCONC_OK);
     /* recursion count overflow is an error, not a wrap-around */
     PT_CHECK_EQ(parconc_rmutex_lock(&g_rmutex), PARCONC_OK);
-    g_rmutex.depth_ = UINT32_MAX - 1;
+    g_rmutex.depth_ = UINT32_MAX - 2; /* the most holds are UINT32_MAX-1 */
     PT_CHECK_EQ(parconc_rmutex_lock(&g_rmutex), PARCONC_OK);
+    PT_CHECK_EQ(g_rmutex.depth_, UINT32_MAX - 1);
     PT_CHECK_EQ(parconc_rmutex_lock(&g_rmutex), PARCONC_EAGAIN);
-    PT_CHECK_EQ(g_rmutex.depth_, UINT32_MAX);
+    PT_CHECK_EQ(parconc_rmutex_trylock(&g_rmutex), PARCONC_EAGAIN);
+    PT_CHECK_EQ(g_rmutex.depth_, UINT32_MAX - 1);
     g_rmutex.depth_ = 1;
     PT_CHECK_EQ(parconc_rmutex_unlock(&g_rmutex), PARCONC_OK);
     PT_CHECK_EQ(g_rmutex.mutex_.state_, 0);
@@ -1203,6 +1205,16 @@ static void test_guard_releases_on_every_exit(void)
     }
 out:
     PT_CHECK_EQ(m.state_, 0);
+    { /* two guards on one line: both held inside, both released after */
+        parconc_mutex m2 = PARCONC_MUTEX_INIT;
+        {
+            PARCONC_GUARD(&m); PARCONC_GUARD(&m2);
+            PT_CHECK_EQ(parconc_mutex_trylock(&m), PARCONC_EBUSY);
+            PT_CHECK_EQ(parconc_mutex_trylock(&m2), PARCONC_EBUSY);
+        }
+        PT_CHECK_EQ(m.state_, 0);
+        PT_CHECK_EQ(m2.state_, 0);
+    }
 }
 
 int main(int argc, char **argv)
