@@ -673,7 +673,9 @@ typedef struct parconc_task_desc {
     void *arg;
     int priority;              /* PARCONC_PRIORITY pools: 0..7, higher first */
     parconc_future *storage;   /* caller storage for the future (no allocation) */
-    int64_t timeout_ns;        /* block_when_full pools: how long submit may wait */
+    int64_t timeout_ns;        /* block_when_full pools: how long submit may wait for
+                                  room (TIMEOUTS: 0, the zero-initialised value, tries
+                                  once; PARCONC_FOREVER waits like plain submit) */
 } parconc_task_desc;
 
 typedef struct parconc_worker_stats {
@@ -5275,7 +5277,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     if (!p || !task || !task->fn) return PARCONC_EINVAL;
     if (task->priority < 0 || task->priority >= PARCONC_PRIORITY_LEVELS) return PARCONC_EINVAL;
     if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
-    rc = parconc__pool_reserve(p, task->timeout_ns == 0 && p->block_when_full ? PARCONC_FOREVER : task->timeout_ns);
+    rc = parconc__pool_reserve(p, task->timeout_ns);
     if (rc == PARCONC__RUN_HERE) here = 1;
     else if (rc != PARCONC_OK) return rc;
     self = parconc__tls_worker;
@@ -5417,6 +5419,7 @@ PARCONC_API int parconc_pool_submit(parconc_pool *p, parconc_task_fn fn, void *a
     memset(&t, 0, sizeof t);
     t.fn = fn;
     t.arg = arg;
+    t.timeout_ns = PARCONC_FOREVER; /* a full blocking pool: wait for room */
     return parconc_pool_submit_ex(p, &t, out);
 }
 

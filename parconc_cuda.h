@@ -478,6 +478,7 @@ PARCONC_API int parconc_cuda_for_devices(parconc_pool *pool, size_t n, parconc_c
         t.fn = parconc__cuda_dev_task;
         t.arg = &jobs[d];
         t.storage = &futures[d];
+        t.timeout_ns = PARCONC_FOREVER; /* a full blocking pool: wait for room */
         rc = parconc_pool_submit_ex(pool, &t, NULL);
         if (rc != PARCONC_OK) { count = d; first_error = rc; break; }
     }

@@ -711,6 +711,10 @@ static void test_bounded_queue(void)
     PT_CHECK(parconc_now_ns() - t0 >= 20 * MS);
     t.timeout_ns = -1;
     PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, NULL), PARCONC_ETIMEDOUT); /* try once */
+    t.timeout_ns = 0;
+    t0 = parconc_now_ns();
+    PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, NULL), PARCONC_ETIMEDOUT); /* 0 tries once too */
+    PT_CHECK(parconc_now_ns() - t0 < 1000 * MS);
     {
         parconc_thread opener;
         PT_CHECK_EQ(parconc_thread_create(&opener, complete_gate_later, NULL, NULL), PARCONC_OK);
