@@ -700,7 +700,7 @@ typedef struct parconc_pool_stats {
    power of two), ENOMEM, EAGAIN (threads could not start). */
 PARCONC_API int parconc_pool_create(parconc_pool **pool, const parconc_pool_desc *desc);
 /* Bytes the pool needs when desc->memory is given (threads resolved as in
-   create).  With memory, the pool never uses the heap: submissions need
+   create; the answer does not depend on desc->memory being set yet).  With memory, the pool never uses the heap: submissions need
    caller storage (parconc_task_desc.storage) or one of queue_capacity
    preallocated slots, except a FIFO pool's fire-and-forget submissions
    from outside it, which fit in its submission ring while it has room. */
@@ -5115,8 +5115,9 @@ PARCONC_API size_t parconc_pool_memory_size(const parconc_pool_desc *desc)
     int threads;
     size_t dc, a, b, c, r;
     if (parconc__pool_resolve(desc, &threads, &dc) != PARCONC_OK) return 0;
-    return parconc__pool_layout(threads, dc, desc && desc->memory ? desc->queue_capacity : 0,
-                                parconc__pool_ring_size(desc), &r, &a, &b, &c);
+    /* the size for caller memory, whether or not desc->memory is set yet */
+    return parconc__pool_layout(threads, dc, desc ? desc->queue_capacity : 0, parconc__pool_ring_size(desc), &r, &a,
+                                &b, &c);
 }
 
 static void parconc__pool_join(parconc_pool *p, int count)

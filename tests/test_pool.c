@@ -745,10 +745,10 @@ static void test_zero_allocation_mode(void)
     d.queue_capacity = 64;
     d.allocator.alloc_fn = count_alloc; /* must not be used in memory mode */
     d.allocator.free_fn = count_free;
-    need = parconc_pool_memory_size(&d); /* without memory: the pool only */
-    d.memory = memory;
-    need = parconc_pool_memory_size(&d);
+    need = parconc_pool_memory_size(&d); /* asked before memory is set, as one does */
     PT_CHECK(need > 0 && need <= sizeof memory);
+    d.memory = memory;
+    PT_CHECK_EQ(parconc_pool_memory_size(&d), need); /* the same with memory set */
     d.memory_size = need - 1;
     PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_EINVAL); /* too small */
     d.memory_size = need;
