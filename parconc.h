@@ -730,7 +730,10 @@ PARCONC_API size_t parconc_pool_memory_size(const parconc_pool_desc *desc);
    for its own tasks' submissions. */
 PARCONC_API int parconc_pool_submit(parconc_pool *p, parconc_task_fn fn, void *arg, parconc_future **out);
 PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc *task, parconc_future **out);
-/* Waits until no task is queued or running.  OK or ETIMEDOUT; EDEADLK
+/* Waits until no task is queued or running and the futures of the
+   finished ones are settled (get(f, 0) answers); a task whose future a
+   wait already returned is never waited for, so wait_idle(p, 0) right
+   after it answers OK.  OK or ETIMEDOUT; EDEADLK
    when called from one of the pool's own tasks (one a worker runs, or one
    the calling thread runs for its own submission because the queue was
    full, also further down that task's stack). */
@@ -3836,8 +3839,16 @@ static void parconc__future_run_callbacks(parconc_future *f, parconc_future_call
 }
 
 /* The single path to a terminal state after the winning CAS (state already
-   `terminal | BUSY`): callbacks, wait_any waiters, then BUSY off and wake. */
-static void parconc__future_finish(parconc_future *f, uint32_t terminal)
+   `terminal | BUSY`): parconc__future_fire wakes wait_any waiters and runs
+   the callbacks, parconc__future_unbusy clears BUSY and wakes waiters.  A
+   pool counts its task out between the two, so a thread whose wait on
+   the future returned finds the task no longer in flight.  fire returns
+   whether it took a reference that unbusy must drop: a callback may drop
+   the last reference, and a future that frees itself then (heap or pool
+   slot) is kept alive by ours until we are done with it; caller storage
+   is never freed, and must not be touched once BUSY is off (its owner may
+   reuse it): it gets none. */
+static int parconc__future_fire(parconc_future *f)
 {
     parconc__cb_node *more;
     parconc_future_callback first;
@@ -3854,18 +3865,23 @@ static void parconc__future_finish(parconc_future *f, uint32_t terminal)
         parconc__futex_wake(w->word, 1);
     }
     parconc__mutex_unlock_raw(&f->cb_lock_);
-    /* A callback may drop the last reference.  A future that frees itself
-       then (heap or pool slot) is kept alive by a reference of ours until
-       we are done with it; caller storage is never freed, and must not be
-       touched once BUSY is off (its owner may reuse it): it gets none. */
-    hold = (first || more) && (f->flags_ & (PARCONC__F_HEAP | PARCONC__F_POOLNODE));
+    if (!first && !more) return 0;
+    hold = (f->flags_ & (PARCONC__F_HEAP | PARCONC__F_POOLNODE)) != 0;
     if (hold) parconc__fetch_add(&f->refs_, 1u, PARCONC__RELAXED);
-    if (first || more) parconc__future_run_callbacks(f, first, first_user, more);
+    parconc__future_run_callbacks(f, first, first_user, more);
+    return hold;
+}
+static void parconc__future_unbusy(parconc_future *f, uint32_t terminal, int hold)
+{
     /* release: result_/error_ and everything the task did are visible to
        whoever sees the settled state */
     if (parconc__exchange(&f->state_, terminal, PARCONC__ACQ_REL) & PARCONC__F_WAITERS)
         parconc__futex_wake(&f->state_, INT_MAX);
     if (hold) parconc_future_release(f);
+}
+static void parconc__future_finish(parconc_future *f, uint32_t terminal)
+{
+    parconc__future_unbusy(f, terminal, parconc__future_fire(f));
 }
 
 /* Moves f from state `from` to `to` (keeping the WAITERS bit); 0 if it was
@@ -4111,6 +4127,8 @@ typedef struct parconc__worker {
     size_t batch_left;            /* queue-order tasks moved into our deque (a hint) */
     size_t stash_len;
     int woken;                    /* woken from a sleep since it last went idle; loop work clears it */
+    uint32_t settling;            /* 1 from counting a task with a future out until that future
+                                     is settled (owner stores; wait_idle reads) */
     size_t idle_spins;            /* idle spins begun (relaxed, owner writes; for tests) */
     parconc__u64 busy_ns;         /* idem */
     parconc__u64 busy_since;      /* 0 while idle */
@@ -4735,12 +4753,29 @@ static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_futur
 {
     uint32_t flags = f->flags_, terminal;
     void *result;
+    int hold;
     int error = parconc__call_task(w, f->fn_, f->arg_, flags, &result);
     terminal = error ? (uint32_t)PARCONC_FAILED : (uint32_t)PARCONC_DONE;
     f->result_ = error ? NULL : result;
     f->error_ = error;
     parconc__future_move(f, PARCONC_RUNNING, terminal | PARCONC__F_BUSY); /* only we move a RUNNING task */
-    parconc__future_finish(f, terminal);
+    hold = parconc__future_fire(f);
+    /* Counted out before BUSY goes: whoever returns from a wait on f finds
+       the task out of flight.  `settling` covers the gap for wait_idle,
+       which returns only once no worker is in it, so after it every future
+       is settled too.  The relaxed store is ordered before the count-out
+       (a release store or a seq_cst RMW), the clearing release after the
+       BUSY exchange. */
+    parconc__store(&w->settling, 1u, PARCONC__RELAXED);
+    if (flags & PARCONC__F_RING) {
+        parconc__store(&w->ring_done, w->ring_done + 1, PARCONC__RELEASE);
+        w->idle_look_due = 1; /* see parconc__worker_idle_look */
+    } else {
+        parconc__pool_settled(p);
+    }
+    parconc__future_unbusy(f, terminal, 0);
+    parconc__store(&w->settling, 0u, PARCONC__RELEASE);
+    if (hold) parconc_future_release(f); /* a callback's release may have left ours the last */
     /* caller storage: the caller may reuse f as soon as BUSY cleared, so
        only the saved flags are used from here on */
     if ((flags & PARCONC__F_HEAP) && parconc__load(&f->refs_, PARCONC__ACQUIRE) == 1 && w->stash_len < PARCONC__STASH_MAX) {
@@ -4754,7 +4789,6 @@ static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_futur
     } else if (!(flags & PARCONC__F_CALLER)) {
         parconc_future_release(f); /* the pool's reference */
     }
-    if (!(flags & PARCONC__F_RING)) parconc__pool_settled(p); /* ring entries: the caller counts */
 }
 
 /* ---- caller-runs (desc.caller_runs_when_full) ----
@@ -4841,7 +4875,8 @@ static void parconc__run_ring_entry(parconc_pool *p, parconc__worker *w, parconc
             parconc_future_release(f);
             return;
         }
-        parconc__run_task(p, w, f);
+        parconc__run_task(p, w, f); /* counts it out */
+        return;
     }
     parconc__store(&w->ring_done, w->ring_done + 1, PARCONC__RELEASE);
     w->idle_look_due = 1; /* see parconc__worker_idle_look */
@@ -5654,6 +5689,18 @@ static int parconc__in_own_task(const parconc_pool *p)
         if (f->pool == p) return 1;
     return 0;
 }
+/* Idle, and every counted-out task's future settled: a worker between
+   the two (see parconc__run_task) runs no user code and takes no lock, so
+   this lasts a few instructions unless it was preempted; yield to it. */
+static int parconc__pool_idle_settled(parconc_pool *p)
+{
+    int i;
+    if (!parconc__pool_idle(p)) return 0;
+    for (i = 0; i < p->nthreads; i++)
+        while (parconc__load(&p->workers[i].settling, PARCONC__ACQUIRE)) parconc_thread_yield();
+    return 1;
+}
+
 PARCONC_API int parconc_pool_wait_idle(parconc_pool *p, int64_t timeout_ns)
 {
     uint64_t deadline = parconc__deadline(timeout_ns);
@@ -5662,12 +5709,12 @@ PARCONC_API int parconc_pool_wait_idle(parconc_pool *p, int64_t timeout_ns)
     for (;;) {
         uint32_t seq = parconc__load(&p->idle_seq, PARCONC__SEQ_CST);
         int rc;
-        if (parconc__pool_idle(p)) return PARCONC_OK;
+        if (parconc__pool_idle_settled(p)) return PARCONC_OK;
         if (deadline == PARCONC__DEADLINE_NOW) return PARCONC_ETIMEDOUT;
         parconc__fetch_add(&p->idle_waiters, 1u, PARCONC__SEQ_CST);
         rc = parconc__pool_idle(p) ? PARCONC_OK : parconc__futex_wait(&p->idle_seq, seq, deadline);
         parconc__fetch_sub(&p->idle_waiters, 1u, PARCONC__RELAXED);
-        if (rc == PARCONC_ETIMEDOUT) return parconc__pool_idle(p) ? PARCONC_OK : PARCONC_ETIMEDOUT;
+        if (rc == PARCONC_ETIMEDOUT) return parconc__pool_idle_settled(p) ? PARCONC_OK : PARCONC_ETIMEDOUT;
     }
 }
 

@@ -725,6 +725,40 @@ static void test_bounded_queue(void)
     parconc_pool_destroy(p);
 }
 
+/* Once a wait on a task's future returned, that task no longer counts as
+   in flight: wait_idle(0) and shutdown(0) answer OK at once (the task is
+   counted out before its future settles).  Ring and list, heap and caller
+   storage futures, with and without a callback. */
+static void test_idle_right_after_future_settles(void)
+{
+    int schedule, round, late = 0;
+    for (schedule = PARCONC_FIFO; schedule <= PARCONC_LIFO; schedule++) {
+        parconc_pool *p = make_pool(1, schedule);
+        PT_CHECK(p != NULL);
+        for (round = 0; round < 400; round++) {
+            parconc_future *f, local;
+            parconc_task_desc t;
+            memset(&t, 0, sizeof t);
+            t.fn = noop;
+            if (round % 2) t.storage = &local;
+            PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, &f), PARCONC_OK);
+            if (round % 4 >= 2) PT_CHECK_EQ(parconc_future_on_done(f, count_cb, (void *)(intptr_t)1), PARCONC_OK);
+            PT_CHECK_EQ(parconc_future_wait(f, PARCONC_FOREVER), PARCONC_OK);
+            if (parconc_pool_wait_idle(p, 0) != PARCONC_OK) late++;
+            parconc_future_release(f);
+        }
+        PT_EXPECT_EQ(late, 0);
+        {
+            parconc_future *f;
+            PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, &f), PARCONC_OK);
+            PT_CHECK_EQ(parconc_future_wait(f, PARCONC_FOREVER), PARCONC_OK);
+            PT_EXPECT_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_DRAIN, 0), PARCONC_OK);
+            parconc_future_release(f);
+        }
+        parconc_pool_destroy(p);
+    }
+}
+
 /* ---- zero-allocation mode ---- */
 static long alloc_calls, free_calls;
 static void *count_alloc(size_t n, void *u) { (void)u; alloc_calls++; return malloc(n); }
@@ -2118,6 +2152,7 @@ int main(int argc, char **argv)
         PT_TEST(test_schedules_fifo_lifo_priority),
         PT_TEST(test_lifo_exact_with_one_worker),
         PT_TEST(test_bounded_queue),
+        PT_TEST(test_idle_right_after_future_settles),
         PT_TEST(test_zero_allocation_mode),
         PT_TEST(test_custom_allocator_used),
         PT_TEST(test_stats_per_worker),
