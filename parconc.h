@@ -346,8 +346,10 @@ int parconc_port_cpu_count(void);
 
 /* ---- mutex ------------------------------------------------------------
    One 32-bit futex word.  lock spins briefly then sleeps; a waiter that has
-   waited more than ~1 ms switches the mutex to hand-off mode so no thread
-   starves (see the implementation for the mechanism).  Not recursive:
+   waited more than ~1 ms (timed or not) switches the mutex to hand-off
+   mode, where each unlock hands the lock to one such waiter in turn and
+   newcomers queue behind them, so no thread starves (see the
+   implementation for the mechanism).  Not recursive:
    re-locking from the owner deadlocks (EDEADLK under PARCONC_DEBUG_LOCKS). */
 typedef struct parconc_mutex { uint32_t state_; } parconc_mutex;
 #define PARCONC_MUTEX_INIT {0}
@@ -1824,75 +1826,112 @@ static void parconc__dbg_forget(const void *lock)
 #endif /* PARCONC_DEBUG_LOCKS */
 
 /* ---- mutex -----------------------------------------------------------------
-   The word:  bit 0 LOCKED, bit 1 HANDOFF, bit 2 STARVING, bit 3 CONTENDED
-   (threads may sleep on it: unlock must wake one).
+   The word:  bit 0 LOCKED, bit 1 HANDOFF, bit 3 CONTENDED (threads may
+   sleep on it: unlock must wake one), bits 8-31 OLD: the number of
+   waiters that have waited more than PARCONC__MUTEX_STARVE_NS.
 
-   Normal mode is the three-state futex mutex of Drepper's "Futexes Are
-   Tricky" with a short spin first: free -> LOCKED (fast path, one CAS),
-   LOCKED -> LOCKED|CONTENDED when a waiter is about to sleep, and unlock
-   clears both and wakes one sleeper if CONTENDED was set.  A thread that
-   takes the lock after having waited sets CONTENDED again, since others
-   may still sleep; so a chain of wake-ups never breaks.  Unlocked implies
-   CONTENDED clear (waiters only add it to a locked word).  Barging is
-   allowed: the lock stays with whoever runs, the best throughput.
+   Normal mode (OLD == 0) is the three-state futex mutex of Drepper's
+   "Futexes Are Tricky" with a short spin first: free -> LOCKED (fast
+   path, one CAS), LOCKED -> LOCKED|CONTENDED when a waiter is about to
+   sleep, and unlock clears both and wakes one sleeper if CONTENDED was
+   set.  A thread that takes the lock after having waited sets CONTENDED
+   again, since others may still sleep; so a chain of wake-ups never
+   breaks.  Unlocked implies CONTENDED clear (waiters only add it to a
+   locked word).  Barging is allowed: the lock stays with whoever runs,
+   the best throughput.
 
-   Starvation mode (the idea of Go's mutex.go, with a named recipient): a
-   waiter that has waited more than PARCONC__MUTEX_STARVE_NS sets STARVING
-   with a CAS; at most one waiter holds that bit, and it is the only thread
-   the lock may go to next.  From then on newcomers do not barge (the fast
-   path, the spin and trylock all give up on STARVING), and unlock does not
-   release the lock: it sets HANDOFF while keeping LOCKED and wakes the
-   starving waiter, which sleeps with its own futex tag so the wake reaches
-   it and nobody else.  Only the starving waiter may take a HANDOFF; it
-   clears HANDOFF and STARVING together, and the mutex is back in normal
-   mode.  Other waiters that see HANDOFF just sleep on.  So a waiter that
-   has set STARVING owns the lock at the very next unlock, and a waiter
-   still waiting after 1 ms competes only with other starving waiters for
-   the bit (tests/model/mutex.pml checks mutual exclusion, no lost wake-up
-   and this bound with Spin).
+   Hand-off mode (OLD > 0; Go's mutex.go starvation mode, with the queue
+   kept by the kernel): a waiter still waiting PARCONC__MUTEX_STARVE_NS
+   after it first went to sleep counts itself in OLD with a CAS on a
+   locked word, and from then on sleeps with its own futex tag.  While
+   OLD > 0 unlock does not release the lock: it sets HANDOFF while keeping
+   LOCKED and wakes one OLD sleeper; only an OLD waiter may take a HANDOFF
+   (clearing it and counting itself out of OLD in the same CAS), and
+   newcomers cannot barge (the lock is never free meanwhile: the fast
+   path, the spin and trylock all fail).  The kernel wakes sleepers of a
+   tag in the order they went to sleep, so the old waiters are served in
+   turn, one per unlock.  A waiter not yet old sleeps at most until its
+   1 ms is up, so it counts itself in even while every unlock is a
+   hand-off, and so does a timed waiter: each waits its turn like the
+   others.  The mode ends when the last old waiter is served.
+   (tests/model/mutex.pml checks mutual exclusion, no lost wake-up, a
+   HANDOFF always has a taker, and no waiter that is not old gets the lock
+   while an old one waits, with Spin.)
 
-   Invariants: STARVING set => its setter is waiting (only the setter
-   clears it, when it takes the lock or leaves on a timeout), so a HANDOFF
-   always has a taker; HANDOFF => LOCKED and STARVING.
+   Invariants: OLD > 0 => LOCKED (a waiter counts itself in only on a
+   locked word, and unlock keeps LOCKED while OLD > 0); HANDOFF => LOCKED
+   and OLD > 0 (an old waiter leaving on a timeout takes a HANDOFF it
+   finds instead of counting itself out), so a HANDOFF always has a taker.
 
    No lost wake-up: a waiter sleeps with futex_wait(word, value seen),
    which returns at once if anything changed since, and only after the
-   value it saw carries CONTENDED, so the unlock that changes it wakes
-   someone.  A waiter that leaves on a timeout leaves CONTENDED set behind
-   it (a spare wake-up later, never a missing one), and a timed-out futex
-   wait never consumed a wake-up (a woken waiter returns OK and retries). */
+   value it saw carries CONTENDED (normal mode: the unlock that changes it
+   wakes someone) or OLD counting it (hand-off mode: the unlock sets
+   HANDOFF, which changes the word, and wakes an OLD sleeper).  A waiter
+   that leaves on a timeout leaves CONTENDED set behind it (a spare
+   wake-up later, never a missing one), and a timed-out futex wait never
+   consumed a wake-up (a woken waiter returns OK and retries). */
 #define PARCONC__M_LOCKED    1u
 #define PARCONC__M_HANDOFF   2u
-#define PARCONC__M_STARVING  4u
 #define PARCONC__M_CONTENDED 8u
+#define PARCONC__M_OLD_ONE   0x100u
+#define PARCONC__M_OLD_MASK  0xFFFFFF00u
 #ifndef PARCONC__M_SPINS
 #define PARCONC__M_SPINS    10 /* pauses; more spinning lost throughput on 2 oversubscribed cores */
 #endif
 #ifndef PARCONC__MUTEX_STARVE_NS
 #define PARCONC__MUTEX_STARVE_NS 1000000u
 #endif
-/* futex tags: ordinary waiters, and the one starving waiter */
+/* futex tags: waiters not yet old, and old ones */
 #define PARCONC__M_TAG_WAITER  1u
-#define PARCONC__M_TAG_STARVER 2u
+#define PARCONC__M_TAG_OLD     2u
 
-/* fair: public mutexes use starvation mode after 1 ms; the library's own
-   short internal locks (queues, guards) never do: a hand-off there only
-   adds a context switch per critical section under oversubscription. */
+/* An old waiter takes a HANDOFF: LOCKED stays (now ours), we leave OLD,
+   and others may sleep. */
+static inline uint32_t parconc__mutex_handoff_taken(uint32_t s)
+{
+    return ((s & ~PARCONC__M_HANDOFF) - PARCONC__M_OLD_ONE) | PARCONC__M_CONTENDED;
+}
+
+/* The deadline passed: take the lock if it was handed to us (old) or is
+   free (not old), else leave OLD if we were in it. */
+static int parconc__mutex_give_up(uint32_t *w, int old)
+{
+    uint32_t s = parconc__load(w, PARCONC__RELAXED);
+    for (;;) {
+        uint32_t n;
+        int take = 1;
+        if (old && (s & PARCONC__M_HANDOFF))
+            n = parconc__mutex_handoff_taken(s);
+        else if (!(s & PARCONC__M_LOCKED))
+            n = s | PARCONC__M_LOCKED | PARCONC__M_CONTENDED;
+        else if (old)
+            n = s - PARCONC__M_OLD_ONE, take = 0;
+        else
+            return PARCONC_ETIMEDOUT; /* nothing of ours in the word */
+        if (parconc__cas(w, &s, n, PARCONC__ACQUIRE, PARCONC__RELAXED)) return take ? PARCONC_OK : PARCONC_ETIMEDOUT;
+    }
+}
+
+/* fair: public mutexes hand off to old waiters; the library's own short
+   internal locks (queues, guards) never do: a hand-off there only adds a
+   context switch per critical section under oversubscription. */
 static int parconc__mutex_lock_slow(uint32_t *w, uint64_t deadline, int fair)
 {
-    uint32_t s, mine = 0; /* mine: PARCONC__M_STARVING once we set it */
-    uint64_t start = 0;   /* when we first went to sleep */
+    uint32_t s;
+    int old = 0;        /* counted in OLD */
+    uint64_t start = 0; /* when we first went to sleep */
     int spins;
     if (deadline == PARCONC__DEADLINE_NOW) { /* try once */
         s = parconc__load(w, PARCONC__RELAXED);
-        while (!(s & (PARCONC__M_LOCKED | PARCONC__M_STARVING)))
+        while (!(s & PARCONC__M_LOCKED))
             if (parconc__cas(w, &s, s | PARCONC__M_LOCKED, PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
         return PARCONC_ETIMEDOUT;
     }
     /* 1. Spin briefly: critical sections are usually shorter than a sleep. */
     for (spins = 0; spins < PARCONC__M_SPINS; spins++) {
         s = parconc__load(w, PARCONC__RELAXED);
-        if (s & PARCONC__M_STARVING) break; /* a starving waiter is owed the lock */
+        if (s & PARCONC__M_OLD_MASK) break; /* old waiters are owed the lock */
         if (!(s & PARCONC__M_LOCKED)) {
             if (parconc__cas(w, &s, s | PARCONC__M_LOCKED, PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
             continue;
@@ -1902,14 +1941,12 @@ static int parconc__mutex_lock_slow(uint32_t *w, uint64_t deadline, int fair)
     /* 2. Sleep until the lock is free or handed to us. */
     for (;;) {
         s = parconc__load(w, PARCONC__RELAXED);
-        if ((s & PARCONC__M_HANDOFF) && mine) {
-            /* ours: LOCKED stays set, normal mode resumes; others may sleep */
-            if (parconc__cas(w, &s, (s & ~(PARCONC__M_HANDOFF | PARCONC__M_STARVING)) | PARCONC__M_CONTENDED,
-                             PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
+        if (old && (s & PARCONC__M_HANDOFF)) {
+            if (parconc__cas(w, &s, parconc__mutex_handoff_taken(s), PARCONC__ACQUIRE, PARCONC__RELAXED)) return PARCONC_OK;
             continue;
         }
-        if (!(s & (PARCONC__M_LOCKED | PARCONC__M_STARVING))) {
-            /* free: take it, and keep CONTENDED for those still asleep */
+        if (!(s & PARCONC__M_LOCKED)) {
+            /* free (so OLD is 0): take it, keep CONTENDED for the sleepers */
             if (parconc__cas(w, &s, s | PARCONC__M_LOCKED | PARCONC__M_CONTENDED, PARCONC__ACQUIRE, PARCONC__RELAXED))
                 return PARCONC_OK;
             continue;
@@ -1921,35 +1958,33 @@ static int parconc__mutex_lock_slow(uint32_t *w, uint64_t deadline, int fair)
             if (!parconc__cas(w, &s, s | PARCONC__M_CONTENDED, PARCONC__RELAXED, PARCONC__RELAXED)) continue;
             s |= PARCONC__M_CONTENDED;
         }
-        if (fair && !mine && !(s & PARCONC__M_STARVING)) {
+        if (fair && !old) {
             uint64_t now = parconc_now_ns();
-            if (!start) {
-                start = now;
-            } else if (now - start > PARCONC__MUTEX_STARVE_NS) {
-                /* relaxed for the same reason: the bit itself is the message,
-                   and the hand-off that follows is a release/acquire pair */
-                if (parconc__cas(w, &s, s | PARCONC__M_STARVING, PARCONC__RELAXED, PARCONC__RELAXED)) mine = PARCONC__M_STARVING;
+            if (!start) start = now;
+            if (now - start > PARCONC__MUTEX_STARVE_NS) {
+                /* count ourselves in on the locked word we saw.  Relaxed:
+                   the count is the message, and the hand-off that follows
+                   is a release/acquire pair.  The first old waiter wakes
+                   the others' untimed sleeps (below). */
+                if (parconc__cas(w, &s, s + PARCONC__M_OLD_ONE, PARCONC__RELAXED, PARCONC__RELAXED)) {
+                    old = 1;
+                    if (!(s & PARCONC__M_OLD_MASK)) parconc__futex_wake_bits(w, INT_MAX, PARCONC__M_TAG_WAITER);
+                }
+                continue;
+            }
+            if ((s & PARCONC__M_OLD_MASK) && start + PARCONC__MUTEX_STARVE_NS < deadline) {
+                /* hand-off mode: no unlock wakes us any more, so sleep
+                   until our 1 ms is up at most, then count in.  In normal
+                   mode the sleep needs no timer: an unlock wakes a
+                   sleeper, and the first waiter to count itself in wakes
+                   every one, so none sleeps untimed through the switch. */
+                (void)parconc__futex_wait_bits(w, s, start + PARCONC__MUTEX_STARVE_NS + 1u, PARCONC__M_TAG_WAITER);
                 continue;
             }
         }
-        if (parconc__futex_wait_precise_bits(w, s, deadline, mine ? PARCONC__M_TAG_STARVER : PARCONC__M_TAG_WAITER)
+        if (parconc__futex_wait_precise_bits(w, s, deadline, old ? PARCONC__M_TAG_OLD : PARCONC__M_TAG_WAITER)
             != PARCONC_ETIMEDOUT) continue;
-        /* Deadline passed: give up STARVING if ours, unless the lock was
-           handed to us or is free meanwhile: then take it. */
-        s = parconc__load(w, PARCONC__RELAXED);
-        for (;;) {
-            uint32_t n;
-            int take = 1;
-            if ((s & PARCONC__M_HANDOFF) && mine)
-                n = (s & ~(PARCONC__M_HANDOFF | PARCONC__M_STARVING)) | PARCONC__M_CONTENDED;
-            else if (!(s & (PARCONC__M_LOCKED | PARCONC__M_STARVING)))
-                n = s | PARCONC__M_LOCKED | PARCONC__M_CONTENDED;
-            else if (mine)
-                n = s & ~PARCONC__M_STARVING, take = 0;
-            else
-                return PARCONC_ETIMEDOUT; /* nothing of ours in the word */
-            if (parconc__cas(w, &s, n, PARCONC__ACQUIRE, PARCONC__RELAXED)) return take ? PARCONC_OK : PARCONC_ETIMEDOUT;
-        }
+        return parconc__mutex_give_up(w, old);
     }
 }
 
@@ -1974,11 +2009,11 @@ static int parconc__mutex_unlock_slow(uint32_t *w, uint32_t s)
 {
     for (;;) {
         if (!(s & PARCONC__M_LOCKED) || (s & PARCONC__M_HANDOFF)) return PARCONC_EPERM;
-        if (s & PARCONC__M_STARVING) {
+        if (s & PARCONC__M_OLD_MASK) {
             /* hand off: keep LOCKED so no newcomer can take it, and wake
-               the starving waiter (its tag), nobody else */
+               an old waiter (its tag), nobody else */
             if (parconc__cas(w, &s, s | PARCONC__M_HANDOFF, PARCONC__RELEASE, PARCONC__RELAXED)) {
-                parconc__futex_wake_bits(w, 1, PARCONC__M_TAG_STARVER);
+                parconc__futex_wake_bits(w, 1, PARCONC__M_TAG_OLD);
                 return PARCONC_OK;
             }
         } else if (parconc__cas(w, &s, s & ~(PARCONC__M_LOCKED | PARCONC__M_CONTENDED), PARCONC__RELEASE, PARCONC__RELAXED)) {

@@ -200,6 +200,81 @@ static void test_mutex_no_starvation(void)
     printf("(worst wait %.2f ms) ", (double)worst / 1e6);
 }
 
+/* A crowd: 64 threads on one mutex, a third of them retrying
+   timedlock(100 ms) while the rest call lock().  Every timed waiter gets
+   the lock, and none times out more than a few times in a row: a timed
+   waiter claims the hand-off like any other. */
+#define CROWD 64
+static int crowd_stop;
+static long crowd_got[CROWD], crowd_worst_run[CROWD];
+static volatile long crowd_shared;
+static void *crowd_member(void *arg)
+{
+    int id = (int)(intptr_t)arg, timed = id % 3 == 0, k;
+    long run = 0;
+    while (!__atomic_load_n(&crowd_stop, __ATOMIC_ACQUIRE)) {
+        int rc = timed ? parconc_mutex_timedlock(&g_mutex, 100 * MS) : parconc_mutex_lock(&g_mutex);
+        if (rc != PARCONC_OK) {
+            PT_EXPECT_EQ(rc, PARCONC_ETIMEDOUT);
+            if (++run > crowd_worst_run[id]) crowd_worst_run[id] = run;
+            continue;
+        }
+        run = 0;
+        crowd_got[id]++;
+        for (k = 0; k < 200; k++) crowd_shared++;
+        parconc_mutex_unlock(&g_mutex);
+    }
+    return NULL;
+}
+
+static void crowd_run(void)
+{
+    parconc_thread t[CROWD];
+    int i;
+    crowd_stop = 0;
+    memset(crowd_got, 0, sizeof crowd_got);
+    memset(crowd_worst_run, 0, sizeof crowd_worst_run);
+    for (i = 0; i < CROWD; i++) PT_CHECK_EQ(parconc_thread_create(&t[i], crowd_member, (void *)(intptr_t)i, NULL), PARCONC_OK);
+    parconc_sleep_ns(1000 * MS);
+    __atomic_store_n(&crowd_stop, 1, __ATOMIC_RELEASE);
+    for (i = 0; i < CROWD; i++) PT_CHECK_EQ(parconc_thread_join(t[i], NULL), PARCONC_OK);
+    for (i = 0; i < CROWD; i += 3) {
+        PT_EXPECT(crowd_got[i] > 0);
+        PT_EXPECT(crowd_worst_run[i] <= 5);
+    }
+}
+
+#if defined(__linux__) && !defined(PARCONC_PORT_CUSTOM)
+#include <sys/syscall.h>
+#define CROWD_MASK_WORDS 16
+/* Runs the crowd with the process on one CPU (threads inherit the mask),
+   where a time slice per owner makes waiting longest; 0 if it cannot. */
+static int crowd_run_on_one_cpu(void)
+{
+    unsigned long saved[CROWD_MASK_WORDS], one[CROWD_MASK_WORDS];
+    const int bits = (int)(8 * sizeof saved[0]);
+    int c;
+    memset(saved, 0, sizeof saved);
+    if (syscall(SYS_sched_getaffinity, 0, sizeof saved, saved) <= 0) return 0;
+    for (c = 0; c < CROWD_MASK_WORDS * bits && !(saved[c / bits] & (1ul << (c % bits))); c++) {}
+    if (c == CROWD_MASK_WORDS * bits) return 0;
+    memset(one, 0, sizeof one);
+    one[c / bits] = 1ul << (c % bits);
+    if (syscall(SYS_sched_setaffinity, 0, sizeof one, one) != 0) return 0;
+    crowd_run();
+    PT_EXPECT(syscall(SYS_sched_setaffinity, 0, sizeof saved, saved) == 0);
+    return 1;
+}
+#else
+static int crowd_run_on_one_cpu(void) { return 0; }
+#endif
+
+static void test_mutex_crowd_timed_waiters_served(void)
+{
+    crowd_run();
+    if (PT_OK() && !crowd_run_on_one_cpu()) printf("(not pinned to one CPU here) ");
+}
+
 /* ====================== reentrant mutex ====================== */
 
 static parconc_rmutex g_rmutex = PARCONC_RMUTEX_INIT;
@@ -1225,6 +1300,7 @@ int main(int argc, char **argv)
         PT_TEST(test_mutex_timeouts),
         PT_TEST(test_mutex_bad_input),
         PT_TEST(test_mutex_no_starvation),
+        PT_TEST(test_mutex_crowd_timed_waiters_served),
         PT_TEST(test_rmutex),
         PT_TEST(test_robust_owner_dies_then_repaired),
         PT_TEST(test_robust_not_repaired_becomes_unrecoverable),

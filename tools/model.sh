@@ -48,6 +48,7 @@ if [ "$mode" = full ]; then
     run rwlock.pml "-DNR=2 -DNW=3 -DROUNDS=1" ok
 fi
 run mutex.pml  "-DANY_TAKER -DN=3 -DROUNDS=1" violation
+run mutex.pml  "-DLEAVE_HANDOFF -DN=3 -DROUNDS=1" violation
 run mutex.pml  "-DNO_RECONTEND -DN=3 -DROUNDS=1" violation
 run rwlock.pml "-DNO_SECOND_OFF -DNR=2 -DNW=2 -DROUNDS=1" violation
 run rwlock.pml "-DNO_RESTORE -DNR=2 -DNW=2 -DROUNDS=1" violation

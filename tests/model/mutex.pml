@@ -1,25 +1,30 @@
 /* mutex.pml - Spin model of parconc_mutex (parconc.h, "---- mutex"):
-   parconc__mutex_lock_slow, parconc__mutex_unlock_slow and their futex
-   calls, step for step.  `make model` checks, for N threads that each lock
-   ROUNDS times (thread 0 with a timeout that may expire at any wait):
+   parconc__mutex_lock_slow, parconc__mutex_give_up,
+   parconc__mutex_unlock_slow and their futex calls, step for step.
+   `make model` checks, for N threads that each lock ROUNDS times (thread 0
+   with a timeout that may expire at any timed wait):
 
    - mutual exclusion: never two threads in the critical section;
    - no lost wake-up: no state where every live thread sleeps in the futex
-     (Spin's invalid-end-state check: the run must always finish);
-   - the fairness bound: once a waiter has set STARVING, no other thread
-     acquires the lock before it (asserted at every acquisition), and a
-     HANDOFF always has its taker waiting.
+     for good (Spin's invalid-end-state check: the run must always finish);
+   - the word's invariants after every change: OLD > 0 => LOCKED, and
+     HANDOFF => LOCKED and OLD > 0; OLD counts exactly the old waiters;
+   - the fairness rule: while a waiter is old, only old waiters acquire
+     (asserted at every acquisition), and a HANDOFF always has a taker.
 
    Mutations that must fail (make model runs them, to show the checks can):
-   -DANY_TAKER      the earlier protocol: any waiter that saw HANDOFF took it
-                    (breaks the fairness bound);
+   -DANY_TAKER      a waiter that is not old may take a HANDOFF;
    -DNO_RECONTEND   a waiter that takes the free lock does not set CONTENDED
-                    again (a lost wake-up when two sleep).
+                    again (a lost wake-up when two sleep);
+   -DLEAVE_HANDOFF  an old waiter that times out counts itself out even
+                    when the lock was handed to it (a HANDOFF nobody takes).
 
    Time is abstracted: "has waited more than 1 ms" may become true at any
-   check, and a futex wake picks any sleeper with a matching tag (every
-   order the kernel could choose).  The word is one int, as in C:
-   bit 0 LOCKED, bit 1 HANDOFF, bit 2 STARVING, bit 3 CONTENDED. */
+   check, a sleep with a timer (the registration sleep, a timed waiter's
+   deadline) may end at any moment, and a futex wake picks any sleeper with
+   a matching tag (every order the kernel could choose).  The word is one
+   int, as in C: bit 0 LOCKED, bit 1 HANDOFF, bit 3 CONTENDED, OLD from
+   bit 8. */
 
 #ifndef N
 #define N 3  /* at most 4 (futex_wake_one) */
@@ -30,10 +35,10 @@
 
 #define LOCKED    1
 #define HANDOFF   2
-#define STARVING  4
 #define CONTENDED 8
-#define TAG_WAITER  1
-#define TAG_STARVER 2
+#define OLD_ONE   256
+#define TAG_WAITER 1
+#define TAG_OLD    2
 
 #ifdef NO_RECONTEND
 #define RECONTEND 0
@@ -44,25 +49,28 @@
 int w;                  /* the mutex word */
 byte sleeping[N];       /* futex: 0 awake, else the tag it sleeps with */
 byte in_cs;             /* threads in the critical section */
-byte starver = 255;     /* ghost: who holds STARVING (255: nobody) */
+byte nold;              /* ghost: threads counted in OLD */
 
-/* compare-and-swap on the word: ok = 1 and w = n if w == s, else s = w */
-inline cas(s, n, ok) {
-    atomic { if :: w == s -> w = (n); ok = 1 :: else -> s = w; ok = 0 fi }
+inline check_word() {
+    assert(w / OLD_ONE == nold);
+    assert(w / OLD_ONE == 0 || (w & LOCKED));
+    assert(!(w & HANDOFF) || ((w & LOCKED) && w / OLD_ONE > 0))
 }
 
-/* the same, for a CAS that also clears our STARVING: the ghost follows */
-inline cas_unstarve(s, n, ok) {
-    atomic { if :: w == s -> w = (n); ok = 1; starver = 255 :: else -> s = w; ok = 0 fi }
+/* compare-and-swap on the word: ok = 1 and w = n if w == s, else s = w;
+   d: the change of the ghost count that goes with it */
+inline cas_d(s, n, ok, d) {
+    atomic { if :: w == s -> w = (n); nold = nold + (d); ok = 1; check_word() :: else -> s = w; ok = 0 fi }
 }
+inline cas(s, n, ok) { cas_d(s, n, ok, 0) }
 
-/* futex_wait(&w, s, tag): sleeps only if the word still equals s; a timed
-   waiter's sleep may end by its deadline (never after being woken) */
-inline futex_wait(me, s, tag) {
+/* futex_wait(&w, s, tag): sleeps only if the word still equals s; a sleep
+   with a timer may end by itself (expired = 1 for a deadline) */
+inline futex_wait(me, s, tag, timer, deadline) {
     atomic { if :: w == s -> sleeping[me] = tag :: else -> skip fi };
     if
-    :: sleeping[me] == 0 -> skip                     /* woken (or never slept) */
-    :: atomic { timed && sleeping[me] != 0 -> sleeping[me] = 0; expired = 1 } /* deadline */
+    :: sleeping[me] == 0 -> skip                                    /* woken (or never slept) */
+    :: atomic { timer && sleeping[me] != 0 -> sleeping[me] = 0; expired = deadline }
     fi
 }
 
@@ -79,9 +87,21 @@ inline futex_wake_one(mask) {
     }
 }
 
-inline acquired(me, s) {
-    /* the fairness bound: with STARVING set only its owner gets in */
-    assert(!(s & STARVING) || mine);
+/* futex_wake(&w, INT_MAX) with a tag mask */
+inline futex_wake_all(mask) {
+    atomic {
+        i = 0;
+        do
+        :: i < N -> if :: sleeping[i] & (mask) -> sleeping[i] = 0 :: else -> skip fi; i++
+        :: i == N -> break
+        od
+    }
+}
+
+/* s: the word our acquiring CAS replaced */
+inline acquired(was_old, s) {
+    /* the fairness rule: with old waiters counted, only they get in */
+    assert(was_old || s / OLD_ONE == 0);
     in_cs++;
     assert(in_cs == 1);
     in_cs--
@@ -89,40 +109,40 @@ inline acquired(me, s) {
 
 proctype thread(byte me; bool timed)
 {
-    int s, n;
-    byte round = 0;
-    bool ok, mine, expired, take;
+    int s;
+    byte round = 0, i;
+    bool ok, old, expired;
 
     do
     :: round < ROUNDS ->
-        mine = 0; expired = 0;
+        old = 0; expired = 0;
         /* fast path: one CAS from 0 */
         s = 0;
         cas(s, LOCKED, ok);
-        if :: ok -> acquired(me, 0); goto unlock :: else -> skip fi;
-        /* spin phase (a few attempts; gives up on STARVING) */
+        if :: ok -> acquired(old, s); goto unlock :: else -> skip fi;
+        /* spin phase (one attempt; gives up while old waiters are owed) */
         s = w;
         if
-        :: !(s & STARVING) && !(s & LOCKED) ->
+        :: s / OLD_ONE == 0 && !(s & LOCKED) ->
             cas(s, s | LOCKED, ok);
-            if :: ok -> acquired(me, s); goto unlock :: else -> skip fi
+            if :: ok -> acquired(old, s); goto unlock :: else -> skip fi
         :: else -> skip
         fi;
 wait_loop:
         s = w;
         if
-        :: (s & HANDOFF) && mine ->
-            cas_unstarve(s, (s & ~(HANDOFF | STARVING)) | CONTENDED, ok);
-            if :: ok -> acquired(me, s); goto unlock :: else -> goto wait_loop fi
+        :: old && (s & HANDOFF) ->
+            cas_d(s, ((s & ~HANDOFF) - OLD_ONE) | CONTENDED, ok, -1);
+            if :: ok -> old = 0; acquired(1, s); goto unlock :: else -> goto wait_loop fi
 #ifdef ANY_TAKER
-        :: (s & HANDOFF) && !mine ->
+        :: !old && (s & HANDOFF) ->
             cas(s, (s & ~HANDOFF) | CONTENDED, ok);
-            if :: ok -> acquired(me, s); goto unlock :: else -> goto wait_loop fi
+            if :: ok -> acquired(old, s); goto unlock :: else -> goto wait_loop fi
 #endif
-        :: !(s & HANDOFF && mine) && !(s & (LOCKED | STARVING)) ->   /* free */
+        :: !(old && (s & HANDOFF)) && !(s & LOCKED) ->       /* free */
             cas(s, s | LOCKED | RECONTEND, ok);
-            if :: ok -> acquired(me, s); goto unlock :: else -> goto wait_loop fi
-        :: !(s & HANDOFF && mine) && (s & (LOCKED | STARVING)) ->
+            if :: ok -> acquired(old, s); goto unlock :: else -> goto wait_loop fi
+        :: !(old && (s & HANDOFF)) && (s & LOCKED) ->
             if
             :: !(s & CONTENDED) ->                 /* announce a sleeper first */
                 cas(s, s | CONTENDED, ok);
@@ -130,26 +150,51 @@ wait_loop:
             :: else -> skip
             fi;
             if
-            :: !mine && !(s & STARVING) ->         /* waited > 1 ms: claim STARVING */
-                atomic { if :: w == s -> w = s | STARVING; mine = 1; starver = me :: else -> skip fi };
-                goto wait_loop
-            :: true -> skip                        /* not yet (or taken): sleep */
+            :: !old ->
+                if
+                :: true ->                         /* waited > 1 ms: count in */
+                    cas_d(s, s + OLD_ONE, ok, 1);
+                    if
+                    :: ok -> old = 1;
+                        if :: s / OLD_ONE == 0 -> futex_wake_all(TAG_WAITER) :: else -> skip fi
+                    :: else -> skip
+                    fi;
+                    goto wait_loop
+                :: s / OLD_ONE > 0 ->              /* hand-off mode: sleep until the 1 ms is up */
+                    futex_wait(me, s, TAG_WAITER, 1, 0);
+                    goto wait_loop
+                :: true -> skip                    /* not yet: an ordinary sleep */
+                fi
+            :: else -> skip
             fi;
-            if :: mine -> futex_wait(me, s, TAG_STARVER) :: else -> futex_wait(me, s, TAG_WAITER) fi;
-            if :: expired -> goto timed_out :: else -> goto wait_loop fi
+            if
+            :: old -> futex_wait(me, s, TAG_OLD, timed, 1)
+            :: else -> futex_wait(me, s, TAG_WAITER, timed, 1)
+            fi;
+            if :: expired -> goto give_up :: else -> goto wait_loop fi
         fi;
-timed_out:
+give_up:
+        /* parconc__mutex_give_up */
         s = w;
         do
-        :: (s & HANDOFF) && mine -> take = 1; cas_unstarve(s, (s & ~(HANDOFF | STARVING)) | CONTENDED, ok);
-           if :: ok -> break :: else -> skip fi
-        :: !(s & HANDOFF && mine) && !(s & (LOCKED | STARVING)) -> take = 1; cas(s, s | LOCKED | CONTENDED, ok);
-           if :: ok -> break :: else -> skip fi
-        :: !(s & HANDOFF && mine) && (s & (LOCKED | STARVING)) && mine -> take = 0; cas_unstarve(s, s & ~STARVING, ok);
-           if :: ok -> break :: else -> skip fi
-        :: !(s & HANDOFF && mine) && (s & (LOCKED | STARVING)) && !mine -> take = 0; break
+        :: old && (s & HANDOFF) ->
+            cas_d(s, ((s & ~HANDOFF) - OLD_ONE) | CONTENDED, ok, -1);
+            if :: ok -> old = 0; acquired(1, s); goto unlock :: else -> skip fi
+#ifdef LEAVE_HANDOFF
+        :: old && (s & HANDOFF) ->
+            cas_d(s, s - OLD_ONE, ok, -1);
+            if :: ok -> old = 0; break :: else -> skip fi
+#endif
+        :: !(old && (s & HANDOFF)) && !(s & LOCKED) ->
+            cas(s, s | LOCKED | CONTENDED, ok);
+            if :: ok -> acquired(old, s); goto unlock :: else -> skip fi
+        :: !(old && (s & HANDOFF)) && (s & LOCKED) && old ->
+            cas_d(s, s - OLD_ONE, ok, -1);
+            if :: ok -> old = 0; break :: else -> skip fi
+        :: !(old && (s & HANDOFF)) && (s & LOCKED) && !old -> break
         od;
-        if :: take -> acquired(me, s); goto unlock :: else -> round++; goto next fi;
+        round++;
+        goto next;
 unlock:
         /* parconc__mutex_unlock_raw / _slow */
         s = LOCKED;
@@ -159,14 +204,12 @@ unlock:
         :: !ok ->
             assert((s & LOCKED) && !(s & HANDOFF));  /* unlock of a held lock */
             if
-            :: s & STARVING ->
-                atomic { /* the hand-off CAS; its taker must be waiting */
-                    if :: w == s -> assert(starver != 255); w = s | HANDOFF; ok = 1
-                       :: else -> s = w; ok = 0 fi };
-                if :: ok -> futex_wake_one(TAG_STARVER); break :: else -> skip fi
+            :: s / OLD_ONE > 0 ->
+                cas(s, s | HANDOFF, ok);             /* check_word: the taker is counted */
+                if :: ok -> futex_wake_one(TAG_OLD); break :: else -> skip fi
             :: else ->
                 cas(s, s & ~(LOCKED | CONTENDED), ok);
-                if :: ok -> if :: s & CONTENDED -> futex_wake_one(TAG_WAITER | TAG_STARVER) :: else -> skip fi; break
+                if :: ok -> if :: s & CONTENDED -> futex_wake_one(TAG_WAITER | TAG_OLD) :: else -> skip fi; break
                    :: else -> skip fi
             fi
         od;
