@@ -6338,11 +6338,29 @@ static int parconc__loop_setup(parconc__loop *L, parconc_pool *p, size_t n, parc
 }
 
 /* Runs a set-up loop with helpers from p. */
+/* The pool's loop slot is taken (a loop inside a loop's body, or two loops
+   at once): the helpers are queued as tasks instead, at most
+   PARCONC__FOR_QUEUED_HELPERS of them, whose futures live in this frame
+   (kept out of parconc__loop_execute's, so a loop that publishes needs no
+   such stack). */
+#define PARCONC__FOR_QUEUED_HELPERS 15
+static PARCONC__NOINLINE void parconc__loop_with_queued_helpers(parconc__loop *L, parconc_pool *p)
+{
+    parconc_future helpers[PARCONC__FOR_QUEUED_HELPERS];
+    parconc_future *started[PARCONC__FOR_QUEUED_HELPERS];
+    size_t i, nh, ns = 0, want = L->participants - 1;
+    if (want > PARCONC__FOR_QUEUED_HELPERS) want = PARCONC__FOR_QUEUED_HELPERS;
+    nh = parconc__pool_submit_many(p, parconc__loop_helper, L, helpers, want);
+    parconc__loop_participate(L, 0);
+    /* out of work: helpers that never started never will; wait for the rest */
+    for (i = 0; i < nh; i++)
+        if (parconc_future_cancel(&helpers[i]) != PARCONC_OK) started[ns++] = &helpers[i];
+    parconc_wait_all(started, ns, PARCONC_FOREVER);
+    for (i = 0; i < nh; i++) parconc_future_wait(&helpers[i], PARCONC_FOREVER); /* canceled ones settle too */
+}
+
 static int parconc__loop_execute(parconc__loop *L, parconc_pool *p)
 {
-    parconc_future helpers[PARCONC__FOR_MAX_PARTICIPANTS - 1];
-    parconc_future *started[PARCONC__FOR_MAX_PARTICIPANTS - 1];
-    size_t i, nh = 0, ns = 0;
     int published = 0;
     if (L->n == 0) return PARCONC_OK;
     if (L->schedule == PARCONC_RESPAWN && L->participants > 1) {
@@ -6363,15 +6381,13 @@ static int parconc__loop_execute(parconc__loop *L, parconc_pool *p)
     }
     if (p && L->participants > 1 && !parconc__load(&L->stop, PARCONC__RELAXED)) {
         published = parconc__loop_publish(p, L, (uint32_t)(L->participants - 1));
-        if (!published) nh = parconc__pool_submit_many(p, parconc__loop_helper, L, helpers, L->participants - 1);
+        if (!published) {
+            parconc__loop_with_queued_helpers(L, p);
+            return parconc__load(&L->stop, PARCONC__RELAXED) ? PARCONC_ECANCELED : PARCONC_OK;
+        }
     }
     parconc__loop_participate(L, 0);
     if (published) parconc__loop_unpublish(p);
-    /* out of work: helpers that never started never will; wait for the rest */
-    for (i = 0; i < nh; i++)
-        if (parconc_future_cancel(&helpers[i]) != PARCONC_OK) started[ns++] = &helpers[i];
-    parconc_wait_all(started, ns, PARCONC_FOREVER);
-    for (i = 0; i < nh; i++) parconc_future_wait(&helpers[i], PARCONC_FOREVER); /* canceled ones settle too */
     return parconc__load(&L->stop, PARCONC__RELAXED) ? PARCONC_ECANCELED : PARCONC_OK;
 }
 
@@ -6409,16 +6425,22 @@ static void parconc__reduce_blocks(size_t b, size_t e, size_t worker, void *arg)
 PARCONC_API int parconc_parallel_reduce(parconc_pool *p, size_t n, parconc_reduce_fn fn, parconc_combine_fn combine,
                                         void *result, size_t partial_size, void *arg, const parconc_for_desc *desc)
 {
-    enum { MAX_BLOCKS = PARCONC__FOR_MAX_PARTICIPANTS * PARCONC__REDUCE_BLOCKS_PER_WORKER };
     parconc__reduce R;
     parconc__loop L;
     parconc_for_desc d;
     size_t i, k;
     int rc;
-    /* partials up to 64 bytes each fit on the stack; larger ones with many
-       blocks take one heap block (or, with PARCONC_NO_MALLOC, fewer blocks:
-       a fixed rule, so the result stays the same every run) */
-    unsigned char storage[MAX_BLOCKS * 64];
+    /* up to 1 KiB of partials (64 blocks of 16 bytes: 16 workers) live on
+       the stack, aligned for any scalar; more take one heap block (or,
+       with PARCONC_NO_MALLOC, fewer blocks: a fixed rule, so the result
+       stays the same every run) */
+    union {
+        unsigned char bytes[1024];
+        long double ld;
+        double d;
+        uint64_t u;
+        void *ptr;
+    } storage;
     unsigned char *big = NULL;
     if (!fn || !combine || !result || partial_size == 0 || partial_size > PARCONC__REDUCE_MAX_PARTIAL) return PARCONC_EINVAL;
     if (desc) d = *desc; else memset(&d, 0, sizeof d);
@@ -6434,10 +6456,10 @@ PARCONC_API int parconc_parallel_reduce(parconc_pool *p, size_t n, parconc_reduc
     R.blocks = k * PARCONC__REDUCE_BLOCKS_PER_WORKER;
     if (R.blocks > n) R.blocks = n;
 #ifdef PARCONC_NO_MALLOC
-    if (R.blocks * partial_size > sizeof storage) R.blocks = sizeof storage / partial_size;
+    if (R.blocks * partial_size > sizeof storage.bytes) R.blocks = sizeof storage.bytes / partial_size;
 #endif
-    if (R.blocks * partial_size <= sizeof storage) {
-        R.partials = storage;
+    if (R.blocks * partial_size <= sizeof storage.bytes) {
+        R.partials = storage.bytes;
     } else {
         /* Never fall back to fewer blocks here: that would change the
            result of a floating-point reduction on an unlucky run. */

@@ -504,6 +504,76 @@ static void test_huge_ranges_no_wrap(void)
     parconc_pool_destroy(p);
 }
 
+/* parallel_reduce and parallel_for (also nested, where the helpers are
+   queued as tasks) on a thread with the smallest stack parconc allows:
+   their frames fit (they once needed 17 and 9 KiB). */
+typedef struct small_stack_job { parconc_pool *pool; int rc_reduce, rc_for; double sum; size_t visited; } small_stack_job;
+static void reduce_sum64(size_t b, size_t e, void *partial, void *arg)
+{
+    double *acc = (double *)partial; /* 8 doubles: a 64-byte partial */
+    (void)arg;
+    for (; b < e; b++) acc[b % 8] += (double)b;
+}
+static void combine_sum64(void *into, const void *from, void *arg)
+{
+    double *a = (double *)into;
+    const double *f = (const double *)from;
+    int i;
+    (void)arg;
+    for (i = 0; i < 8; i++) a[i] += f[i];
+}
+static void count_inner(size_t b, size_t e, size_t worker, void *arg)
+{
+    (void)worker;
+    __atomic_fetch_add((size_t *)arg, e - b, __ATOMIC_RELAXED);
+}
+static size_t small_inner_visits;
+static void nested_outer(size_t b, size_t e, size_t worker, void *arg)
+{
+    parconc_for_desc d;
+    (void)worker;
+    memset(&d, 0, sizeof d);
+    d.schedule = PARCONC_DYNAMIC;
+    for (; b < e; b++) parconc_parallel_for((parconc_pool *)arg, 100, count_inner, &small_inner_visits, &d);
+}
+static void *small_stack_main(void *arg)
+{
+    small_stack_job *j = (small_stack_job *)arg;
+    double acc[8] = { 0 };
+    int i;
+    j->rc_reduce = parconc_parallel_reduce(j->pool, 10000, reduce_sum64, combine_sum64, acc, sizeof acc, NULL, NULL);
+    for (i = 0; i < 8; i++) j->sum += acc[i];
+    j->rc_for = parconc_parallel_for(j->pool, 8, nested_outer, j->pool, NULL);
+    return NULL;
+}
+
+static void test_small_stack_thread(void)
+{
+    parconc_pool *p;
+    parconc_pool_desc pd;
+    parconc_thread t;
+    parconc_thread_opts o;
+    small_stack_job j;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    PT_SKIP("sanitizers multiply stack frames");
+#endif
+    memset(&pd, 0, sizeof pd);
+    pd.threads = 16; /* many participants: the largest frames */
+    PT_CHECK_EQ(parconc_pool_create(&p, &pd), PARCONC_OK);
+    memset(&j, 0, sizeof j);
+    j.pool = p;
+    small_inner_visits = 0;
+    memset(&o, 0, sizeof o);
+    o.stack_size = PARCONC_THREAD_STACK_MIN;
+    PT_CHECK_EQ(parconc_thread_create(&t, small_stack_main, &j, &o), PARCONC_OK);
+    PT_CHECK_EQ(parconc_thread_join(t, NULL), PARCONC_OK);
+    PT_EXPECT_EQ(j.rc_reduce, PARCONC_OK);
+    PT_EXPECT(j.sum == 49995000.0); /* 0 + 1 + ... + 9999, exact in a double */
+    PT_EXPECT_EQ(j.rc_for, PARCONC_OK);
+    PT_EXPECT_EQ(small_inner_visits, 800);
+    parconc_pool_destroy(p);
+}
+
 int main(int argc, char **argv)
 {
     static const pt_test tests[] = {
@@ -516,6 +586,7 @@ int main(int argc, char **argv)
         PT_TEST(test_progress_reports),
         PT_TEST(test_bad_input),
         PT_TEST(test_huge_ranges_no_wrap),
+        PT_TEST(test_small_stack_thread),
         PT_TEST(test_advisor),
         PT_TEST(test_advisor_extremes),
         PT_TEST(test_helpers_not_in_task_counters),
