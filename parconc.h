@@ -47,6 +47,8 @@
    PARCONC_VALGRIND        announce locks, semaphores, wait groups and once
                            to Valgrind's Helgrind (needs valgrind/helgrind.h).
    PARCONC_SEQLOCK64       (testing) the 32-bit form of 64-bit statistics.
+   PARCONC_HELP_DEPTH      waits a worker may nest while it runs other tasks
+                           during a wait (default 16; see "Pool and futures").
    PARCONC_POOL_RING       slots of a FIFO pool's lock-free submission ring
                            (power of two >= 2; default 1024; 0: no ring, every
                            submission takes the queue lock).  12 or 24 bytes
@@ -586,9 +588,13 @@ PARCONC_API void parconc_debug_reset(void); /* forgets the recorded graph (tests
    never freed by parconc: it may be reused once a wait on it returned (a
    terminal state) or parconc_future_cancel() returned OK.
 
-   Waits (future_wait/get, wait_all, wait_any) called from inside a pool task
-   run other queued tasks of that pool while they wait, so fork-join code
-   never deadlocks, even on a pool of one thread. */
+   An untimed wait (future_wait/get, wait_all) inside a task or loop body
+   runs the task it waits for if that is still queued, so fork-join code
+   never deadlocks, even on a pool of one thread; a worker waiting for a
+   task running elsewhere runs other queued tasks of its pool meanwhile,
+   at most PARCONC_HELP_DEPTH (16) waits deep.  Timed waits, waits on
+   promises and waits outside tasks run nothing (see "what a wait runs"
+   in the implementation). */
 
 typedef struct parconc_pool parconc_pool;
 typedef struct parconc_future parconc_future;
@@ -4206,6 +4212,8 @@ struct parconc_pool {
     uint32_t joined;
     char pad1_[PARCONC_CACHELINE];
     size_t canceled;              /* relaxed counter (cancel is rare) */
+    uint32_t claiming;            /* threads other than p's workers settling a task they
+                                     claimed in a wait (see parconc__run_awaited) */
     uint32_t paused;              /* parconc_pool_pause: workers take no task; futex word of parked ones */
     uint32_t parked;              /* workers parked by a pause; futex word of the pauser */
     parconc__worker *workers;
@@ -4522,7 +4530,7 @@ static void parconc__inj_push(parconc_pool *p, parconc_future *f)
 {
     unsigned level = p->schedule == PARCONC_PRIORITY ? f->priority_ : 0u;
     parconc__list *l = &p->levels[level];
-    f->linked_ = 1;
+    parconc__store(&f->linked_, 1u, PARCONC__RELAXED); /* read without the lock: see parconc__run_awaited */
     if (p->schedule == PARCONC_LIFO) { /* push at the head, pop from the head */
         f->prev_ = NULL;
         f->next_ = l->head;
@@ -4547,7 +4555,7 @@ static void parconc__inj_unlink(parconc_pool *p, parconc_future *f)
     if (f->next_) f->next_->prev_ = f->prev_; else l->tail = f->prev_;
     if (!l->head) p->level_mask &= ~(1u << level);
     f->next_ = f->prev_ = NULL;
-    f->linked_ = 0;
+    parconc__store(&f->linked_, 0u, PARCONC__RELAXED);
     parconc__store(&p->inj_count, p->inj_count - 1u, PARCONC__RELAXED);
 }
 
@@ -4784,7 +4792,11 @@ static int parconc__call_task(parconc__worker *w, parconc_task_fn fn, void *arg,
 }
 
 /* Runs a claimed (RUNNING) task to its terminal state. */
-static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_future *f)
+/* Runs a claimed (RUNNING) task on worker w and counts it out.  drop_ref:
+   the pool's reference is ours to drop (it came off the injection list);
+   a deque or ring entry that still points to f keeps it, and whoever takes
+   that entry drops it. */
+static void parconc__run_task_ex(parconc_pool *p, parconc__worker *w, parconc_future *f, int drop_ref)
 {
     uint32_t flags = f->flags_, terminal;
     void *result;
@@ -4813,6 +4825,7 @@ static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_futur
     if (hold) parconc_future_release(f); /* a callback's release may have left ours the last */
     /* caller storage: the caller may reuse f as soon as BUSY cleared, so
        only the saved flags are used from here on */
+    if (!drop_ref) return;
     if ((flags & PARCONC__F_HEAP) && parconc__load(&f->refs_, PARCONC__ACQUIRE) == 1 && w->stash_len < PARCONC__STASH_MAX) {
         /* ours is the only reference left (the user released theirs, or
            never had one): recycle instead of freeing */
@@ -4824,6 +4837,10 @@ static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_futur
     } else if (!(flags & PARCONC__F_CALLER)) {
         parconc_future_release(f); /* the pool's reference */
     }
+}
+static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_future *f)
+{
+    parconc__run_task_ex(p, w, f, 1);
 }
 
 /* ---- caller-runs (desc.caller_runs_when_full) ----
@@ -4857,6 +4874,31 @@ static void parconc__here_batch_start(parconc_pool *p)
     parconc__tls_batch_left = PARCONC__HERE_BATCH;
 }
 
+/* Calls fn(arg) as a task of p on a thread that is not one of p's
+   workers (parconc_pool_current() answers p inside, and p's waits refuse
+   to wait for it), counted in a stripe of p->here.  Returns the error. */
+static int parconc__call_here(parconc_pool *p, parconc_task_fn fn, void *arg, uint32_t flags, void **result)
+{
+    int error = PARCONC_OK, *saved_slot = parconc__tls_fail_slot;
+    parconc_pool *saved_pool = parconc__tls_here_pool;
+    parconc__here_frame frame;
+    parconc__here_counts *c;
+    if (!parconc__tls_stripe)
+        parconc__tls_stripe = 1u + parconc__fetch_add(&parconc__stripe_next, 1u, PARCONC__RELAXED) % PARCONC__HERE_STRIPES;
+    c = &p->here[parconc__tls_stripe - 1u];
+    frame.pool = p;
+    frame.outer = parconc__tls_here_frames;
+    parconc__tls_here_frames = &frame;
+    parconc__tls_fail_slot = &error;
+    parconc__tls_here_pool = p; /* parconc_pool_current() inside the task */
+    *result = fn(arg);
+    parconc__tls_here_pool = saved_pool;
+    parconc__tls_here_frames = frame.outer;
+    parconc__tls_fail_slot = saved_slot;
+    if (!(flags & PARCONC__F_INTERNAL)) parconc__fetch_add(error ? &c->failed : &c->completed, (size_t)1, PARCONC__RELAXED);
+    return error;
+}
+
 /* Runs fn(arg) (f: its future, PENDING and not yet visible to anyone
    else, or NULL) on the calling thread, not counted in or out. */
 static void parconc__run_here(parconc_pool *p, parconc__worker *self, parconc_task_fn fn, void *arg, parconc_future *f)
@@ -4864,27 +4906,8 @@ static void parconc__run_here(parconc_pool *p, parconc__worker *self, parconc_ta
     void *result;
     int error = PARCONC_OK;
     if (f) (void)parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING); /* nobody else has it yet */
-    if (self) {
-        error = parconc__call_task(self, fn, arg, 0u, &result);
-    } else {
-        int *saved_slot = parconc__tls_fail_slot;
-        parconc_pool *saved_pool = parconc__tls_here_pool;
-        parconc__here_frame frame;
-        parconc__here_counts *c;
-        if (!parconc__tls_stripe)
-            parconc__tls_stripe = 1u + parconc__fetch_add(&parconc__stripe_next, 1u, PARCONC__RELAXED) % PARCONC__HERE_STRIPES;
-        c = &p->here[parconc__tls_stripe - 1u];
-        frame.pool = p;
-        frame.outer = parconc__tls_here_frames;
-        parconc__tls_here_frames = &frame;
-        parconc__tls_fail_slot = &error;
-        parconc__tls_here_pool = p; /* parconc_pool_current() inside the task */
-        result = fn(arg);
-        parconc__tls_here_pool = saved_pool;
-        parconc__tls_here_frames = frame.outer;
-        parconc__tls_fail_slot = saved_slot;
-        parconc__fetch_add(error ? &c->failed : &c->completed, (size_t)1, PARCONC__RELAXED);
-    }
+    if (self) error = parconc__call_task(self, fn, arg, 0u, &result);
+    else error = parconc__call_here(p, fn, arg, 0u, &result);
     if (f) {
         uint32_t flags = f->flags_, terminal = error ? (uint32_t)PARCONC_FAILED : (uint32_t)PARCONC_DONE;
         f->result_ = error ? NULL : result;
@@ -5557,17 +5580,118 @@ PARCONC_API int parconc_future_cancel(parconc_future *f)
 
 /* ---- waiting ---- */
 
-/* Waits for f to be terminal (and settled); with `help`, runs its pool's
-   tasks meanwhile when called from one of the pool's workers. */
+/* ---- what a wait runs ----
+   A wait never runs a task unrelated to what it waits for, except one
+   case, and never anything when it has a deadline (it returns by it):
+     - an untimed future_wait/get (or wait_all) inside a task or a loop
+       body, for a pool task's future that is still queued, claims that
+       task (PENDING -> RUNNING, as a worker would) and runs it on the
+       waiting thread, whatever the pool: fork-join never deadlocks, on a
+       pool of one thread, across pools, or from a RESPAWN thread.  A
+       thread outside any task only sleeps: its tasks run on the pool's
+       threads, as it asked;
+     - an untimed wait on one of the pool's own workers for a task future
+       that runs elsewhere also runs other queued tasks of that pool
+       meanwhile (help-while-waiting), up to PARCONC_HELP_DEPTH such waits
+       nested on one stack; deeper ones only sleep.  A task run this way
+       that blocks holds up the wait under it until it returns;
+     - waits on promises (futures without a task) only sleep: helping there
+       could bury the waiter under a task that waits for what the waiter
+       does next. */
+#ifndef PARCONC_HELP_DEPTH
+#define PARCONC_HELP_DEPTH 16
+#endif
+static PARCONC__THREAD_LOCAL unsigned parconc__tls_help_depth;
+
+static int parconc__in_loop_body(void); /* work-division section */
+
+/* Is this thread running a task (on a worker, or one it runs for its own
+   submission or claimed in a wait) or a loop body? */
+static int parconc__inside_task(void)
+{
+    return parconc__tls_worker || parconc__tls_here_frames || parconc__in_loop_body();
+}
+
+/* The awaited task is still queued: claim it and run it here.  1 if we
+   ran it; 0 if it was no longer queued (or is a promise).  The claim and a
+   removal from the injection list happen under inj_lock, as cancel() does;
+   a deque or ring entry pointing to f stays, and whoever takes it finds f
+   no longer PENDING and drops the pool's reference. */
+static int parconc__run_awaited(parconc_future *f)
+{
+    parconc_pool *p = f->pool_;
+    parconc__worker *w = parconc__tls_worker;
+    uint32_t flags, terminal;
+    int unlinked = 0, hold, error;
+    void *result;
+    if (!p || !f->fn_) return 0;
+    if (!parconc__load(&f->linked_, PARCONC__RELAXED)) {
+        /* In a deque or the ring (the fork-join case: our own child): the
+           CAS is the whole claim.  A future is linked once, when it is
+           submitted, before anyone else holds it, so 0 here cannot be a
+           link we do not see yet; after an unlink it is never linked
+           again. */
+        if (!parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING)) return 0;
+    } else {
+        parconc__ilock(&p->inj_lock);
+        if (!parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING)) {
+            parconc__mutex_unlock_raw(&p->inj_lock);
+            return 0;
+        }
+        if (f->linked_) { parconc__inj_unlink(p, f); unlinked = 1; }
+        parconc__mutex_unlock_raw(&p->inj_lock);
+        if (unlinked) parconc__pool_dequeued(p);
+    }
+    if (w && w->pool == p) {
+        parconc__run_task_ex(p, w, f, unlinked);
+        return 1;
+    }
+    /* Not one of p's workers: as parconc__run_task_ex, with the counts in
+       p->here, and `claiming` in place of a worker's `settling` (held from
+       before the count-out until our last access to p, so wait_idle, and
+       with it destroy, waits for us). */
+    flags = f->flags_;
+    error = parconc__call_here(p, f->fn_, f->arg_, flags, &result);
+    terminal = error ? (uint32_t)PARCONC_FAILED : (uint32_t)PARCONC_DONE;
+    f->result_ = error ? NULL : result;
+    f->error_ = error;
+    parconc__future_move(f, PARCONC_RUNNING, terminal | PARCONC__F_BUSY);
+    hold = parconc__future_fire(f);
+    parconc__fetch_add(&p->claiming, 1u, PARCONC__SEQ_CST);
+    if (flags & PARCONC__F_RING) {
+        parconc__fetch_add(&p->ring_dropped, (size_t)1, PARCONC__RELEASE); /* out of the ring, not run by a worker */
+        parconc__pool_counted_out(p);
+    } else {
+        parconc__pool_settled(p);
+    }
+    parconc__future_unbusy(f, terminal, 0);
+    if (hold) parconc_future_release(f);
+    if (unlinked && !(flags & PARCONC__F_CALLER)) parconc_future_release(f); /* the pool's reference */
+    parconc__fetch_sub(&p->claiming, 1u, PARCONC__RELEASE);
+    return 1;
+}
+
+/* Waits for f to be terminal (and settled); with `help`, an untimed wait
+   runs what the rules above allow. */
 static int parconc__future_await_ex(parconc_future *f, uint64_t deadline, int help)
 {
-    parconc__worker *w = help ? parconc__tls_worker : NULL;
+    parconc__worker *w = help && deadline == PARCONC__DEADLINE_NEVER && f->fn_ ? parconc__tls_worker : NULL;
     for (;;) {
         uint32_t s = parconc__load(&f->state_, PARCONC__ACQUIRE);
         if (parconc__settled_state(f, s)) return PARCONC_OK;
         if (deadline == PARCONC__DEADLINE_NOW || (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline))
             return PARCONC_ETIMEDOUT;
-        if (w && parconc__run_one(w->pool, w)) continue; /* help-while-waiting */
+        if (help && deadline == PARCONC__DEADLINE_NEVER && f->fn_) {
+            if ((s & PARCONC__F_STATE_MASK) == PARCONC_PENDING && parconc__inside_task() && parconc__run_awaited(f))
+                continue;
+            if (w && w->pool == f->pool_ && parconc__tls_help_depth < PARCONC_HELP_DEPTH) {
+                int ran;
+                parconc__tls_help_depth++;
+                ran = parconc__run_one(w->pool, w); /* help-while-waiting */
+                parconc__tls_help_depth--;
+                if (ran) continue;
+            }
+        }
         {
             /* sleep on the state word; inside a worker only briefly, so
                new work queued meanwhile is picked up */
@@ -5629,6 +5753,28 @@ static int parconc__settled(parconc_future *f)
     return parconc__settled_state(f, parconc__load(&f->state_, PARCONC__ACQUIRE));
 }
 
+/* An untimed wait_any's turn to run something (the rules above "what a
+   wait runs"): on a worker of the pool of one of the awaited tasks,
+   another queued task of that pool.  It claims none of the awaited tasks
+   itself: running one would hide the others' completions until it ends.
+   1 if it ran one. */
+static int parconc__wait_any_runs(parconc_future *const *fs, size_t n, parconc__worker *w)
+{
+    size_t i;
+    int mine = 0;
+    if (!w) return 0;
+    for (i = 0; i < n && !mine; i++)
+        if (fs[i]->fn_ && fs[i]->pool_ == w->pool) mine = 1;
+    if (mine && parconc__tls_help_depth < PARCONC_HELP_DEPTH) {
+        int ran;
+        parconc__tls_help_depth++;
+        ran = parconc__run_one(w->pool, w);
+        parconc__tls_help_depth--;
+        return ran;
+    }
+    return 0;
+}
+
 PARCONC_API int parconc_wait_any(parconc_future *const *fs, size_t n, size_t *index, int64_t timeout_ns)
 {
     enum { BATCH = 64 };
@@ -5647,7 +5793,7 @@ PARCONC_API int parconc_wait_any(parconc_future *const *fs, size_t n, size_t *in
             if (parconc__settled(fs[i])) { *index = i; return PARCONC_OK; }
         if (deadline == PARCONC__DEADLINE_NOW || (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline))
             return PARCONC_ETIMEDOUT;
-        if (w && parconc__run_one(w->pool, w)) continue;
+        if (deadline == PARCONC__DEADLINE_NEVER && parconc__wait_any_runs(fs, n, w)) continue;
         /* up to 64 futures: register a node on each and sleep on our own
            word; more than that: sleep in short slices and poll */
         for (k = 0; k < reg; k++) {
@@ -5678,7 +5824,7 @@ PARCONC_API int parconc_wait_any(parconc_future *const *fs, size_t n, size_t *in
            re-checks, sleeping on the state word through future_await */
         for (i = 0; i < reg; i++)
             if (parconc__load(&fs[i]->state_, PARCONC__ACQUIRE) & PARCONC__F_BUSY) {
-                parconc__future_await(fs[i], deadline);
+                parconc__future_await_ex(fs[i], deadline, 0); /* only callbacks are left: no helping */
                 break;
             }
     }
@@ -5733,6 +5879,7 @@ static int parconc__pool_idle_settled(parconc_pool *p)
     if (!parconc__pool_idle(p)) return 0;
     for (i = 0; i < p->nthreads; i++)
         while (parconc__load(&p->workers[i].settling, PARCONC__ACQUIRE)) parconc_thread_yield();
+    while (parconc__load(&p->claiming, PARCONC__ACQUIRE)) parconc_thread_yield();
     return 1;
 }
 
@@ -6033,6 +6180,10 @@ typedef struct parconc__loop {
 } parconc__loop;
 
 static PARCONC__THREAD_LOCAL parconc__loop *parconc__tls_loop;
+static int parconc__in_loop_body(void)
+{
+    return parconc__tls_loop != NULL;
+}
 
 PARCONC_API int parconc_for_stop(void)
 {

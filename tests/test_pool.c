@@ -1077,6 +1077,191 @@ static void test_own_task_cannot_wait_for_its_pool(void)
     parconc_pool_destroy(p);
 }
 
+/* ---- what a wait runs ---- */
+
+/* A loop on pool B, called from a task of pool A (one worker), whose body
+   waits on a task of A it just submitted: the waiting body runs that
+   task itself (it is still queued: A's only worker is in the loop), on
+   every schedule.  Also a RESPAWN loop called from a task of A. */
+typedef struct cross_pool { parconc_pool *a, *b; int schedule, bad; size_t done; } cross_pool;
+static void *double_it(void *arg) { return (void *)((intptr_t)arg * 2); }
+static void body_waits_on_pool_a(size_t b, size_t e, size_t worker, void *arg)
+{
+    cross_pool *c = (cross_pool *)arg;
+    (void)worker;
+    for (; b < e; b++) {
+        parconc_future *f;
+        void *r = NULL;
+        if (parconc_pool_submit(c->a, double_it, (void *)(intptr_t)b, &f) != PARCONC_OK) { __atomic_fetch_add(&c->bad, 1, __ATOMIC_RELAXED); continue; }
+        if (parconc_future_get(f, &r, PARCONC_FOREVER) != PARCONC_OK || r != (void *)(intptr_t)(2 * b))
+            __atomic_fetch_add(&c->bad, 1, __ATOMIC_RELAXED);
+        parconc_future_release(f);
+        __atomic_fetch_add(&c->done, 1, __ATOMIC_RELAXED);
+    }
+}
+static void *loop_on_b_from_a(void *arg)
+{
+    cross_pool *c = (cross_pool *)arg;
+    parconc_for_desc d;
+    memset(&d, 0, sizeof d);
+    d.schedule = c->schedule;
+    if (parconc_parallel_for(c->b, 40, body_waits_on_pool_a, c, &d) != PARCONC_OK) c->bad++;
+    return NULL;
+}
+
+static void test_loop_body_waits_on_callers_pool(void)
+{
+    static const int schedules[] = { PARCONC_AUTO, PARCONC_STATIC, PARCONC_DYNAMIC, PARCONC_GUIDED, PARCONC_RESPAWN };
+    parconc_pool *a = make_pool(1, PARCONC_FIFO), *b = make_pool(2, PARCONC_FIFO);
+    size_t i;
+    PT_CHECK(a != NULL && b != NULL);
+    for (i = 0; i < PT_COUNT(schedules); i++) {
+        cross_pool c;
+        parconc_future *f;
+        memset(&c, 0, sizeof c);
+        c.a = a;
+        c.schedule = schedules[i];
+        c.b = schedules[i] == PARCONC_RESPAWN ? a : b; /* RESPAWN: fresh threads, from a task of a */
+        PT_CHECK_EQ(parconc_pool_submit(a, loop_on_b_from_a, &c, &f), PARCONC_OK);
+        PT_CHECK_EQ(parconc_future_wait(f, 20000 * MS), PARCONC_OK);
+        parconc_future_release(f);
+        PT_EXPECT_EQ(c.bad, 0);
+        PT_EXPECT_EQ(c.done, 40);
+    }
+    parconc_pool_destroy(b);
+    parconc_pool_destroy(a);
+}
+
+/* Waits on promises only sleep: 30 000 tasks on one worker, each waiting
+   on its own promise, do not pile up on the worker's stack; completing
+   the promises from outside, newest first, lets every one finish. */
+#define PROMISE_TASKS (30000 / SCALE)
+static parconc_future *promise_of[30000];
+static void *wait_own_promise(void *arg)
+{
+    void *r = NULL;
+    PT_EXPECT_EQ(parconc_future_get(promise_of[(intptr_t)arg], &r, PARCONC_FOREVER), PARCONC_OK);
+    PT_EXPECT(r == arg);
+    return NULL;
+}
+
+static void test_promise_waits_do_not_nest(void)
+{
+    parconc_pool *p = make_pool(1, PARCONC_FIFO);
+    intptr_t i;
+    PT_CHECK(p != NULL);
+    for (i = 0; i < PROMISE_TASKS; i++) PT_CHECK_EQ(parconc_future_create(&promise_of[i]), PARCONC_OK);
+    for (i = 0; i < PROMISE_TASKS; i++) PT_CHECK_EQ(parconc_pool_submit(p, wait_own_promise, (void *)i, NULL), PARCONC_OK);
+    parconc_sleep_ns(200 * MS); /* time for the worker to pile tasks up, if it would */
+    for (i = PROMISE_TASKS - 1; i >= 0; i--) PT_CHECK_EQ(parconc_future_complete(promise_of[i], (void *)i), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    for (i = 0; i < PROMISE_TASKS; i++) parconc_future_release(promise_of[i]);
+    parconc_pool_destroy(p);
+}
+
+/* Help-while-waiting nests at most PARCONC_HELP_DEPTH deep: 3 000 tasks
+   that each wait for one long task running on the other worker; the
+   number of them on one thread's stack at once stays bounded. */
+static __thread int nest_now;
+static int nest_max;
+static parconc_future *long_task;
+static void *wait_for_long_task(void *arg)
+{
+    int n = ++nest_now;
+    int m = __atomic_load_n(&nest_max, __ATOMIC_RELAXED);
+    while (n > m && !__atomic_compare_exchange_n(&nest_max, &m, n, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {}
+    PT_EXPECT_EQ(parconc_future_wait(long_task, PARCONC_FOREVER), PARCONC_OK);
+    nest_now--;
+    return arg;
+}
+
+static void test_helping_depth_bounded(void)
+{
+    parconc_pool *p = make_pool(2, PARCONC_FIFO);
+    int i;
+    PT_CHECK(p != NULL);
+    nest_max = 0;
+    close_gate();
+    PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, &long_task), PARCONC_OK);
+    await_gates(1);
+    for (i = 0; i < 3000; i++) PT_CHECK_EQ(parconc_pool_submit(p, wait_for_long_task, NULL, NULL), PARCONC_OK);
+    parconc_sleep_ns(100 * MS); /* the other worker nests as deep as it may */
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_EXPECT(nest_max >= 2);                      /* it did help */
+    PT_EXPECT(nest_max <= PARCONC_HELP_DEPTH + 1); /* but not deeper */
+    parconc_future_release(long_task);
+    parconc_pool_destroy(p);
+}
+
+/* A timed wait runs nothing: inside a task of a one-worker pool, a 1 ms
+   wait on a promise returns ETIMEDOUT in about 1 ms although a 400 ms
+   task is queued behind it, and a timed wait on a queued child times out
+   rather than running it. */
+static int64_t timed_wait_ns;
+static int timed_wait_rc, timed_child_rc;
+static void *timed_waits_inside(void *arg)
+{
+    parconc_pool *p = (parconc_pool *)arg;
+    parconc_future *promise, *child;
+    uint64_t t0;
+    (void)parconc_pool_submit(p, sleep_ms, (void *)(intptr_t)400, NULL);
+    (void)parconc_future_create(&promise);
+    t0 = parconc_now_ns();
+    timed_wait_rc = parconc_future_wait(promise, MS);
+    timed_wait_ns = (int64_t)(parconc_now_ns() - t0);
+    (void)parconc_pool_submit(p, double_it, (void *)(intptr_t)3, &child);
+    timed_child_rc = parconc_future_wait(child, 5 * MS);
+    parconc_future_release(promise);
+    parconc_future_release(child);
+    return NULL;
+}
+
+/* Two tasks on one worker, each waiting with a timeout on its own
+   promise: completing the first's promise lets it return at once (it is
+   not buried under the second, which it did not run). */
+static parconc_future *bury_p[2];
+static int bury_rc[2];
+static int64_t bury_ns[2];
+static void *bury_wait(void *arg)
+{
+    intptr_t i = (intptr_t)arg;
+    uint64_t t0 = parconc_now_ns();
+    bury_rc[i] = parconc_future_wait(bury_p[i], 2000 * MS);
+    bury_ns[i] = (int64_t)(parconc_now_ns() - t0);
+    return NULL;
+}
+
+static void test_timed_waits_run_nothing(void)
+{
+    parconc_pool *p = make_pool(1, PARCONC_FIFO);
+    parconc_future *f;
+    PT_CHECK(p != NULL);
+    PT_CHECK_EQ(parconc_pool_submit(p, timed_waits_inside, p, &f), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_wait(f, PARCONC_FOREVER), PARCONC_OK);
+    parconc_future_release(f);
+    PT_EXPECT_EQ(timed_wait_rc, PARCONC_ETIMEDOUT);
+    PT_EXPECT(timed_wait_ns >= MS && timed_wait_ns < 200 * MS);
+    PT_EXPECT_EQ(timed_child_rc, PARCONC_ETIMEDOUT);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    /* the buried waiter */
+    PT_CHECK_EQ(parconc_future_create(&bury_p[0]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_create(&bury_p[1]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_submit(p, bury_wait, (void *)(intptr_t)0, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_submit(p, bury_wait, (void *)(intptr_t)1, NULL), PARCONC_OK);
+    parconc_sleep_ns(50 * MS);
+    PT_CHECK_EQ(parconc_future_complete(bury_p[0], NULL), PARCONC_OK);
+    parconc_sleep_ns(50 * MS);
+    PT_CHECK_EQ(parconc_future_complete(bury_p[1], NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_EXPECT_EQ(bury_rc[0], PARCONC_OK);
+    PT_EXPECT_EQ(bury_rc[1], PARCONC_OK);
+    PT_EXPECT(bury_ns[0] < 1000 * MS);
+    parconc_future_release(bury_p[0]);
+    parconc_future_release(bury_p[1]);
+    parconc_pool_destroy(p);
+}
+
 /* ---- the submission ring (FIFO pools, PARCONC_POOL_RING) ---- */
 #define RING_SLOTS (PARCONC_POOL_RING ? PARCONC_POOL_RING : 1024)
 #define RING_N (3 * RING_SLOTS + 37)
@@ -2160,6 +2345,10 @@ int main(int argc, char **argv)
         PT_TEST(test_as_completed),
         PT_TEST(test_bad_input),
         PT_TEST(test_own_task_cannot_wait_for_its_pool),
+        PT_TEST(test_loop_body_waits_on_callers_pool),
+        PT_TEST(test_promise_waits_do_not_nest),
+        PT_TEST(test_helping_depth_bounded),
+        PT_TEST(test_timed_waits_run_nothing),
         PT_TEST(test_ring_overflow_keeps_fifo_order),
         PT_TEST(test_ring_cancel_fail_and_shutdown),
         PT_TEST(test_ring_wait_idle_under_load),
