@@ -528,7 +528,8 @@ PARCONC_API int parconc_waitgroup_timedwait(parconc_waitgroup *wg, int64_t timeo
    Locks all n mutexes or none, within timeout_ns, without deadlock whatever
    order callers list them in (lock one, try the rest, back off and block on
    the busy one).  EINVAL: n == 0, a NULL entry, or the same mutex twice.
-   ETIMEDOUT: none is held on return. */
+   ETIMEDOUT: none is held on return.  Under ThreadSanitizer at most 64
+   (TSan's own limit on locks one thread holds; beyond it TSan aborts). */
 PARCONC_API int parconc_lock_many(parconc_mutex *const *locks, size_t n, int64_t timeout_ns);
 PARCONC_API int parconc_unlock_many(parconc_mutex *const *locks, size_t n);
 
@@ -5250,7 +5251,7 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
     }
     base = block + ((PARCONC_CACHELINE - ((uintptr_t)block % PARCONC_CACHELINE)) % PARCONC_CACHELINE);
     memset(base, 0, size - PARCONC_CACHELINE);
-    p = (parconc_pool *)base;
+    p = (parconc_pool *)(void *)base; /* via void *: base is cache-line aligned */
     p->memory_block = block;
     p->own_memory = d.memory == NULL;
     p->alloc = d.allocator;
@@ -5264,9 +5265,9 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
     p->block_when_full = d.block_when_full;
     p->caller_runs = d.caller_runs_when_full != 0;
     p->waker_cpu = -1;
-    p->workers = (parconc__worker *)(base + off_w);
+    p->workers = (parconc__worker *)(void *)(base + off_w); /* offsets keep alignment */
     if (ring) {
-        p->ring = (parconc__ring_slot *)(base + off_r);
+        p->ring = (parconc__ring_slot *)(void *)(base + off_r);
         p->ring_mask = ring - 1;
         for (i = 0; i < ring; i++) p->ring[i].seq = i; /* slot i: free for the push at position i */
     }
@@ -5277,7 +5278,7 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
         memcpy(p->name, nm, len);
     }
     for (i = 0; i < nodes; i++) { /* caller-memory slots for fire-and-forget */
-        parconc_future *f = (parconc_future *)(base + off_n) + i;
+        parconc_future *f = (parconc_future *)(void *)(base + off_n) + i;
         f->next_ = p->free_nodes;
         p->free_nodes = f;
     }
@@ -5286,7 +5287,7 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
         w->pool = p;
         w->index = (int)i;
         w->rng = (uint32_t)i * 2654435761u + 1u;
-        w->deque.first.slots = (parconc__task_ref *)(base + off_s) + i * dc;
+        w->deque.first.slots = (parconc__task_ref *)(void *)(base + off_s) + i * dc;
         w->deque.first.mask = (intptr_t)dc - 1;
         w->deque.buf = &w->deque.first;
         w->deque.may_grow = p->own_memory && !p->caller_runs; /* caller-runs: the deque is a bound */

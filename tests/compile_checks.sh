@@ -27,7 +27,10 @@ check clang_c99  clang -std=c99 $W -pthread impl.c -o "$out/clang_c99"
 check clang_c11  clang -std=c11 $W -pthread impl.c -o "$out/clang_c11"
 check clangxx_cxx11 clang++ -std=c++11 $W -pthread impl.cpp -o "$out/clangxx_cxx11"
 check clangxx_cxx17 clang++ -std=c++17 $W -pthread impl.cpp -o "$out/clangxx_cxx17"
+# warnings users commonly add: the header must stay silent under them
+check clang_extra_warnings clang -std=c99 $W -Wcast-align -Wstring-conversion -Wfloat-equal -Wshadow -pthread -c impl.c -o "$out/clang_extra.o"
 fi
+check gcc_extra_warnings gcc -std=c99 $W -Wfloat-equal -Wcast-align -Wshadow -pthread -c impl.c -o "$out/gcc_extra.o"
 check run_c99    run_bin "$out/gcc_c99"
 check run_cxx11  run_bin "$out/gxx_cxx11"
 check static_two_units gcc -std=c99 $W -pthread static_a.c static_b.c -o "$out/static_two"
