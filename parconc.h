@@ -344,7 +344,9 @@ int parconc_port_cpu_count(void);
    all-zero lock (or the PARCONC_*_INIT initialiser) is valid and unlocked.
    None needs destroy() to free anything; destroy only checks the lock is
    free.  Locks are not copyable while in use. Unlocking a lock you do not
-   hold is a bug: it returns PARCONC_EPERM where that is detectable. */
+   hold is a bug: it returns PARCONC_EPERM where that is detectable.  Locks
+   are process-private (private futexes, waiter nodes on stacks): never put
+   one in memory shared between processes. */
 
 /* ---- mutex ------------------------------------------------------------
    One 32-bit futex word.  lock spins briefly then sleeps; a waiter that has
@@ -1639,16 +1641,19 @@ static inline uintptr_t parconc__self(void)
 
 /* ---- lock-order validator (PARCONC_DEBUG_LOCKS) --------------------------
    A global graph of "lock X was held while lock Y was taken" edges, each
-   with the two call sites, plus a per-thread stack of held locks.  Before a
+   with the two call sites, plus a per-thread stack of held locks (up to
+   PARCONC__DBG_MAX_HELD; past that a warning, once, and the extra holds go
+   unchecked), each noting a read or a write hold.  Before a
    thread blocks on Y while holding X, a path Y -> ... -> X in the graph means
    some thread took them in the opposite order: a potential deadlock, which
    is refused (EDEADLK) and logged with both sites.  Fixed-size tables, no
    heap; the graph is protected by a private spin lock (never a parconc
    lock, so the validator cannot recurse into itself). */
 #ifdef PARCONC_DEBUG_LOCKS
-#define PARCONC__DBG_MAX_HELD 64
+#define PARCONC__DBG_MAX_HELD 128
 #define PARCONC__DBG_MAX_EDGES 4096
-typedef struct parconc__dbg_held { const void *lock; const char *file; int line; } parconc__dbg_held;
+/* read: a read hold of a rwlock (another read may nest, where recursive) */
+typedef struct parconc__dbg_held { const void *lock; const char *file; int line, read; } parconc__dbg_held;
 typedef struct parconc__dbg_edge {
     const void *from, *to;
     const char *from_file, *to_file;
@@ -1656,6 +1661,7 @@ typedef struct parconc__dbg_edge {
 } parconc__dbg_edge;
 static PARCONC__THREAD_LOCAL parconc__dbg_held parconc__dbg_stack[PARCONC__DBG_MAX_HELD];
 static PARCONC__THREAD_LOCAL int parconc__dbg_depth;
+static PARCONC__THREAD_LOCAL int parconc__dbg_untracked; /* holds past the table (reported once) */
 static PARCONC__THREAD_LOCAL const char *parconc__dbg_site_file;
 static PARCONC__THREAD_LOCAL int parconc__dbg_site_line;
 static uint32_t parconc__dbg_mutex; /* 1 = held; see parconc__dbg_lock */
@@ -1741,15 +1747,17 @@ static int parconc__dbg_path(const void *from, const void *target)
 }
 
 /* Called before blocking on `lock`.  recursive: the same thread may take it
-   again (reentrant mutex, reader-preferring read lock). */
-static int parconc__dbg_before_acquire(const void *lock, int recursive, const char *file, int line)
+   again the same way (reentrant mutex; a read of a reader-preferring
+   rwlock it holds for reading, never one it holds for writing).  read:
+   this is a read lock. */
+static int parconc__dbg_before_acquire(const void *lock, int recursive, int read, const char *file, int line)
 {
     int i, rc = PARCONC_OK;
     char msg[512];
     size_t len = 0;
     for (i = 0; i < parconc__dbg_depth; i++) {
         if (parconc__dbg_stack[i].lock != lock) continue;
-        if (recursive) return PARCONC_OK;
+        if (recursive && parconc__dbg_stack[i].read == read) return PARCONC_OK;
         parconc__str_cat(msg, sizeof msg, &len, "parconc: deadlock: re-locking a lock this thread already holds (taken at ");
         parconc__dbg_cat_site(msg, sizeof msg, &len, parconc__dbg_stack[i].file, parconc__dbg_stack[i].line);
         parconc__str_cat(msg, sizeof msg, &len, ") at ");
@@ -1788,29 +1796,43 @@ static int parconc__dbg_before_acquire(const void *lock, int recursive, const ch
     return rc;
 }
 
-static void parconc__dbg_acquired(const void *lock, const char *file, int line)
+static void parconc__dbg_acquired(const void *lock, int read, const char *file, int line)
 {
     if (parconc__dbg_depth < PARCONC__DBG_MAX_HELD) {
         parconc__dbg_held *h = &parconc__dbg_stack[parconc__dbg_depth++];
-        h->lock = lock; h->file = file; h->line = line;
+        h->lock = lock; h->file = file; h->line = line; h->read = read;
+        return;
     }
+    if (parconc__dbg_untracked++ == 0)
+        parconc__log(PARCONC_LOG_WARN, PARCONC_ENOMEM,
+                     "parconc: this thread holds more locks than the validator tracks; the extra ones are not checked",
+                     file, line);
 }
 
-static void parconc__dbg_released(const void *lock)
+/* Drops this thread's record of one hold of `lock` (1 if there was one). */
+static int parconc__dbg_unrecord(const void *lock)
 {
     int i;
     for (i = parconc__dbg_depth - 1; i >= 0; i--) {
         if (parconc__dbg_stack[i].lock != lock) continue;
         memmove(&parconc__dbg_stack[i], &parconc__dbg_stack[i + 1], (size_t)(parconc__dbg_depth - 1 - i) * sizeof parconc__dbg_stack[0]);
         parconc__dbg_depth--;
-        return;
+        return 1;
     }
+    return 0;
 }
 
-/* A destroyed lock's address may be reused by an unrelated lock. */
+static void parconc__dbg_released(const void *lock)
+{
+    if (!parconc__dbg_unrecord(lock) && parconc__dbg_untracked > 0) parconc__dbg_untracked--;
+}
+
+/* A destroyed or re-initialised lock's address may be reused by an
+   unrelated lock: forget its edges, and this thread's holds of it. */
 static void parconc__dbg_forget(const void *lock)
 {
     int i, j = 0;
+    while (parconc__dbg_unrecord(lock)) {}
     parconc__dbg_lock();
     for (i = 0; i < parconc__dbg_nedges; i++)
         if (parconc__dbg_edges[i].from != lock && parconc__dbg_edges[i].to != lock) parconc__dbg_edges[j++] = parconc__dbg_edges[i];
@@ -1819,15 +1841,15 @@ static void parconc__dbg_forget(const void *lock)
 }
 /* Wrappers used by every lock below; they vanish without PARCONC_DEBUG_LOCKS. */
 #define PARCONC__DBG_SITE const char *dbg_file_; int dbg_line_; parconc__dbg_take_site(&dbg_file_, &dbg_line_)
-#define PARCONC__DBG_CHECK(lock, recursive) do { int dbg_rc_ = parconc__dbg_before_acquire((lock), (recursive), dbg_file_, dbg_line_); \
-                                                 if (dbg_rc_ != PARCONC_OK) return dbg_rc_; } while (0)
-#define PARCONC__DBG_ACQUIRED(lock) parconc__dbg_acquired((lock), dbg_file_, dbg_line_)
+#define PARCONC__DBG_CHECK(lock, recursive, read) do { int dbg_rc_ = parconc__dbg_before_acquire((lock), (recursive), (read), dbg_file_, dbg_line_); \
+                                                       if (dbg_rc_ != PARCONC_OK) return dbg_rc_; } while (0)
+#define PARCONC__DBG_ACQUIRED(lock, read) parconc__dbg_acquired((lock), (read), dbg_file_, dbg_line_)
 #define PARCONC__DBG_RELEASED(lock) parconc__dbg_released(lock)
 #define PARCONC__DBG_FORGET(lock) parconc__dbg_forget(lock)
 #else
 #define PARCONC__DBG_SITE ((void)0)
-#define PARCONC__DBG_CHECK(lock, recursive) ((void)0)
-#define PARCONC__DBG_ACQUIRED(lock) ((void)0)
+#define PARCONC__DBG_CHECK(lock, recursive, read) ((void)0)
+#define PARCONC__DBG_ACQUIRED(lock, read) ((void)0)
 #define PARCONC__DBG_RELEASED(lock) ((void)0)
 #define PARCONC__DBG_FORGET(lock) ((void)0)
 #endif /* PARCONC_DEBUG_LOCKS */
@@ -2044,6 +2066,7 @@ static inline int parconc__mutex_unlock_raw(parconc_mutex *m)
 PARCONC_API int parconc_mutex_init(parconc_mutex *m)
 {
     if (!m) return PARCONC_EINVAL;
+    PARCONC__DBG_FORGET(m); /* a new lock, whatever the old one was */
     m->state_ = 0;
     return PARCONC_OK;
 }
@@ -2077,11 +2100,11 @@ static int parconc__mutex_acquire(parconc_mutex *m, uint64_t deadline)
     unsigned kind = PARCONC__TSAN_KIND(deadline);
     PARCONC__DBG_SITE;
     if (!m) return PARCONC_EINVAL;
-    if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(m, 0); /* a try cannot deadlock */
+    if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(m, 0, 0); /* a try cannot deadlock */
     PARCONC__TSAN_PRE_LOCK(m, kind);
     rc = parconc__mutex_lock_raw(m, deadline);
     PARCONC__TSAN_POST_LOCK(m, PARCONC__TSAN_RESULT(kind, rc), 0);
-    if (rc == PARCONC_OK) PARCONC__DBG_ACQUIRED(m);
+    if (rc == PARCONC_OK) PARCONC__DBG_ACQUIRED(m, 0);
     return rc;
 }
 
@@ -2139,20 +2162,21 @@ static int parconc__rmutex_acquire(parconc_rmutex *m, uint64_t deadline)
         m->depth_++;
         return PARCONC_OK;
     }
-    if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(m, 1);
+    if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(m, 1, 0);
     PARCONC__TSAN_PRE_LOCK(m, kind);
     rc = parconc__mutex_lock_raw(&m->mutex_, deadline);
     PARCONC__TSAN_POST_LOCK(m, PARCONC__TSAN_RESULT(kind, rc), 0);
     if (rc != PARCONC_OK) return rc;
     parconc__store(&m->owner_, me, PARCONC__RELAXED);
     m->depth_ = 1;
-    PARCONC__DBG_ACQUIRED(m);
+    PARCONC__DBG_ACQUIRED(m, 0);
     return PARCONC_OK;
 }
 
 PARCONC_API int parconc_rmutex_init(parconc_rmutex *m)
 {
     if (!m) return PARCONC_EINVAL;
+    PARCONC__DBG_FORGET(m);
     memset(m, 0, sizeof *m);
     return PARCONC_OK;
 }
@@ -2246,7 +2270,7 @@ static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
     if (parconc__load(&m->owner_, PARCONC__RELAXED) == parconc__self()) return PARCONC_EDEADLK;
     pthread_once(&parconc__robust_key_once, parconc__robust_key_init);
     if (!parconc__robust_key_ok) return PARCONC_EAGAIN;
-    if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(m, 0);
+    if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(m, 0, 0);
     PARCONC__TSAN_PRE_LOCK(m, kind);
     rc = parconc__mutex_lock_raw(&m->mutex_, deadline);
     status = rc == PARCONC_OK ? parconc__load(&m->status_, PARCONC__RELAXED) : 0;
@@ -2263,7 +2287,7 @@ static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
     m->next_ = parconc__robust_held;
     if (m->next_) m->next_->prev_ = m;
     parconc__robust_held = m;
-    PARCONC__DBG_ACQUIRED(m);
+    PARCONC__DBG_ACQUIRED(m, 0);
     return status == PARCONC__ROBUST_OWNERDEAD ? PARCONC_EOWNERDEAD : PARCONC_OK;
 }
 #endif /* PARCONC_PORT_CUSTOM */
@@ -2271,6 +2295,7 @@ static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
 PARCONC_API int parconc_robust_mutex_init(parconc_robust_mutex *m)
 {
     if (!m) return PARCONC_EINVAL;
+    PARCONC__DBG_FORGET(m);
     memset(m, 0, sizeof *m);
 #ifdef PARCONC_PORT_CUSTOM
     return PARCONC_ENOTSUP;
@@ -3029,7 +3054,7 @@ static int parconc__rw_acquire(parconc_rwlock *rw, int writer, uint64_t deadline
     PARCONC__DBG_SITE;
     if (!rw) return PARCONC_EINVAL;
     kind = PARCONC__TSAN_KIND(deadline) | (writer ? 0u : (unsigned)PARCONC__TSAN_READ);
-    if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(rw, !writer && rw->policy_ == PARCONC_RW_PREFER_READERS);
+    if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(rw, !writer && rw->policy_ == PARCONC_RW_PREFER_READERS, !writer);
     PARCONC__TSAN_PRE_LOCK(rw, kind);
     if (writer) {
         rc = parconc__rw_write_raw(rw, deadline);
@@ -3040,13 +3065,14 @@ static int parconc__rw_acquire(parconc_rwlock *rw, int writer, uint64_t deadline
         if (rc == PARCONC_OK) parconc__rw_bias_maybe_on(rw);
     }
     PARCONC__TSAN_POST_LOCK(rw, PARCONC__TSAN_RESULT(kind, rc), 0);
-    if (rc == PARCONC_OK) PARCONC__DBG_ACQUIRED(rw);
+    if (rc == PARCONC_OK) PARCONC__DBG_ACQUIRED(rw, !writer);
     return rc;
 }
 
 PARCONC_API int parconc_rwlock_init(parconc_rwlock *rw, int policy)
 {
     if (!rw || policy < PARCONC_RW_FAIR || policy > PARCONC_RW_PREFER_WRITERS) return PARCONC_EINVAL;
+    PARCONC__DBG_FORGET(rw);
     memset(rw, 0, sizeof *rw);
     rw->policy_ = (uint32_t)policy;
     return PARCONC_OK;
@@ -3258,7 +3284,7 @@ static int parconc__cond_wait(parconc_cond *c, parconc_mutex *m, uint64_t deadli
     parconc__mutex_lock_raw(m, PARCONC__DEADLINE_NEVER);
     PARCONC__TSAN_POST_LOCK(m, 0, 0);
 #ifdef PARCONC_DEBUG_LOCKS
-    parconc__dbg_acquired(m, "(condition wait)", 0);
+    parconc__dbg_acquired(m, 0, "(condition wait)", 0);
 #endif
     return rc;
 }
@@ -3382,7 +3408,7 @@ PARCONC_API int parconc_lock_many(parconc_mutex *const *locks, size_t n, int64_t
     {
         PARCONC__DBG_SITE;
         if (deadline != PARCONC__DEADLINE_NOW)
-            for (i = 0; i < n; i++) PARCONC__DBG_CHECK(locks[i], 0);
+            for (i = 0; i < n; i++) PARCONC__DBG_CHECK(locks[i], 0, 0);
 #endif
     for (;;) {
         size_t busy = n;
@@ -3400,7 +3426,7 @@ PARCONC_API int parconc_lock_many(parconc_mutex *const *locks, size_t n, int64_t
         }
         if (busy == n) {
 #ifdef PARCONC_DEBUG_LOCKS
-            for (i = 0; i < n; i++) PARCONC__DBG_ACQUIRED(locks[i]);
+            for (i = 0; i < n; i++) PARCONC__DBG_ACQUIRED(locks[i], 0);
 #endif
             return PARCONC_OK;
         }

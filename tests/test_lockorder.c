@@ -179,6 +179,70 @@ static void test_mixed_kinds_and_destroy_forgets(void)
     parconc_set_logger(NULL);
 }
 
+/* A reader-preferring rwlock held for writing, then read-locked by the
+   same thread: a certain self-deadlock, refused (a read of a lock held
+   for reading may nest there, a read of one held for writing may not). */
+static void test_read_after_write_refused(void)
+{
+    parconc_rwlock rw;
+    reset();
+    parconc_rwlock_init(&rw, PARCONC_RW_PREFER_READERS);
+    PT_CHECK_EQ(parconc_rwlock_wrlock(&rw), PARCONC_OK);
+    PT_CHECK_EQ(parconc_rwlock_rdlock(&rw), PARCONC_EDEADLK);
+    PT_CHECK_EQ(parconc_rwlock_timedrdlock(&rw, 1000000), PARCONC_EDEADLK);
+    PT_CHECK_EQ(parconc_rwlock_wrunlock(&rw), PARCONC_OK);
+    PT_CHECK_EQ(log_calls, 2);
+    PT_CHECK(strstr(log_msg, "re-locking") != NULL);
+    /* read then read still nests */
+    PT_CHECK_EQ(parconc_rwlock_rdlock(&rw), PARCONC_OK);
+    PT_CHECK_EQ(parconc_rwlock_rdlock(&rw), PARCONC_OK);
+    parconc_rwlock_rdunlock(&rw);
+    parconc_rwlock_rdunlock(&rw);
+    PT_CHECK_EQ(log_calls, 2);
+    parconc_set_logger(NULL);
+}
+
+/* Re-initialising a lock this thread still records as held (after a
+   destroy that failed with EBUSY) starts a new lock: no stale hold. */
+static void test_reinit_forgets_hold(void)
+{
+    parconc_mutex m = PARCONC_MUTEX_INIT;
+    reset();
+    PT_CHECK_EQ(parconc_mutex_lock(&m), PARCONC_OK);
+    PT_CHECK_EQ(parconc_mutex_destroy(&m), PARCONC_EBUSY);
+    PT_CHECK_EQ(parconc_mutex_init(&m), PARCONC_OK);
+    PT_CHECK_EQ(parconc_mutex_lock(&m), PARCONC_OK); /* not a re-lock */
+    PT_CHECK_EQ(parconc_mutex_unlock(&m), PARCONC_OK);
+    PT_CHECK_EQ(log_calls, 0);
+    parconc_set_logger(NULL);
+}
+
+/* 200 mutexes held at once: past the validator's table a warning says
+   the extra holds go unchecked, and re-locking a tracked one is still
+   refused. */
+static void test_many_held(void)
+{
+    static parconc_mutex many[200];
+    int i;
+#if defined(__SANITIZE_THREAD__)
+    PT_SKIP("ThreadSanitizer itself tracks at most 64 held locks");
+#endif
+    reset();
+    for (i = 0; i < 200; i++) parconc_mutex_init(&many[i]);
+    for (i = 0; i < 200; i++) PT_CHECK_EQ(parconc_mutex_lock(&many[i]), PARCONC_OK);
+    /* two warnings, once each: the order graph is full (200 locks in a row
+       make ~20 000 orders), then the table of held locks */
+    PT_CHECK_EQ(log_calls, 2);
+    PT_CHECK_EQ(log_code, PARCONC_ENOMEM);
+    PT_CHECK(strstr(log_msg, "more locks than the validator tracks") != NULL);
+    PT_CHECK_EQ(parconc_mutex_lock(&many[5]), PARCONC_EDEADLK);
+    for (i = 199; i >= 0; i--) PT_CHECK_EQ(parconc_mutex_unlock(&many[i]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_mutex_lock(&many[0]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_mutex_lock(&many[0]), PARCONC_EDEADLK);
+    PT_CHECK_EQ(parconc_mutex_unlock(&many[0]), PARCONC_OK);
+    parconc_set_logger(NULL);
+}
+
 int main(int argc, char **argv)
 {
     static const pt_test tests[] = {
@@ -187,6 +251,9 @@ int main(int argc, char **argv)
         PT_TEST(test_self_relock_reported_not_hung),
         PT_TEST(test_no_false_positives),
         PT_TEST(test_mixed_kinds_and_destroy_forgets),
+        PT_TEST(test_read_after_write_refused),
+        PT_TEST(test_reinit_forgets_hold),
+        PT_TEST(test_many_held),
     };
     return pt_main(tests, PT_COUNT(tests), argc, argv);
 }
