@@ -5709,8 +5709,9 @@ static int parconc__future_await_ex(parconc_future *f, uint64_t deadline, int he
         if (deadline == PARCONC__DEADLINE_NOW || (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline))
             return PARCONC_ETIMEDOUT;
         if (help && deadline == PARCONC__DEADLINE_NEVER && f->fn_) {
-            if ((s & PARCONC__F_STATE_MASK) == PARCONC_PENDING && parconc__inside_task() && parconc__run_awaited(f))
-                continue;
+            /* a worker of f's pool first helps the usual way: its own deque's
+               newest entry is most often the awaited child itself, and taking
+               it from there keeps the deque free of spent entries */
             if (w && w->pool == f->pool_ && parconc__tls_help_depth < PARCONC_HELP_DEPTH) {
                 int ran;
                 parconc__tls_help_depth++;
@@ -5718,6 +5719,8 @@ static int parconc__future_await_ex(parconc_future *f, uint64_t deadline, int he
                 parconc__tls_help_depth--;
                 if (ran) continue;
             }
+            if ((s & PARCONC__F_STATE_MASK) == PARCONC_PENDING && parconc__inside_task() && parconc__run_awaited(f))
+                continue;
         }
         {
             /* sleep on the state word; inside a worker only briefly, so
