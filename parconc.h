@@ -135,7 +135,10 @@
                        from outside allocate nothing and take no lock.
    unreleased          rwlock: counted phase-fair lock, writers by CAS,
                        reader-bias table (PARCONC_RW_BIAS_SLOTS); default
-                       pools run loops one thread per CPU.  CHANGELOG.md.
+                       pools run loops one thread per CPU; mutex hand-off to
+                       every waiter past 1 ms; what a wait runs (its own
+                       queued task, bounded helping, nothing when timed);
+                       misuse returns codes in every build.  CHANGELOG.md.
 
    LICENSE: MIT or public domain, your choice; see the end of the file.
 */
