@@ -47,6 +47,8 @@
    PARCONC_VALGRIND        announce locks, semaphores, wait groups and once
                            to Valgrind's Helgrind (needs valgrind/helgrind.h).
    PARCONC_SEQLOCK64       (testing) the 32-bit form of 64-bit statistics.
+   PARCONC_NO_ATFORK       do not register parconc_after_fork_child() with
+                           pthread_atfork (call it in a child yourself).
    PARCONC_HELP_DEPTH      waits a worker may nest while it runs other tasks
                            during a wait (default 16; see "Pool and futures").
    PARCONC_POOL_RING       slots of a FIFO pool's lock-free submission ring
@@ -776,6 +778,20 @@ PARCONC_API int parconc_pool_shutdown(parconc_pool *p, int mode, int64_t timeout
    wait_idle) it reports EDEADLK to the logger and returns, changing
    nothing (with PARCONC_MISUSE_ABORTS it traps). */
 PARCONC_API void parconc_pool_destroy(parconc_pool *p);
+/* fork(): a child process gets a copy of each pool but none of its
+   threads.  There, a pool created before the fork answers ESHUTDOWN to
+   submit, wait_idle, pause, resume, shutdown and cancel (without touching
+   its locks), waits on its unfinished futures answer ESHUTDOWN at once,
+   parallel_for on it runs on the caller alone, and destroy only frees its
+   memory.  A task (or loop body) that forks: in the child, once it
+   returns, its worker takes none of the parent's work; that thread, the
+   child's only one, ends, and the child exits with status 0.  Pools
+   created in the child work normally.  parconc_after_fork_child() does
+   this; it is registered with pthread_atfork() when the first pool is
+   created (or the parking table first used) unless PARCONC_NO_ATFORK is
+   defined, and a PARCONC_PORT_CUSTOM program that forks calls it itself
+   in the child. */
+PARCONC_API void parconc_after_fork_child(void);
 /* Pool-wide counters (a snapshot; each counter is read atomically, the set
    is not).  OK or EINVAL. */
 PARCONC_API int parconc_pool_stats_get(parconc_pool *p, parconc_pool_stats *out);
@@ -1328,10 +1344,12 @@ static parconc__park_bucket parconc__park_table[PARCONC__PARK_BUCKETS];
 static pthread_once_t parconc__park_once = PTHREAD_ONCE_INIT;
 static int parconc__park_monotonic; /* condvars time out on CLOCK_MONOTONIC */
 
+static void parconc__atfork_register(void); /* pool section: see "fork" */
 static void parconc__park_init(void)
 {
     pthread_condattr_t attr;
     int i;
+    parconc__atfork_register();
     pthread_condattr_init(&attr);
 #if defined(_POSIX_CLOCK_SELECTION) && _POSIX_CLOCK_SELECTION >= 0
     parconc__park_monotonic = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0;
@@ -1341,6 +1359,16 @@ static void parconc__park_init(void)
         pthread_cond_init(&parconc__park_table[i].cond, &attr);
     }
     pthread_condattr_destroy(&attr);
+}
+
+/* In a child after fork(): the buckets' mutexes may have been held by
+   threads that do not exist here, and their waiter lists name them.
+   Fresh buckets (the child's one thread is waiting on none). */
+static void parconc__park_after_fork(void)
+{
+    int i;
+    for (i = 0; i < PARCONC__PARK_BUCKETS; i++) parconc__park_table[i].waiters = NULL;
+    parconc__park_init();
 }
 
 static parconc__park_bucket *parconc__park_bucket_of(const void *addr)
@@ -1412,6 +1440,9 @@ PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
 }
 
 #endif /* PARCONC__USE_FUTEX */
+#if PARCONC__USE_FUTEX || defined(PARCONC_PORT_CUSTOM)
+static void parconc__park_after_fork(void) {} /* the kernel keeps no waiters of ours */
+#endif
 
 #if !PARCONC__USE_FUTEX
 PARCONC__PRIVATE int parconc__futex_wait_bits(uint32_t *addr, uint32_t expected, uint64_t deadline, uint32_t bits)
@@ -4244,6 +4275,8 @@ struct parconc_pool {
     size_t canceled;              /* relaxed counter (cancel is rare) */
     uint32_t claiming;            /* threads other than p's workers settling a task they
                                      claimed in a wait (see parconc__run_awaited) */
+    uint32_t fork_gen;            /* parconc__fork_gen when created: another value means
+                                     this is a child process's copy (see "fork") */
     uint32_t paused;              /* parconc_pool_pause: workers take no task; futex word of parked ones */
     uint32_t parked;              /* workers parked by a pause; futex word of the pauser */
     parconc__worker *workers;
@@ -4289,6 +4322,62 @@ typedef struct parconc__here_frame {
 } parconc__here_frame;
 static PARCONC__THREAD_LOCAL const parconc__here_frame *parconc__tls_here_frames;
 static unsigned parconc__stripe_next; /* relaxed: only spreads threads over stripes */
+
+/* ---- fork ----
+   A child process gets copies of the parent's pools but none of their
+   threads.  parconc_after_fork_child() (registered with pthread_atfork
+   unless PARCONC_NO_ATFORK; a custom port calls it itself) bumps
+   parconc__fork_gen in the child, so every pool created before the fork
+   reads as inherited there: its calls answer ESHUTDOWN at once without
+   touching its locks (another thread may have held them at the fork),
+   waits on its unsettled futures answer ESHUTDOWN instead of waiting for
+   a worker that does not exist, destroy frees its memory without joining,
+   and parallel_for on it runs on the caller alone.  The forking thread's
+   thread-locals are cleared, and a worker or loop participant that forked
+   stops taking the parent's work once its task returns in the child: the
+   worker's thread, the child's only one, then ends, and with it the child
+   process (status 0).  Pools created in the child work normally. */
+static uint32_t parconc__fork_gen;
+static PARCONC__THREAD_LOCAL unsigned parconc__tls_help_depth; /* see "what a wait runs" */
+
+static int parconc__forked_since(uint32_t gen)
+{
+    return parconc__load(&parconc__fork_gen, PARCONC__RELAXED) != gen;
+}
+static int parconc__pool_inherited(const parconc_pool *p)
+{
+    return parconc__forked_since(p->fork_gen);
+}
+static void parconc__loop_forget_all(void); /* work-division section */
+static void parconc__park_after_fork(void); /* platform section */
+
+PARCONC_API void parconc_after_fork_child(void)
+{
+    parconc__store(&parconc__fork_gen, parconc__load(&parconc__fork_gen, PARCONC__RELAXED) + 1u, PARCONC__RELAXED);
+    parconc__tls_worker = NULL;
+    parconc__tls_here_pool = NULL;
+    parconc__tls_here_frames = NULL;
+    parconc__tls_batch_pool = NULL;
+    parconc__tls_batch_left = 0;
+    parconc__tls_help_depth = 0;
+    parconc__tls_finishing = NULL;
+    parconc__loop_forget_all();
+    parconc__park_after_fork();
+}
+
+#if !defined(PARCONC_PORT_CUSTOM) && !defined(PARCONC_NO_ATFORK)
+static pthread_once_t parconc__atfork_once = PTHREAD_ONCE_INIT;
+static void parconc__atfork_register_once(void)
+{
+    (void)pthread_atfork(NULL, NULL, parconc_after_fork_child);
+}
+static void parconc__atfork_register(void)
+{
+    pthread_once(&parconc__atfork_once, parconc__atfork_register_once);
+}
+#else
+static void parconc__atfork_register(void) {}
+#endif
 
 /* ---- Chase-Lev deque (Le et al., "Correct and efficient work-stealing for
    weak memory models", PPoPP 2013).  bottom is published with release and
@@ -5127,6 +5216,7 @@ static void *parconc__worker_main(void *arg)
     for (;;) {
         int spins, lone;
         uint32_t seq;
+        if (parconc__pool_inherited(p)) break; /* a child that forked inside one of our tasks */
         /* a busy span opens when the worker starts looking for work and
            closes when it finds none: no clock read per task */
         if (parconc__load(&p->paused, PARCONC__RELAXED)) {
@@ -5294,6 +5384,8 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
     p->block_when_full = d.block_when_full;
     p->caller_runs = d.caller_runs_when_full != 0;
     p->waker_cpu = -1;
+    p->fork_gen = parconc__load(&parconc__fork_gen, PARCONC__RELAXED);
+    parconc__atfork_register();
     p->workers = (parconc__worker *)(void *)(base + off_w); /* offsets keep alignment */
     if (ring) {
         p->ring = (parconc__ring_slot *)(void *)(base + off_r);
@@ -5399,6 +5491,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     int to_ring, here = 0; /* here: the caller runs it (caller-runs, queue full) */
     if (out) *out = NULL;
     if (!p || !task || !task->fn) return PARCONC_EINVAL;
+    if (parconc__pool_inherited(p)) return PARCONC_ESHUTDOWN; /* a child after fork: no workers there */
     if (task->priority < 0 || task->priority >= PARCONC_PRIORITY_LEVELS) return PARCONC_EINVAL;
     if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
     rc = parconc__pool_reserve(p, task->timeout_ns);
@@ -5596,6 +5689,7 @@ PARCONC_API int parconc_future_cancel(parconc_future *f)
     if (s == PARCONC_CANCELED) return parconc__cancel_already(f);
     if (s != PARCONC_PENDING) return PARCONC_EBUSY;
     p = f->pool_;
+    if (p && parconc__pool_inherited(p)) return PARCONC_ESHUTDOWN; /* a child after fork: its lock is not ours */
     if (p) parconc__ilock(&p->inj_lock);
     if (!parconc__future_transition(f, PARCONC_PENDING, PARCONC_CANCELED)) {
         if (p) parconc__mutex_unlock_raw(&p->inj_lock);
@@ -5631,8 +5725,6 @@ PARCONC_API int parconc_future_cancel(parconc_future *f)
 #ifndef PARCONC_HELP_DEPTH
 #define PARCONC_HELP_DEPTH 16
 #endif
-static PARCONC__THREAD_LOCAL unsigned parconc__tls_help_depth;
-
 static int parconc__in_loop_body(void); /* work-division section */
 
 /* Is this thread running a task (on a worker, or one it runs for its own
@@ -5709,6 +5801,7 @@ static int parconc__future_await_ex(parconc_future *f, uint64_t deadline, int he
     for (;;) {
         uint32_t s = parconc__load(&f->state_, PARCONC__ACQUIRE);
         if (parconc__settled_state(f, s)) return PARCONC_OK;
+        if (f->pool_ && parconc__pool_inherited(f->pool_)) return PARCONC_ESHUTDOWN; /* no worker will settle it */
         if (deadline == PARCONC__DEADLINE_NOW || (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline))
             return PARCONC_ETIMEDOUT;
         if (help && deadline == PARCONC__DEADLINE_NEVER && f->fn_) {
@@ -5824,6 +5917,8 @@ PARCONC_API int parconc_wait_any(parconc_future *const *fs, size_t n, size_t *in
         uint64_t until;
         for (i = 0; i < n; i++)
             if (parconc__settled(fs[i])) { *index = i; return PARCONC_OK; }
+        for (i = 0; i < n; i++)
+            if (fs[i]->pool_ && parconc__pool_inherited(fs[i]->pool_)) return PARCONC_ESHUTDOWN; /* a child after fork */
         if (deadline == PARCONC__DEADLINE_NOW || (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline))
             return PARCONC_ETIMEDOUT;
         if (deadline == PARCONC__DEADLINE_NEVER && parconc__wait_any_runs(fs, n, w)) continue;
@@ -5920,6 +6015,7 @@ PARCONC_API int parconc_pool_wait_idle(parconc_pool *p, int64_t timeout_ns)
 {
     uint64_t deadline = parconc__deadline(timeout_ns);
     if (!p) return PARCONC_EINVAL;
+    if (parconc__pool_inherited(p)) return PARCONC_ESHUTDOWN; /* a child after fork: no workers there */
     if (parconc__in_own_task(p)) return PARCONC_EDEADLK;
     for (;;) {
         uint32_t seq = parconc__load(&p->idle_seq, PARCONC__SEQ_CST);
@@ -6033,6 +6129,7 @@ static void parconc__pool_cancel_queued(parconc_pool *p)
 PARCONC_API int parconc_pool_resume(parconc_pool *p)
 {
     if (!p) return PARCONC_EINVAL;
+    if (parconc__pool_inherited(p)) return PARCONC_ESHUTDOWN; /* a child after fork: no workers there */
     parconc__store(&p->paused, 0u, PARCONC__SEQ_CST);
     parconc__futex_wake(&p->paused, INT_MAX);
     return PARCONC_OK;
@@ -6042,6 +6139,7 @@ PARCONC_API int parconc_pool_pause(parconc_pool *p, int64_t timeout_ns)
 {
     uint64_t deadline = parconc__deadline(timeout_ns);
     if (!p) return PARCONC_EINVAL;
+    if (parconc__pool_inherited(p)) return PARCONC_ESHUTDOWN; /* a child after fork: no workers there */
     if (parconc__in_own_task(p)) return PARCONC_EDEADLK; /* we would wait for ourselves */
     parconc__store(&p->paused, 1u, PARCONC__SEQ_CST);
     if (parconc__load(&p->shutdown, PARCONC__SEQ_CST)) { /* see parconc_pool_shutdown */
@@ -6062,6 +6160,7 @@ PARCONC_API int parconc_pool_shutdown(parconc_pool *p, int mode, int64_t timeout
 {
     int rc;
     if (!p || (mode != PARCONC_SHUTDOWN_DRAIN && mode != PARCONC_SHUTDOWN_CANCEL)) return PARCONC_EINVAL;
+    if (parconc__pool_inherited(p)) return PARCONC_ESHUTDOWN; /* a child after fork: no workers there */
     if (parconc__in_own_task(p)) return PARCONC_EDEADLK;
     parconc__store(&p->shutdown, 1u, PARCONC__SEQ_CST);
     /* after the shutdown store: a pause racing with us sees it and undoes
@@ -6091,6 +6190,12 @@ PARCONC_API int parconc_pool_shutdown(parconc_pool *p, int mode, int64_t timeout
 PARCONC_API void parconc_pool_destroy(parconc_pool *p)
 {
     if (!p) return;
+    if (parconc__pool_inherited(p)) {
+        /* a child after fork: no workers to join, and the parent's threads
+           may have left its lists half-changed; free the block alone */
+        if (p->own_memory) parconc__free_with(&p->alloc, p->memory_block);
+        return;
+    }
     if (parconc__in_own_task(p)) {
         (void)PARCONC__MISUSE(PARCONC_EDEADLK, "parconc_pool_destroy called from one of the pool's own tasks");
         return;
@@ -6195,6 +6300,7 @@ typedef struct parconc__loop {
     parconc_range_fn fn;
     void *arg;
     int schedule;
+    uint32_t fork_gen;        /* parconc__fork_gen at the start (see "fork") */
     /* `next` is the one word every participant writes per chunk: alone on
        its cache line, so a claim moves one line between cores and the
        fields above, read on every claim, stay shared in every cache */
@@ -6216,6 +6322,16 @@ static PARCONC__THREAD_LOCAL parconc__loop *parconc__tls_loop;
 static int parconc__in_loop_body(void)
 {
     return parconc__tls_loop != NULL;
+}
+/* No new chunk: parconc_for_stop was called, or this is a child process
+   that forked inside the loop (the parent runs the rest). */
+static int parconc__loop_stopped(const parconc__loop *L)
+{
+    return parconc__load(&L->stop, PARCONC__RELAXED) || parconc__forked_since(L->fork_gen);
+}
+static void parconc__loop_forget_all(void)
+{
+    parconc__tls_loop = NULL;
 }
 
 PARCONC_API int parconc_for_stop(void)
@@ -6261,7 +6377,7 @@ static int parconc__loop_add_fits(size_t n, size_t c, size_t k)
 static int parconc__loop_claim(parconc__loop *L, size_t *b, size_t *e)
 {
     size_t s, c, n = L->n, k = L->participants;
-    if (parconc__load(&L->stop, PARCONC__RELAXED)) return 0;
+    if (parconc__loop_stopped(L)) return 0;
     if (L->schedule == PARCONC_STATIC) {
         for (;;) { /* block k of K; empty blocks (n < K) are skipped */
             size_t blk = parconc__fetch_add(&L->next, (size_t)1, PARCONC__RELAXED);
@@ -6380,7 +6496,7 @@ static void parconc__loop_participate(parconc__loop *L, size_t id)
             parconc_range_fn fn = L->fn;
             void *arg = L->arg;
             parconc__tls_loop = L;
-            while (!parconc__load(&L->stop, PARCONC__RELAXED)) {
+            while (!parconc__loop_stopped(L)) {
                 size_t s = parconc__fetch_add(&L->next, c, PARCONC__RELAXED);
                 if (s >= n) break;
                 fn(s, n - s < c ? n : s + c, id, arg);
@@ -6505,6 +6621,7 @@ static int parconc__loop_setup(parconc__loop *L, parconc_pool *p, size_t n, parc
     L->chunk = desc ? desc->chunk : 0;
     L->interval = desc && desc->progress_interval_ns > 0 ? (uint64_t)desc->progress_interval_ns : 100000000u;
     L->next_id = 1;
+    L->fork_gen = parconc__load(&parconc__fork_gen, PARCONC__RELAXED);
     k = p ? (size_t)p->loop_team : 1;
     if (L->schedule == PARCONC_RESPAWN && !p) k = 1;
     if (desc && desc->max_workers > 0 && (size_t)desc->max_workers < k) k = (size_t)desc->max_workers;
@@ -6579,7 +6696,9 @@ PARCONC_API int parconc_parallel_for(parconc_pool *p, size_t n, parconc_range_fn
                                      const parconc_for_desc *desc)
 {
     parconc__loop L;
-    int rc = parconc__loop_setup(&L, p, n, fn, arg, desc);
+    int rc;
+    if (p && parconc__pool_inherited(p)) p = NULL; /* a child after fork: no workers here */
+    rc = parconc__loop_setup(&L, p, n, fn, arg, desc);
     if (rc != PARCONC_OK) return rc;
     return parconc__loop_execute(&L, p);
 }
@@ -6630,6 +6749,7 @@ PARCONC_API int parconc_parallel_reduce(parconc_pool *p, size_t n, parconc_reduc
     if (desc) d = *desc; else memset(&d, 0, sizeof d);
     if (d.schedule < PARCONC_AUTO || d.schedule > PARCONC_RESPAWN) return PARCONC_EINVAL;
     if (n == 0) return PARCONC_OK;
+    if (p && parconc__pool_inherited(p)) p = NULL; /* a child after fork: no workers here */
     k = p ? (size_t)p->loop_team : 1;
     if (d.max_workers > 0 && (size_t)d.max_workers < k) k = (size_t)d.max_workers;
     if (k > PARCONC__FOR_MAX_PARTICIPANTS) k = PARCONC__FOR_MAX_PARTICIPANTS;

@@ -1262,6 +1262,127 @@ static void test_timed_waits_run_nothing(void)
     parconc_pool_destroy(p);
 }
 
+/* ---- fork ---- */
+#if !defined(PARCONC_PORT_CUSTOM) && !defined(__SANITIZE_THREAD__)
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static long *fork_runs; /* shared with children: how often fork_count_run ran, in all processes */
+static void *fork_count_run(void *arg)
+{
+    __atomic_fetch_add(fork_runs, 1, __ATOMIC_RELAXED);
+    return arg;
+}
+static void add_items(size_t b, size_t e, size_t worker, void *arg)
+{
+    (void)worker;
+    __atomic_fetch_add((size_t *)arg, e - b, __ATOMIC_RELAXED);
+}
+/* Waits (10 s at most) for a child and answers its exit status, or -1. */
+static int child_status(pid_t pid)
+{
+    int st, i;
+    for (i = 0; i < 1000; i++) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : 100 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+        parconc_sleep_ns(10 * MS);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+}
+/* In the child: the inherited pool refuses everything at once, a new pool
+   works.  Returns the exit status (0: all held). */
+static int child_checks(parconc_pool *inherited, parconc_future *queued)
+{
+    parconc_pool *q;
+    parconc_future *f;
+    size_t items = 0;
+    void *r = NULL;
+    if (parconc_pool_submit(inherited, fork_count_run, NULL, NULL) != PARCONC_ESHUTDOWN) return 2;
+    if (parconc_pool_wait_idle(inherited, 0) != PARCONC_ESHUTDOWN) return 3;
+    if (parconc_pool_wait_idle(inherited, PARCONC_FOREVER) != PARCONC_ESHUTDOWN) return 4;
+    if (parconc_future_wait(queued, PARCONC_FOREVER) != PARCONC_ESHUTDOWN) return 5;
+    if (parconc_future_cancel(queued) != PARCONC_ESHUTDOWN) return 6;
+    if (parconc_pool_pause(inherited, 0) != PARCONC_ESHUTDOWN) return 7;
+    if (parconc_pool_shutdown(inherited, PARCONC_SHUTDOWN_CANCEL, PARCONC_FOREVER) != PARCONC_ESHUTDOWN) return 8;
+    if (parconc_parallel_for(inherited, 100, add_items, &items, NULL) != PARCONC_OK || items != 100) return 9;
+    parconc_pool_destroy(inherited); /* frees the copy, joins nobody */
+    q = make_pool(2, PARCONC_FIFO);
+    if (!q) return 10;
+    if (parconc_pool_submit(q, double_it, (void *)(intptr_t)21, &f) != PARCONC_OK) return 11;
+    if (parconc_future_get(f, &r, PARCONC_FOREVER) != PARCONC_OK || r != (void *)(intptr_t)42) return 12;
+    parconc_future_release(f);
+    items = 0;
+    if (parconc_parallel_for(q, 1000, add_items, &items, NULL) != PARCONC_OK || items != 1000) return 13;
+    parconc_pool_destroy(q);
+    return 0;
+}
+
+static pid_t forked_in_task;
+static int fork_go;
+static void *fork_inside(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&fork_go, __ATOMIC_ACQUIRE)) parconc_sleep_ns(100000);
+    forked_in_task = fork();
+    return NULL; /* in the child: the worker must now take none of the parent's tasks */
+}
+
+static void test_fork_child_never_runs_parent_work(void)
+{
+    parconc_pool *p = make_pool(2, PARCONC_FIFO);
+    parconc_future *queued = NULL;
+    pid_t pid;
+    int i, round;
+    PT_CHECK(p != NULL);
+    fork_runs = (long *)mmap(NULL, sizeof *fork_runs, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    PT_CHECK(fork_runs != MAP_FAILED);
+    for (round = 0; round < 20; round++) {
+        /* 1. fork from outside while both workers are busy and tasks are queued */
+        *fork_runs = 0;
+        close_gate();
+        PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+        await_gates(2);
+        for (i = 0; i < 10; i++) PT_CHECK_EQ(parconc_pool_submit(p, fork_count_run, NULL, i == 0 ? &queued : NULL), PARCONC_OK);
+        pid = fork();
+        PT_CHECK(pid >= 0);
+        if (pid == 0) _exit(child_checks(p, queued));
+        __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+        PT_EXPECT_EQ(child_status(pid), 0);
+        PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+        PT_EXPECT_EQ(parconc_future_wait(queued, PARCONC_FOREVER), PARCONC_OK);
+        parconc_future_release(queued);
+        PT_EXPECT_EQ(*fork_runs, 10); /* each ran once, in the parent */
+        /* 2. fork inside a task while tasks are queued behind it */
+        *fork_runs = 0;
+        fork_go = 0;
+        forked_in_task = 0;
+        close_gate();
+        PT_CHECK_EQ(parconc_pool_submit(p, wait_gate, NULL, NULL), PARCONC_OK);
+        await_gates(1);
+        PT_CHECK_EQ(parconc_pool_submit(p, fork_inside, NULL, NULL), PARCONC_OK);
+        for (i = 0; i < 10; i++) PT_CHECK_EQ(parconc_pool_submit(p, fork_count_run, NULL, NULL), PARCONC_OK);
+        __atomic_store_n(&fork_go, 1, __ATOMIC_RELEASE);
+        while (__atomic_load_n(&forked_in_task, __ATOMIC_ACQUIRE) == 0) parconc_sleep_ns(100000);
+        PT_CHECK(forked_in_task > 0);
+        PT_EXPECT_EQ(child_status(forked_in_task), 0); /* it ended once the task returned */
+        __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+        PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+        PT_EXPECT_EQ(*fork_runs, 10); /* none ran in the child */
+        if (!PT_OK()) break;
+    }
+    munmap(fork_runs, sizeof *fork_runs);
+    parconc_pool_destroy(p);
+}
+#else
+static void test_fork_child_never_runs_parent_work(void)
+{
+    PT_SKIP("fork with a custom port, or under ThreadSanitizer");
+}
+#endif
+
 /* ---- the submission ring (FIFO pools, PARCONC_POOL_RING) ---- */
 #define RING_SLOTS (PARCONC_POOL_RING ? PARCONC_POOL_RING : 1024)
 #define RING_N (3 * RING_SLOTS + 37)
@@ -2349,6 +2470,7 @@ int main(int argc, char **argv)
         PT_TEST(test_promise_waits_do_not_nest),
         PT_TEST(test_helping_depth_bounded),
         PT_TEST(test_timed_waits_run_nothing),
+        PT_TEST(test_fork_child_never_runs_parent_work),
         PT_TEST(test_ring_overflow_keeps_fifo_order),
         PT_TEST(test_ring_cancel_fail_and_shutdown),
         PT_TEST(test_ring_wait_idle_under_load),
