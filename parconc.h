@@ -501,7 +501,11 @@ PARCONC_API uint32_t parconc_sem_value(const parconc_sem *s);
    wait: atomically unlocks m and sleeps until signaled, then re-locks m.
    Spurious wake-ups happen: always wait in a loop on your predicate.
    timedwait returns ETIMEDOUT after at least timeout_ns (m re-locked).
-   Both return EPERM, without waiting, when m is not locked (reported to
+   The timeout restarts with every call, so a predicate loop around
+   timedwait that keeps being signaled may never time out: loop on
+   parconc_cond_wait_until with one deadline instead (ETIMEDOUT once
+   parconc_now_ns() >= deadline_ns; PARCONC_DEADLINE_NEVER: no limit).
+   All return EPERM, without waiting, when m is not locked (reported to
    the logger as misuse). */
 typedef struct parconc_cond { uint32_t seq_; uint32_t waiters_; } parconc_cond;
 #define PARCONC_COND_INIT {0, 0}
@@ -510,6 +514,8 @@ PARCONC_API int parconc_cond_init(parconc_cond *c);
 PARCONC_API int parconc_cond_destroy(parconc_cond *c);
 PARCONC_API int parconc_cond_wait(parconc_cond *c, parconc_mutex *m);
 PARCONC_API int parconc_cond_timedwait(parconc_cond *c, parconc_mutex *m, int64_t timeout_ns);
+#define PARCONC_DEADLINE_NEVER UINT64_MAX
+PARCONC_API int parconc_cond_wait_until(parconc_cond *c, parconc_mutex *m, uint64_t deadline_ns);
 PARCONC_API int parconc_cond_signal(parconc_cond *c);
 PARCONC_API int parconc_cond_broadcast(parconc_cond *c);
 
@@ -3330,6 +3336,12 @@ PARCONC_API int parconc_cond_wait(parconc_cond *c, parconc_mutex *m)
 PARCONC_API int parconc_cond_timedwait(parconc_cond *c, parconc_mutex *m, int64_t timeout_ns)
 {
     return parconc__cond_wait(c, m, parconc__deadline(timeout_ns));
+}
+PARCONC_API int parconc_cond_wait_until(parconc_cond *c, parconc_mutex *m, uint64_t deadline_ns)
+{
+    /* the internal "now" deadline is 0: a deadline already past tries once */
+    if (deadline_ns != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline_ns) deadline_ns = PARCONC__DEADLINE_NOW;
+    return parconc__cond_wait(c, m, deadline_ns);
 }
 
 static int parconc__cond_wake(parconc_cond *c, int n)

@@ -1292,6 +1292,47 @@ out:
     }
 }
 
+/* A predicate loop on one deadline times out although signals keep
+   coming every millisecond (a relative timedwait would restart each time). */
+static parconc_cond pc_cond = PARCONC_COND_INIT;
+static parconc_mutex pc_mutex = PARCONC_MUTEX_INIT;
+static int pc_stop;
+static void *periodic_signaller(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&pc_stop, __ATOMIC_ACQUIRE)) {
+        parconc_cond_signal(&pc_cond);
+        parconc_sleep_ns(MS);
+    }
+    return NULL;
+}
+
+static void test_cond_wait_until_under_signals(void)
+{
+    parconc_thread t;
+    uint64_t t0, dt;
+    int rc = PARCONC_OK, predicate = 0, wakeups = 0;
+    pc_stop = 0;
+    PT_CHECK_EQ(parconc_thread_create(&t, periodic_signaller, NULL, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_mutex_lock(&pc_mutex), PARCONC_OK);
+    t0 = parconc_now_ns();
+    while (!predicate && rc != PARCONC_ETIMEDOUT) {
+        rc = parconc_cond_wait_until(&pc_cond, &pc_mutex, t0 + 50 * MS);
+        wakeups++;
+    }
+    dt = parconc_now_ns() - t0;
+    PT_EXPECT_EQ(rc, PARCONC_ETIMEDOUT);
+    PT_EXPECT(dt >= 50 * MS && dt < 2000 * MS);
+    PT_EXPECT(wakeups > 1); /* the signals did wake it */
+    /* a deadline already past: one try, m re-locked */
+    PT_EXPECT_EQ(parconc_cond_wait_until(&pc_cond, &pc_mutex, t0), PARCONC_ETIMEDOUT);
+    PT_CHECK_EQ(parconc_mutex_unlock(&pc_mutex), PARCONC_OK);
+    __atomic_store_n(&pc_stop, 1, __ATOMIC_RELEASE);
+    PT_CHECK_EQ(parconc_thread_join(t, NULL), PARCONC_OK);
+    PT_EXPECT_EQ(parconc_cond_wait_until(NULL, &pc_mutex, PARCONC_DEADLINE_NEVER), PARCONC_EINVAL);
+    PT_EXPECT_EQ(parconc_cond_wait_until(&pc_cond, &pc_mutex, PARCONC_DEADLINE_NEVER), PARCONC_EPERM); /* not locked */
+}
+
 int main(int argc, char **argv)
 {
     static const pt_test tests[] = {
@@ -1326,6 +1367,7 @@ int main(int argc, char **argv)
         PT_TEST(test_lock_many_any_order),
         PT_TEST(test_lock_many_timeout_and_bad_input),
         PT_TEST(test_guard_releases_on_every_exit),
+        PT_TEST(test_cond_wait_until_under_signals),
     };
     parconc_set_logger(&misuse_logger);
     return pt_main(tests, PT_COUNT(tests), argc, argv);
