@@ -6312,7 +6312,6 @@ typedef struct parconc__loop {
     parconc_range_fn fn;
     void *arg;
     int schedule;
-    uint32_t fork_gen;        /* parconc__fork_gen at the start (see "fork") */
     /* `next` is the one word every participant writes per chunk: alone on
        its cache line, so a claim moves one line between cores and the
        fields above, read on every claim, stay shared in every cache */
@@ -6330,25 +6329,33 @@ typedef struct parconc__loop {
     uint64_t interval;
 } parconc__loop;
 
-static PARCONC__THREAD_LOCAL parconc__loop *parconc__tls_loop;
+/* The loops this thread is taking part in, innermost first (one frame on
+   the stack of each participation). */
+typedef struct parconc__loop_frame {
+    parconc__loop *loop;
+    const struct parconc__loop_frame *outer;
+} parconc__loop_frame;
+static PARCONC__THREAD_LOCAL const parconc__loop_frame *parconc__tls_loops;
 static int parconc__in_loop_body(void)
 {
-    return parconc__tls_loop != NULL;
+    return parconc__tls_loops != NULL;
 }
-/* No new chunk: parconc_for_stop was called, or this is a child process
-   that forked inside the loop (the parent runs the rest). */
 static int parconc__loop_stopped(const parconc__loop *L)
 {
-    return parconc__load(&L->stop, PARCONC__RELAXED) || parconc__forked_since(L->fork_gen);
+    return parconc__load(&L->stop, PARCONC__RELAXED) != 0;
 }
+/* In a child process that forked inside loop bodies: every loop this
+   thread takes part in starts no new chunk here (the parent runs them). */
 static void parconc__loop_forget_all(void)
 {
-    parconc__tls_loop = NULL;
+    const parconc__loop_frame *f;
+    for (f = parconc__tls_loops; f; f = f->outer) parconc__store(&f->loop->stop, 1u, PARCONC__RELAXED);
+    parconc__tls_loops = NULL;
 }
 
 PARCONC_API int parconc_for_stop(void)
 {
-    parconc__loop *L = parconc__tls_loop;
+    parconc__loop *L = parconc__tls_loops ? parconc__tls_loops->loop : NULL;
     if (!L) return PARCONC_EINVAL;
     parconc__store(&L->stop, 1u, PARCONC__RELAXED);
     return PARCONC_OK;
@@ -6478,8 +6485,10 @@ static uint64_t parconc__clock_cost_ns(void)
 
 static void parconc__loop_run_range(parconc__loop *L, size_t b, size_t e, size_t id)
 {
-    parconc__loop *saved = parconc__tls_loop;
-    parconc__tls_loop = L;
+    parconc__loop_frame frame;
+    frame.loop = L;
+    frame.outer = parconc__tls_loops;
+    parconc__tls_loops = &frame;
     if (L->schedule == PARCONC_AUTO) {
         uint64_t t0 = parconc_now_ns(), ns, clock_ns;
         L->fn(b, e, id, L->arg);
@@ -6491,7 +6500,7 @@ static void parconc__loop_run_range(parconc__loop *L, size_t b, size_t e, size_t
     } else {
         L->fn(b, e, id, L->arg);
     }
-    parconc__tls_loop = saved;
+    parconc__tls_loops = frame.outer;
     parconc__loop_progress(L, e - b);
 }
 
@@ -6504,16 +6513,18 @@ static void parconc__loop_participate(parconc__loop *L, size_t id)
            call per chunk, the thread-local loop pointer set once */
         size_t c = L->chunk ? L->chunk : 1, n = L->n;
         if (parconc__loop_add_fits(n, c, L->participants)) {
-            parconc__loop *saved = parconc__tls_loop;
+            parconc__loop_frame frame;
             parconc_range_fn fn = L->fn;
             void *arg = L->arg;
-            parconc__tls_loop = L;
+            frame.loop = L;
+            frame.outer = parconc__tls_loops;
+            parconc__tls_loops = &frame;
             while (!parconc__loop_stopped(L)) {
                 size_t s = parconc__fetch_add(&L->next, c, PARCONC__RELAXED);
                 if (s >= n) break;
                 fn(s, n - s < c ? n : s + c, id, arg);
             }
-            parconc__tls_loop = saved;
+            parconc__tls_loops = frame.outer;
             return;
         }
     }
@@ -6564,6 +6575,7 @@ static int parconc__loop_publish(parconc_pool *p, parconc__loop *L, uint32_t hel
 static void parconc__loop_unpublish(parconc_pool *p)
 {
     int spins = 0;
+    if (parconc__pool_inherited(p)) return; /* a child that forked inside the loop: no workers to wait for */
     parconc__store(&p->loop_wanted, 0u, PARCONC__SEQ_CST);
     parconc__store(&p->loop_slot, (void *)NULL, PARCONC__SEQ_CST);
     while (parconc__load(&p->loop_users, PARCONC__SEQ_CST) != 0) { /* workers finishing a chunk */
@@ -6633,7 +6645,6 @@ static int parconc__loop_setup(parconc__loop *L, parconc_pool *p, size_t n, parc
     L->chunk = desc ? desc->chunk : 0;
     L->interval = desc && desc->progress_interval_ns > 0 ? (uint64_t)desc->progress_interval_ns : 100000000u;
     L->next_id = 1;
-    L->fork_gen = parconc__load(&parconc__fork_gen, PARCONC__RELAXED);
     k = p ? (size_t)p->loop_team : 1;
     if (L->schedule == PARCONC_RESPAWN && !p) k = 1;
     if (desc && desc->max_workers > 0 && (size_t)desc->max_workers < k) k = (size_t)desc->max_workers;

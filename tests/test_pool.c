@@ -1329,6 +1329,22 @@ static void *fork_inside(void *arg)
     return NULL; /* in the child: the worker must now take none of the parent's tasks */
 }
 
+/* fork inside a loop body: the child takes no further chunk */
+static pid_t loop_fork_pid;
+static int loop_in_child, loop_forked;
+static void body_forks_once(size_t b, size_t e, size_t worker, void *arg)
+{
+    (void)worker; (void)arg;
+    for (; b < e; b++) {
+        __atomic_fetch_add(fork_runs, 1, __ATOMIC_RELAXED);
+        if (b == 50 && !__atomic_exchange_n(&loop_forked, 1, __ATOMIC_ACQ_REL)) {
+            pid_t pid = fork();
+            if (pid == 0) { loop_in_child = 1; return; }
+            __atomic_store_n(&loop_fork_pid, pid, __ATOMIC_RELEASE);
+        }
+    }
+}
+
 static void test_fork_child_never_runs_parent_work(void)
 {
     parconc_pool *p = make_pool(2, PARCONC_FIFO);
@@ -1371,12 +1387,44 @@ static void test_fork_child_never_runs_parent_work(void)
         __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
         PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
         PT_EXPECT_EQ(*fork_runs, 10); /* none ran in the child */
+        /* 3. fork inside a loop body, on the caller or a worker */
+        {
+            parconc_for_desc d;
+            int rc;
+            memset(&d, 0, sizeof d);
+            d.schedule = PARCONC_DYNAMIC;
+            *fork_runs = 0;
+            loop_forked = 0;
+            loop_fork_pid = 0;
+            rc = parconc_parallel_for(p, 200, body_forks_once, NULL, &d);
+            if (loop_in_child) _exit(rc == PARCONC_OK || rc == PARCONC_ECANCELED ? 0 : 30);
+            PT_EXPECT_EQ(rc, PARCONC_OK);
+            while (__atomic_load_n(&loop_fork_pid, __ATOMIC_ACQUIRE) == 0) parconc_sleep_ns(100000);
+            PT_EXPECT_EQ(child_status(loop_fork_pid), 0);
+            PT_EXPECT_EQ(*fork_runs, 200); /* every item once, all in the parent */
+        }
         if (!PT_OK()) break;
     }
     munmap(fork_runs, sizeof *fork_runs);
     parconc_pool_destroy(p);
 }
 #else
+/* fork inside a loop body: the child takes no further chunk */
+static pid_t loop_fork_pid;
+static int loop_in_child, loop_forked;
+static void body_forks_once(size_t b, size_t e, size_t worker, void *arg)
+{
+    (void)worker; (void)arg;
+    for (; b < e; b++) {
+        __atomic_fetch_add(fork_runs, 1, __ATOMIC_RELAXED);
+        if (b == 50 && !__atomic_exchange_n(&loop_forked, 1, __ATOMIC_ACQ_REL)) {
+            pid_t pid = fork();
+            if (pid == 0) { loop_in_child = 1; return; }
+            __atomic_store_n(&loop_fork_pid, pid, __ATOMIC_RELEASE);
+        }
+    }
+}
+
 static void test_fork_child_never_runs_parent_work(void)
 {
     PT_SKIP("fork with a custom port, or under ThreadSanitizer");
