@@ -17,10 +17,8 @@
 
    OPTIONS (define before including the implementation)
    ------------------------------------------------------
-   PARCONC_STATIC          every public function is `static` (private to the
-                           file); two files may then each hold a copy.  The
-                           header then #undefs the macro: the same name is
-                           the PARCONC_STATIC loop schedule.
+   PARCONC_STATIC_API      every public function is `static` (private to the
+                           file); two files may then each hold a copy.
    PARCONC_ASSERT(x)       assertion for the library's own invariants and
                            PARCONC_GUARD's lock (default: with
                            PARCONC_NO_STDIO: log and trap; else assert()
@@ -99,7 +97,7 @@
             PARCONC_DEBUG_LOCKS             lock-order validator (EDEADLK)
    Pool     parconc_pool_create(&p, &desc_or_NULL), parconc_pool_submit(p, fn,
             arg, &future_or_NULL), parconc_pool_submit_ex, _wait_idle,
-            _shutdown(DRAIN|CANCEL), _destroy, _stats, _worker_stats,
+            _shutdown(DRAIN|CANCEL), _destroy, _stats_get, _worker_stats,
             parconc_task_fail(err), parconc_pool_current()
    Futures  parconc_future_{wait,get,cancel,state,on_done,retain,release,
             create,init,complete,fail}, parconc_wait_all, parconc_wait_any,
@@ -151,14 +149,6 @@
 #define _GNU_SOURCE 1
 #endif
 
-/* PARCONC_STATIC is both the "static linkage" option and the name of the
-   PARCONC_STATIC loop schedule.  The option is read
-   here, remembered, and the macro removed so the enum constant can exist. */
-#if defined(PARCONC_STATIC)
-#define PARCONC__STATIC_LINKAGE 1
-#undef PARCONC_STATIC
-#endif
-
 #ifndef PARCONC_H_INCLUDED
 #define PARCONC_H_INCLUDED
 
@@ -171,7 +161,7 @@
 #define PARCONC_VERSION_STRING "0.1.0"
 
 #ifndef PARCONC_API
-#  ifdef PARCONC__STATIC_LINKAGE
+#  ifdef PARCONC_STATIC_API
 #    if defined(__GNUC__) || defined(__clang__)
 #      define PARCONC_API static __attribute__((unused))
 #    else
@@ -556,9 +546,9 @@ PARCONC_API int parconc_unlock_many(parconc_mutex *const *locks, size_t n);
 #define PARCONC__CAT(a, b) PARCONC__CAT2(a, b)
 #define PARCONC_GUARD(m)                                                        \
     parconc_mutex *PARCONC__CAT(parconc__guard_, __COUNTER__)                 \
-        __attribute__((cleanup(parconc__guard_release), unused)) = parconc__guard_acquire(m)
-PARCONC_API parconc_mutex *parconc__guard_acquire(parconc_mutex *m);
-PARCONC_API void parconc__guard_release(parconc_mutex **slot);
+        __attribute__((cleanup(parconc_guard_release), unused)) = parconc_guard_acquire(m)
+PARCONC_API parconc_mutex *parconc_guard_acquire(parconc_mutex *m);
+PARCONC_API void parconc_guard_release(parconc_mutex **slot);
 #endif
 
 /* ---- deadlock detection (PARCONC_DEBUG_LOCKS) ------------------------------
@@ -801,7 +791,6 @@ PARCONC_API void parconc_after_fork_child(void);
 /* Pool-wide counters (a snapshot; each counter is read atomically, the set
    is not).  OK or EINVAL. */
 PARCONC_API int parconc_pool_stats_get(parconc_pool *p, parconc_pool_stats *out);
-#define parconc_pool_stats(p, out) parconc_pool_stats_get((p), (out))
 /* Counters of worker `index` (0 .. threads-1): for a per-worker
    utilisation line.  OK or EINVAL. */
 PARCONC_API int parconc_pool_worker_stats(parconc_pool *p, int index, parconc_worker_stats *out);
@@ -1332,7 +1321,7 @@ PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
    parconc__futex_wait.  The check of *addr happens under the bucket mutex,
    and wake takes that mutex after *addr changed, so a waiter is either
    already on the list (and is found) or sees the new value.
-   Limitation: with PARCONC_STATIC each file has its own table, so one object
+   Limitation: with PARCONC_STATIC_API each file has its own table, so one object
    must not be waited on in one file and woken from another. */
 #define PARCONC__PARK_BUCKETS 64
 typedef struct parconc__park_waiter {
@@ -2763,7 +2752,7 @@ static int parconc__rw_drain(parconc_rwlock *rw, uint32_t target, uint64_t deadl
    inhibit_until_ has passed (the writer sets it to its scan time x
    PARCONC__RW_BIAS_INHIBIT from now, so scans take a bounded share of the
    time under a steady trickle of writers).  bias_ stores the table's
-   address, not a flag: with PARCONC_STATIC each file has its own table,
+   address, not a flag: with PARCONC_STATIC_API each file has its own table,
    and a lock shared between such files is scanned in the table its readers
    use. */
 #ifndef PARCONC_RW_BIAS_SLOTS
@@ -3510,14 +3499,14 @@ PARCONC_API int parconc_unlock_many(parconc_mutex *const *locks, size_t n)
 
 /* ---- scoped guard ------------------------------------------------------------- */
 #if defined(__GNUC__) || defined(__clang__)
-PARCONC_API parconc_mutex *parconc__guard_acquire(parconc_mutex *m)
+PARCONC_API parconc_mutex *parconc_guard_acquire(parconc_mutex *m)
 {
     int rc = (parconc_mutex_lock)(m);
     PARCONC_ASSERT(rc == PARCONC_OK && "PARCONC_GUARD could not lock");
     return rc == PARCONC_OK ? m : NULL;
 }
 
-PARCONC_API void parconc__guard_release(parconc_mutex **slot)
+PARCONC_API void parconc_guard_release(parconc_mutex **slot)
 {
     if (*slot) parconc_mutex_unlock(*slot);
 }

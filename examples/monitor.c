@@ -55,7 +55,7 @@ int main(void)
     start = parconc_now_ns();
     parconc_parallel_for(pool, ITEMS, body, NULL, &d);
     if (tty) printf("\n");
-    parconc_pool_stats(pool, &st);
+    parconc_pool_stats_get(pool, &st);
     printf("done in %.0f ms; pool: %llu tasks completed, %llu steals\n", (double)(parconc_now_ns() - start) / 1e6,
            (unsigned long long)st.completed, (unsigned long long)st.steals);
     for (i = 0; i < ITEMS; i++) ok &= results[i] == 20000.0;

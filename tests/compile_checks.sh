@@ -1,6 +1,6 @@
 #!/bin/sh
 # Compile checks run by `make test`: the header as C99, C11 and C++ with gcc
-# and clang, PARCONC_STATIC in two linked files, a declarations-only file,
+# and clang, PARCONC_STATIC_API in two linked files, a declarations-only file,
 # PARCONC_NO_STDIO / PARCONC_NO_MALLOC objects that reference no stdio or
 # heap symbol, and the half-pair MALLOC/FREE #error.  Prints one line per
 # check and "N passed, N failed" last.

@@ -446,7 +446,7 @@ static void test_helpers_not_in_task_counters(void)
     PT_CHECK_EQ(parconc_pool_submit(g_stats_pool, one_user_task, NULL, NULL), PARCONC_OK);
     for (i = 0; i < 2; i++) PT_CHECK_EQ(parconc_thread_join(t[i], NULL), PARCONC_OK);
     PT_CHECK_EQ(parconc_pool_wait_idle(g_stats_pool, PARCONC_FOREVER), PARCONC_OK);
-    PT_CHECK_EQ(parconc_pool_stats(g_stats_pool, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(g_stats_pool, &st), PARCONC_OK);
     PT_CHECK_EQ(st.submitted, 1);
     PT_CHECK_EQ(st.completed, 1);
     PT_CHECK_EQ(st.canceled, 0);

@@ -108,7 +108,7 @@ static void four_submitters_into_g_pool(long per)
     PT_CHECK_EQ(g_count, 4 * per);
     PT_CHECK(g_sum == (unsigned long)(4ull * ((unsigned long long)per * (unsigned long long)(per + 1) / 2)));
     memset(&st, 0, sizeof st);
-    PT_CHECK_EQ(parconc_pool_stats(g_pool, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(g_pool, &st), PARCONC_OK);
     PT_CHECK_EQ(st.submitted, (uint64_t)(4 * per));
     PT_CHECK_EQ(st.completed, (uint64_t)(4 * per));
     PT_CHECK_EQ(st.canceled + st.failed + st.queued + st.running, 0);
@@ -191,7 +191,7 @@ static void test_cancel_storm(void)
         }
     }
     PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
-    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
     PT_CHECK_EQ(st.completed, (uint64_t)done + 2); /* + the two gate tasks */
     PT_CHECK_EQ(st.canceled, (uint64_t)canceled);
     PT_CHECK_EQ(done + canceled, n);
@@ -228,7 +228,7 @@ static void test_shutdown_cancel_loses_nothing(void)
         if (s == PARCONC_DONE) done++; else canceled++;
         parconc_future_release(f[i]);
     }
-    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
     PT_CHECK_EQ(st.completed, 1);  /* the running gate task finished */
     PT_CHECK_EQ(st.canceled, 999); /* every queued one was canceled */
     PT_CHECK_EQ(done, 1);
@@ -583,7 +583,7 @@ static void test_task_failure(void)
     PT_CHECK_EQ(parconc_future_state(f), PARCONC_FAILED);
     PT_CHECK_EQ(parconc_future_wait(f, 0), PARCONC_OK);
     PT_CHECK_EQ(parconc_future_complete(f, NULL), PARCONC_EPERM); /* a task's future */
-    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
     PT_CHECK_EQ(st.failed, 1);
     PT_CHECK_EQ(st.completed, 0);
     parconc_future_release(f);
@@ -852,7 +852,7 @@ static void test_stats_per_worker(void)
     int i;
     for (i = 0; i < 40; i++) PT_CHECK_EQ(parconc_pool_submit(p, busy_1ms, NULL, NULL), PARCONC_OK);
     PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
-    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
     PT_CHECK_EQ(st.threads, 2);
     PT_CHECK_EQ(st.completed, 40);
     PT_CHECK_EQ(parconc_pool_worker_stats(p, 0, &ws[0]), PARCONC_OK);
@@ -863,8 +863,8 @@ static void test_stats_per_worker(void)
     PT_CHECK_EQ(ws[0].tasks_run + ws[1].tasks_run, 40);
     PT_CHECK_EQ(ws[0].steals + ws[1].steals, st.steals);
     PT_CHECK(ws[0].busy_ns + ws[1].busy_ns >= 40 * 1000000ull);
-    PT_CHECK_EQ(parconc_pool_stats(NULL, &st), PARCONC_EINVAL);
-    PT_CHECK_EQ(parconc_pool_stats(p, NULL), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_pool_stats_get(NULL, &st), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_pool_stats_get(p, NULL), PARCONC_EINVAL);
     parconc_pool_destroy(p);
 }
 
@@ -1466,7 +1466,7 @@ static void test_ring_overflow_keeps_fifo_order(void)
     for (i = 0; i < 2 * RING_N; i++) {
         futs[i] = NULL;
         if (i == RING_N) { /* phase 2: the worker drains while we submit */
-            PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+            PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
             PT_CHECK_EQ(st.submitted, (uint64_t)RING_N + 1);
             PT_CHECK_EQ(st.queued, (uint64_t)RING_N);
             PT_CHECK_EQ(st.completed, 0);
@@ -1497,7 +1497,7 @@ static void test_ring_overflow_keeps_fifo_order(void)
             PT_CHECK_EQ(parconc_future_state(futs[i]), PARCONC_DONE);
             parconc_future_release(futs[i]);
         }
-    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
     PT_CHECK_EQ(st.submitted, 2 * (uint64_t)RING_N + 1);
     PT_CHECK_EQ(st.completed, 2 * (uint64_t)RING_N + 1);
     PT_CHECK_EQ(st.queued + st.running + st.canceled + st.failed, 0);
@@ -1531,7 +1531,7 @@ static void test_ring_cancel_fail_and_shutdown(void)
     }
     for (i = 0; i < 200; i += 2) PT_CHECK_EQ(parconc_future_cancel(f[i]), PARCONC_OK);
     PT_CHECK_EQ(parconc_future_cancel(f[0]), PARCONC_OK); /* again: no second count */
-    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
     PT_CHECK_EQ(st.canceled, 100);
     PT_CHECK_EQ(st.submitted, 401);
     __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
@@ -1545,7 +1545,7 @@ static void test_ring_cancel_fail_and_shutdown(void)
         }
         parconc_future_release(f[i]);
     }
-    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
     PT_CHECK_EQ(st.submitted, 401);
     PT_CHECK_EQ(st.completed, 1 + 100 + 100);
     PT_CHECK_EQ(st.failed, 100);
@@ -1564,7 +1564,7 @@ static void test_ring_cancel_fail_and_shutdown(void)
     PT_CHECK_EQ(parconc_pool_submit(p, noop, NULL, NULL), PARCONC_ESHUTDOWN);
     __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
     PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_CANCEL, PARCONC_FOREVER), PARCONC_OK);
-    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
     PT_CHECK_EQ(st.submitted, 401 + 201);
     PT_CHECK_EQ(st.completed, 1 + 100 + 100 + 1);
     PT_CHECK_EQ(st.canceled, 100 + 200);
@@ -1649,7 +1649,7 @@ static void test_submit_racing_shutdown_loses_nothing(void)
         PT_CHECK_EQ(parconc_pool_shutdown(race_pool, round % 2 ? PARCONC_SHUTDOWN_CANCEL : PARCONC_SHUTDOWN_DRAIN,
                                           PARCONC_FOREVER), PARCONC_OK);
         for (i = 0; i < 3; i++) PT_CHECK_EQ(parconc_thread_join(t[i], NULL), PARCONC_OK);
-        PT_CHECK_EQ(parconc_pool_stats(race_pool, &st), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_stats_get(race_pool, &st), PARCONC_OK);
         PT_CHECK_EQ(st.submitted, (uint64_t)race_ok);
         PT_CHECK_EQ(st.completed + st.canceled, (uint64_t)race_ok);
         PT_CHECK_EQ(st.completed, (uint64_t)g_count);
@@ -1927,7 +1927,7 @@ static void test_caller_runs_when_bounded_queue_full(void)
     PT_CHECK_EQ(parconc_future_get(&local, &res, 0), PARCONC_OK);
     PT_CHECK(res == (void *)(intptr_t)9);
     parconc_future_release(&local);
-    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
     PT_CHECK_EQ(st.completed, 3);
     PT_CHECK_EQ(st.failed, 1);
     PT_CHECK_EQ(st.queued, 4);
@@ -1939,7 +1939,7 @@ static void test_caller_runs_when_bounded_queue_full(void)
     PT_CHECK_EQ(cr_worker, 4);
     PT_CHECK_EQ(cr_here, 4);
     PT_CHECK_EQ(cr_wrong_pool, 0);
-    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
     PT_CHECK_EQ(st.submitted, 9);
     PT_CHECK_EQ(st.completed, 8);
     PT_CHECK_EQ(st.failed, 1);
@@ -2005,7 +2005,7 @@ static void test_caller_runs_when_ring_full(void)
     PT_CHECK_EQ(cr_here, PARCONC_POOL_RING ? left : 0);
     PT_CHECK_EQ(cr_worker, PARCONC_POOL_RING ? 1 : left + 1);
     PT_CHECK_EQ(cr_wrong_pool, 0);
-    PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
     PT_CHECK_EQ(st.completed, (uint64_t)N + (uint64_t)left + 2u); /* + the gate */
     PT_CHECK_EQ(st.submitted, st.completed);
     parconc_pool_destroy(p);
@@ -2071,7 +2071,7 @@ static void test_caller_runs_when_deque_full(void)
             PT_CHECK(res == (void *)(intptr_t)i);
             parconc_future_release(cr_child_futs[i]);
         }
-        PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
         PT_CHECK_EQ(st.completed, CR_CHILDREN + 1);
         PT_CHECK_EQ(st.submitted, CR_CHILDREN + 1);
         parconc_pool_destroy(p);
@@ -2155,7 +2155,7 @@ static void test_pause_resume(void)
         /* nothing runs: wait_idle times out, the counters show it queued */
         PT_CHECK_EQ(parconc_pool_wait_idle(p, 20 * MS), PARCONC_ETIMEDOUT);
         PT_CHECK_EQ(__atomic_load_n(&pause_ran, __ATOMIC_RELAXED), 0);
-        PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
         PT_CHECK_EQ(st.queued, 10);
         PT_CHECK_EQ(st.running, 0);
         for (i = 1; i < 10; i += 2) PT_CHECK_EQ(parconc_future_state(f[i]), PARCONC_PENDING);
@@ -2180,7 +2180,7 @@ static void test_pause_resume(void)
         PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_DRAIN, PARCONC_FOREVER), PARCONC_OK);
         PT_CHECK_EQ(pause_ran, 15);
         PT_CHECK_EQ(parconc_pool_pause(p, 0), PARCONC_ESHUTDOWN);
-        PT_CHECK_EQ(parconc_pool_stats(p, &st), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
         PT_CHECK_EQ(st.completed, 17); /* + the two gates */
         parconc_pool_destroy(p);
     }
@@ -2280,7 +2280,7 @@ static void test_spawn_tree_wait_idle(void)
             PT_CHECK_EQ(parconc_pool_wait_idle(sp_pool, PARCONC_FOREVER), PARCONC_OK);
             PT_CHECK_EQ(__atomic_load_n(&sp_ran, __ATOMIC_RELAXED), per);
         }
-        PT_CHECK_EQ(parconc_pool_stats(sp_pool, &st), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_stats_get(sp_pool, &st), PARCONC_OK);
         PT_CHECK_EQ(st.submitted, (uint64_t)(20 * per));
         PT_CHECK_EQ(st.completed, (uint64_t)(20 * per));
         PT_CHECK_EQ(st.queued + st.running + st.failed + st.canceled, 0);
@@ -2308,17 +2308,17 @@ static void test_spawned_children_canceled_by_shutdown(void)
     close_gate();
     PT_CHECK_EQ(parconc_pool_submit(sp_pool, sp_spawn_then_gate, (void *)(intptr_t)100, NULL), PARCONC_OK);
     await_gates(1); /* the 100 children are in the worker's deque */
-    PT_CHECK_EQ(parconc_pool_stats(sp_pool, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(sp_pool, &st), PARCONC_OK);
     PT_CHECK_EQ(st.queued, 100);
     PT_CHECK_EQ(st.submitted, 101);
     PT_CHECK_EQ(parconc_pool_shutdown(sp_pool, PARCONC_SHUTDOWN_CANCEL, 0), PARCONC_ETIMEDOUT);
-    PT_CHECK_EQ(parconc_pool_stats(sp_pool, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(sp_pool, &st), PARCONC_OK);
     PT_CHECK_EQ(st.canceled, 100);
     PT_CHECK_EQ(st.queued, 0);
     __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
     PT_CHECK_EQ(parconc_pool_shutdown(sp_pool, PARCONC_SHUTDOWN_CANCEL, PARCONC_FOREVER), PARCONC_OK);
     PT_CHECK_EQ(sp_children_ran, 0);
-    PT_CHECK_EQ(parconc_pool_stats(sp_pool, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(sp_pool, &st), PARCONC_OK);
     PT_CHECK_EQ(st.completed, 1);
     PT_CHECK_EQ(st.canceled, 100);
     PT_CHECK_EQ(st.submitted, 101);
@@ -2439,7 +2439,7 @@ static void test_deque_grows_instead_of_spilling(void)
             with_future++;
         }
     PT_CHECK_EQ(with_future, (n + 2) / 3);
-    PT_CHECK_EQ(parconc_pool_stats(sp_pool, &st), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(sp_pool, &st), PARCONC_OK);
     PT_CHECK_EQ(st.completed, (uint64_t)n + 1);
     PT_CHECK_EQ(st.submitted, (uint64_t)n + 1);
     parconc_pool_destroy(sp_pool);

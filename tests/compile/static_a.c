@@ -1,5 +1,5 @@
-/* Compile check: two files each hold a PARCONC_STATIC copy; they must link. */
-#define PARCONC_STATIC
+/* Compile check: two files each hold a PARCONC_STATIC_API copy; they must link. */
+#define PARCONC_STATIC_API
 #define PARCONC_IMPLEMENTATION
 #include "../../parconc.h"
 

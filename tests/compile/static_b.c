@@ -1,4 +1,4 @@
-#define PARCONC_STATIC
+#define PARCONC_STATIC_API
 #define PARCONC_IMPLEMENTATION
 #include "../../parconc.h"
 

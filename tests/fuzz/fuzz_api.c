@@ -292,7 +292,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pool) {
         parconc_pool_stats st;
         CHECK(parconc_pool_shutdown(pool, PARCONC_SHUTDOWN_DRAIN, PARCONC_FOREVER) == PARCONC_OK);
-        CHECK(parconc_pool_stats(pool, &st) == PARCONC_OK);
+        CHECK(parconc_pool_stats_get(pool, &st) == PARCONC_OK);
         /* every accepted task ended in exactly one state */
         CHECK(st.submitted == (uint64_t)accepted);
         CHECK(st.completed + st.failed + st.canceled == st.submitted);

@@ -231,10 +231,10 @@ static void *pauser(void *arg)
         rc = parconc_pool_pause(g_pool, rng_next(&seed) % 2 ? 200000 : 20000000);
         INVARIANT(rc == PARCONC_OK || rc == PARCONC_ETIMEDOUT);
         if (rc == PARCONC_OK) {
-            INVARIANT(parconc_pool_stats(g_pool, &st) == PARCONC_OK);
+            INVARIANT(parconc_pool_stats_get(g_pool, &st) == PARCONC_OK);
             INVARIANT(st.running == 0);
             parconc_sleep_ns((int64_t)(rng_next(&seed) % 1000) * 1000);
-            INVARIANT(parconc_pool_stats(g_pool, &st) == PARCONC_OK);
+            INVARIANT(parconc_pool_stats_get(g_pool, &st) == PARCONC_OK);
             INVARIANT(st.running == 0);
             (*pauses)++;
         }
@@ -252,7 +252,7 @@ static void *checker(void *arg)
         parconc_mutex_lock(&g_mu); INVARIANT(g_mu_a == g_mu_b); parconc_mutex_unlock(&g_mu);
         parconc_rwlock_rdlock(&g_rw); INVARIANT(g_rw_a == g_rw_b); parconc_rwlock_rdunlock(&g_rw);
         parconc_rmutex_lock(&g_rmu); INVARIANT(g_rmu_a == g_rmu_b); parconc_rmutex_unlock(&g_rmu);
-        INVARIANT(parconc_pool_stats(g_pool, &st) == PARCONC_OK);
+        INVARIANT(parconc_pool_stats_get(g_pool, &st) == PARCONC_OK);
         INVARIANT(st.completed + st.failed + st.canceled <= st.submitted);
         (*checks)++;
         parconc_sleep_ns(3000000);
@@ -297,7 +297,7 @@ int main(int argc, char **argv)
     parconc_cond_broadcast(&g_cv);
     parconc_thread_join(cons, NULL);
     INVARIANT(parconc_pool_shutdown(g_pool, PARCONC_SHUTDOWN_DRAIN, PARCONC_FOREVER) == PARCONC_OK);
-    INVARIANT(parconc_pool_stats(g_pool, &st) == PARCONC_OK);
+    INVARIANT(parconc_pool_stats_get(g_pool, &st) == PARCONC_OK);
     parconc_pool_destroy(g_pool);
 
     submitted = s[0].submitted + s[1].submitted;
