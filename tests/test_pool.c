@@ -1409,22 +1409,6 @@ static void test_fork_child_never_runs_parent_work(void)
     parconc_pool_destroy(p);
 }
 #else
-/* fork inside a loop body: the child takes no further chunk */
-static pid_t loop_fork_pid;
-static int loop_in_child, loop_forked;
-static void body_forks_once(size_t b, size_t e, size_t worker, void *arg)
-{
-    (void)worker; (void)arg;
-    for (; b < e; b++) {
-        __atomic_fetch_add(fork_runs, 1, __ATOMIC_RELAXED);
-        if (b == 50 && !__atomic_exchange_n(&loop_forked, 1, __ATOMIC_ACQ_REL)) {
-            pid_t pid = fork();
-            if (pid == 0) { loop_in_child = 1; return; }
-            __atomic_store_n(&loop_fork_pid, pid, __ATOMIC_RELEASE);
-        }
-    }
-}
-
 static void test_fork_child_never_runs_parent_work(void)
 {
     PT_SKIP("fork with a custom port, or under ThreadSanitizer");
