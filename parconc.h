@@ -226,6 +226,9 @@ typedef struct parconc_logger {
    Set it before starting threads; changing it while other threads log is
    safe but a message may reach either logger. */
 PARCONC_API void parconc_set_logger(const parconc_logger *logger);
+/* Sends one message to that logger (nowhere if none is set): for programs
+   and companion headers whose diagnostics should go the same way. */
+PARCONC_API void parconc_log(int level, int code, const char *message, const char *file, int line);
 
 /* ===================================================================== */
 /* Time                                                                  */
@@ -1108,6 +1111,11 @@ PARCONC_API void parconc_set_logger(const parconc_logger *logger)
     parconc__store(&parconc__logger.fn, logger ? logger->fn : NULL, PARCONC__RELEASE);
 }
 
+PARCONC__PRIVATE void parconc__log(int level, int code, const char *message, const char *file, int line);
+PARCONC_API void parconc_log(int level, int code, const char *message, const char *file, int line)
+{
+    parconc__log(level, code, message, file, line);
+}
 PARCONC__PRIVATE void parconc__log(int level, int code, const char *message, const char *file, int line)
 {
     void (*fn)(void *, int, int, const char *, const char *, int) =

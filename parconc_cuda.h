@@ -159,6 +159,7 @@ __device__ static inline void parconc_cuda_block_split(size_t n, size_t *begin, 
 extern "C" {
 #endif
 
+/* parconc_cuda.h uses only the public API of parconc.h. */
 static parconc_cuda_error_handler parconc__cuda_handler;
 static void *parconc__cuda_handler_user;
 static int parconc__cuda_debug_sync;
@@ -188,6 +189,13 @@ PARCONC_API void parconc_cuda_set_error_handler(parconc_cuda_error_handler fn, v
     parconc__cuda_handler = fn;
 }
 
+/* Appends s to buf (capacity cap, *len used so far), truncating. */
+static void parconc__cuda_cat(char *buf, size_t cap, size_t *len, const char *s)
+{
+    while (s && *s && *len + 1 < cap) buf[(*len)++] = *s++;
+    buf[*len] = '\0';
+}
+
 PARCONC_API int parconc_cuda_check(cudaError_t err, const char *expr, const char *file, int line)
 {
     if (err == cudaSuccess) return PARCONC_OK;
@@ -196,13 +204,13 @@ PARCONC_API int parconc_cuda_check(cudaError_t err, const char *expr, const char
     } else {
         char msg[512];
         size_t len = 0;
-        parconc__str_cat(msg, sizeof msg, &len, expr);
-        parconc__str_cat(msg, sizeof msg, &len, " failed: ");
-        parconc__str_cat(msg, sizeof msg, &len, cudaGetErrorName(err));
-        parconc__str_cat(msg, sizeof msg, &len, " (");
-        parconc__str_cat(msg, sizeof msg, &len, cudaGetErrorString(err));
-        parconc__str_cat(msg, sizeof msg, &len, ")");
-        parconc__log(PARCONC_LOG_ERROR, parconc_cuda_result(err), msg, file, line);
+        parconc__cuda_cat(msg, sizeof msg, &len, expr);
+        parconc__cuda_cat(msg, sizeof msg, &len, " failed: ");
+        parconc__cuda_cat(msg, sizeof msg, &len, cudaGetErrorName(err));
+        parconc__cuda_cat(msg, sizeof msg, &len, " (");
+        parconc__cuda_cat(msg, sizeof msg, &len, cudaGetErrorString(err));
+        parconc__cuda_cat(msg, sizeof msg, &len, ")");
+        parconc_log(PARCONC_LOG_ERROR, parconc_cuda_result(err), msg, file, line);
     }
     return parconc_cuda_result(err);
 }
@@ -221,10 +229,10 @@ PARCONC_API int parconc_cuda_device_count(int *count)
 }
 
 /* Attributes are cached per device (they never change): the config call on
-   a hot path costs no driver query after the first. */
+   a hot path costs an uncontended lock, no driver query, after the first. */
 #define PARCONC__CUDA_MAX_DEVICES 64
 static parconc_cuda_device_info parconc__cuda_info[PARCONC__CUDA_MAX_DEVICES];
-static uint32_t parconc__cuda_info_ready[PARCONC__CUDA_MAX_DEVICES];
+static int parconc__cuda_info_ready[PARCONC__CUDA_MAX_DEVICES]; /* under the lock */
 static parconc_mutex parconc__cuda_info_lock = PARCONC_MUTEX_INIT;
 
 PARCONC_API int parconc_cuda_device_info_get(int device, parconc_cuda_device_info *out)
@@ -232,11 +240,17 @@ PARCONC_API int parconc_cuda_device_info_get(int device, parconc_cuda_device_inf
     int count, rc, v;
     struct cudaDeviceProp prop;
     if (!out || device < 0 || device >= PARCONC__CUDA_MAX_DEVICES) return PARCONC_EINVAL;
-    if (parconc__load(&parconc__cuda_info_ready[device], PARCONC__ACQUIRE)) { *out = parconc__cuda_info[device]; return PARCONC_OK; }
+    parconc_mutex_lock(&parconc__cuda_info_lock);
+    if (parconc__cuda_info_ready[device]) {
+        *out = parconc__cuda_info[device];
+        parconc_mutex_unlock(&parconc__cuda_info_lock);
+        return PARCONC_OK;
+    }
+    parconc_mutex_unlock(&parconc__cuda_info_lock);
     rc = parconc_cuda_device_count(&count);
     if (rc != PARCONC_OK) return rc;
     if (device >= count) return PARCONC_EINVAL;
-    parconc__ilock(&parconc__cuda_info_lock);
+    parconc_mutex_lock(&parconc__cuda_info_lock);
     if (!parconc__cuda_info_ready[device]) {
         parconc_cuda_device_info *i = &parconc__cuda_info[device];
         memset(i, 0, sizeof *i);
@@ -250,10 +264,10 @@ PARCONC_API int parconc_cuda_device_info_get(int device, parconc_cuda_device_inf
         if (cudaGetDeviceProperties(&prop, device) == cudaSuccess) {
             memcpy(i->name, prop.name, sizeof i->name - 1);
         }
-        parconc__store(&parconc__cuda_info_ready[device], 1u, PARCONC__RELEASE);
+        parconc__cuda_info_ready[device] = 1;
     }
     *out = parconc__cuda_info[device];
-    parconc__mutex_unlock_raw(&parconc__cuda_info_lock);
+    parconc_mutex_unlock(&parconc__cuda_info_lock);
     return PARCONC_OK;
 }
 
@@ -391,14 +405,19 @@ PARCONC_API int parconc_cuda_stream_future(cudaStream_t stream, parconc_future *
 
 PARCONC_API int parconc_cuda_future_wait(parconc_future *f, cudaStream_t stream, int64_t timeout_ns)
 {
-    uint64_t deadline = parconc__deadline(timeout_ns);
+    /* the deadline on parconc_now_ns(); UINT64_MAX: none (FOREVER, or too far) */
+    uint64_t now = parconc_now_ns(), deadline;
     if (!f) return PARCONC_EINVAL;
+    deadline = timeout_ns == PARCONC_FOREVER || (timeout_ns > 0 && (uint64_t)timeout_ns > UINT64_MAX - now)
+                   ? UINT64_MAX
+                   : now + (uint64_t)(timeout_ns > 0 ? timeout_ns : 0);
     for (;;) {
-        uint64_t left = parconc__deadline_left(deadline);
+        uint64_t left = deadline == UINT64_MAX ? UINT64_MAX : (now = parconc_now_ns()) < deadline ? deadline - now : 0;
         int64_t slice = left > 1000000u ? 1000000 : (int64_t)left;
         cudaError_t e;
         int rc = parconc_future_wait(f, slice);
-        if (rc != PARCONC_ETIMEDOUT) return rc == PARCONC_OK && parconc_future_state(f) == PARCONC_FAILED ? f->error_ : rc;
+        /* settled: get() answers OK, the failure's code, or ECANCELED */
+        if (rc != PARCONC_ETIMEDOUT) return rc == PARCONC_OK || rc == PARCONC_ECANCELED ? parconc_future_get(f, NULL, 0) : rc;
         e = cudaStreamQuery(stream);
         if (e != cudaSuccess && e != cudaErrorNotReady) {
             int code = parconc_cuda_check(e, "stream work", __FILE__, __LINE__);
