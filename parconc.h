@@ -58,6 +58,16 @@
                            static memory; 0 with PARCONC_PORT_CUSTOM).  0: no
                            table, every reader counts itself in the lock.
 
+   CONTENTS (search for the tag)
+   --------
+   declarations    >>errors >>logger >>time >>threads >>port >>locks
+                   >>pool (futures too) >>division
+   implementation  >>platform (atomics, clock, futex or parking table)
+                   >>impl-errors >>impl-locks >>impl-threads
+                   >>impl-futures >>impl-pool (fork too) >>impl-division
+   Options are listed under OPTIONS below; each declaration carries its
+   contract.
+
    CONVENTIONS
    -----------
    * Functions that can fail return int: PARCONC_OK (0) or a negative
@@ -114,31 +124,16 @@
    object's purpose (locks, pools, futures).  Destroying an object that
    other threads still use is undefined, as with pthreads.
 
-   REVISION HISTORY
+   REVISION HISTORY (details in CHANGELOG.md)
    ----------------
-   0.1.0  (2026-11-22) first release: errors, logger, time, threads, cpu
-                       count, platform layer (atomics, futex / parking
-                       table); locks with hand-off, reentrant, robust,
-                       phase-fair rwlock, sem, cond, once, waitgroup,
-                       lock_many, guard, lock-order validator, TSan
-                       annotations; work-stealing pool and futures; work
-                       division (split, parallel_for, reduce, advisor);
-                       parconc_cuda.h.
-           (same day, later) PARCONC_PORT_CUSTOM port layer, no 64-bit
-                       atomics on 32-bit targets, PARCONC_VALGRIND
-                       (Helgrind annotations); the mutex hand-off goes only
-                       to the waiter that set STARVING; parallel_reduce
-                       returns ENOMEM rather than change its blocks;
-                       parallel_for helpers left out of pool counters.
-           (2026-11-22, third) lock-free submission ring for FIFO pools
-                       (PARCONC_POOL_RING): fire-and-forget submissions
-                       from outside allocate nothing and take no lock.
-   unreleased          rwlock: counted phase-fair lock, writers by CAS,
-                       reader-bias table (PARCONC_RW_BIAS_SLOTS); default
-                       pools run loops one thread per CPU; mutex hand-off to
-                       every waiter past 1 ms; what a wait runs (its own
-                       queued task, bounded helping, nothing when timed);
-                       misuse returns codes in every build.  CHANGELOG.md.
+   0.1.0  (2026-11-22) first release: threads, locks (hand-off mutex,
+                       reentrant, robust, phase-fair rwlock, sem, cond,
+                       once, wait group, lock_many, guard, lock-order
+                       validator), work-stealing pool and futures with a
+                       lock-free submission ring, work division, the custom
+                       port layer, parconc_cuda.h.
+   unreleased          scalable rwlock, fair mutex hand-off, what a wait
+                       runs, fork safety, misuse codes in every build.
 
    LICENSE: MIT or public domain, your choice; see the end of the file.
 */
@@ -181,7 +176,7 @@ extern "C" {
 #endif
 
 /* ===================================================================== */
-/* Errors                                                                */
+/* Errors                                                     >>errors */
 /* ===================================================================== */
 
 /* Every fallible function returns one of these. */
@@ -209,7 +204,7 @@ typedef enum parconc_result {
 PARCONC_API const char *parconc_strerror(int code);
 
 /* ===================================================================== */
-/* Logger                                                                */
+/* Logger                                                     >>logger */
 /* ===================================================================== */
 
 enum { PARCONC_LOG_ERROR = 0, PARCONC_LOG_WARN = 1, PARCONC_LOG_INFO = 2 };
@@ -231,7 +226,7 @@ PARCONC_API void parconc_set_logger(const parconc_logger *logger);
 PARCONC_API void parconc_log(int level, int code, const char *message, const char *file, int line);
 
 /* ===================================================================== */
-/* Time                                                                  */
+/* Time                                                         >>time */
 /* ===================================================================== */
 
 #define PARCONC_FOREVER INT64_MAX
@@ -243,7 +238,7 @@ PARCONC_API uint64_t parconc_now_ns(void);
 PARCONC_API void parconc_sleep_ns(int64_t ns);
 
 /* ===================================================================== */
-/* Threads                                                               */
+/* Threads                                                   >>threads */
 /* ===================================================================== */
 
 typedef void *(*parconc_thread_fn)(void *arg);
@@ -289,7 +284,7 @@ PARCONC_API void parconc_thread_yield(void);
 PARCONC_API int parconc_cpu_count(void);
 
 /* ===================================================================== */
-/* Port layer (PARCONC_PORT_CUSTOM only)                                 */
+/* Port layer (PARCONC_PORT_CUSTOM only)                        >>port */
 /* ===================================================================== */
 /* With PARCONC_PORT_CUSTOM the implementation calls no OS function and
    includes no OS header (only <stddef.h>, <stdint.h>, <string.h>,
@@ -336,7 +331,7 @@ int parconc_port_cpu_count(void);
 #endif
 
 /* ===================================================================== */
-/* Locks                                                                 */
+/* Locks                                                       >>locks */
 /* ===================================================================== */
 /* Every lock is a small transparent struct the caller allocates; an
    all-zero lock (or the PARCONC_*_INIT initialiser) is valid and unlocked.
@@ -582,7 +577,7 @@ PARCONC_API void parconc_debug_reset(void); /* forgets the recorded graph (tests
 
 
 /* ===================================================================== */
-/* Pool and futures                                                      */
+/* Pool and futures                                             >>pool */
 /* ===================================================================== */
 /* A parconc_future is the result of one piece of work: a pool task, or a
    promise completed by any thread.  States: PENDING -> RUNNING -> DONE or
@@ -857,7 +852,7 @@ PARCONC_API int parconc_as_completed_next(parconc_as_completed *it, parconc_futu
 
 
 /* ===================================================================== */
-/* Work division                                                         */
+/* Work division                                            >>division */
 /* ===================================================================== */
 
 /* Block split of n items into `parts` parts: part `index` gets
@@ -1011,7 +1006,7 @@ extern "C" {
 #endif
 
 /* ===================================================================== */
-/* Platform: atomics, clock, deadlines, futex / parking table            */
+/* Platform: atomics, clock, deadlines, futex / parking table >>platform */
 /* ===================================================================== */
 
 /* Atomics: the GCC/Clang __atomic builtins work on plain integers in both C
@@ -1553,7 +1548,7 @@ PARCONC__PRIVATE int parconc__parse_u64(const char **s, uint64_t *out)
 }
 
 /* ===================================================================== */
-/* Errors                                                                */
+/* Errors                                                >>impl-errors */
 /* ===================================================================== */
 
 PARCONC_API const char *parconc_strerror(int code)
@@ -1597,7 +1592,7 @@ PARCONC__PRIVATE int parconc__from_errno(int e)
 }
 
 /* ===================================================================== */
-/* Locks                                                                 */
+/* Locks                                                  >>impl-locks */
 /* ===================================================================== */
 
 /* ---- ThreadSanitizer annotations ---------------------------------------
@@ -3521,7 +3516,7 @@ PARCONC_API void parconc_guard_release(parconc_mutex **slot)
 #endif
 
 /* ===================================================================== */
-/* Threads                                                               */
+/* Threads                                              >>impl-threads */
 /* ===================================================================== */
 
 #define PARCONC__THREAD_VALID    1u
@@ -3828,7 +3823,7 @@ PARCONC_API int parconc_cpu_count(void)
 }
 
 /* ===================================================================== */
-/* Futures                                                               */
+/* Futures                                              >>impl-futures */
 /* ===================================================================== */
 /* state_ holds the public state plus BUSY: set while the completing thread
    still runs callbacks and wakes waiters.  Waiters return only once the
@@ -4111,7 +4106,7 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
 }
 
 /* ===================================================================== */
-/* Pool                                                                  */
+/* Pool                                                    >>impl-pool */
 /* ===================================================================== */
 /* Layout: an injection queue (one parconc_mutex, one list per priority
    level; FIFO/LIFO use level 0) for submissions from outside the pool,
@@ -6267,7 +6262,7 @@ PARCONC_API int parconc_pool_worker_stats(parconc_pool *p, int index, parconc_wo
 }
 
 /* ===================================================================== */
-/* Work division                                                         */
+/* Work division                                       >>impl-division */
 /* ===================================================================== */
 
 PARCONC_API void parconc_split(size_t n, size_t parts, size_t index, size_t *begin, size_t *end)
