@@ -65,7 +65,7 @@
    implementation  >>platform (atomics, clock, futex or parking table)
                    >>impl-errors >>impl-locks >>impl-threads
                    >>impl-futures >>impl-pool (fork too) >>impl-division
-   Options are listed under OPTIONS below; each declaration carries its
+   Options: OPTIONS above.  Each declaration carries its
    contract.
 
    CONVENTIONS
@@ -1938,7 +1938,7 @@ static void parconc__dbg_forget(const void *lock)
 #define PARCONC__M_OLD_ONE   0x100u
 #define PARCONC__M_OLD_MASK  0xFFFFFF00u
 #ifndef PARCONC__M_SPINS
-#define PARCONC__M_SPINS    10 /* pauses; more spinning lost throughput on 2 oversubscribed cores */
+#define PARCONC__M_SPINS    10 /* pauses: a short spin, since a spinning waiter takes the CPU its holder may need */
 #endif
 #ifndef PARCONC__MUTEX_STARVE_NS
 #define PARCONC__MUTEX_STARVE_NS 1000000u
@@ -4772,8 +4772,8 @@ extern int sched_getcpu(void); /* glibc declares it only under _GNU_SOURCE */
 #endif
 #endif
 /* The CPU this thread runs on, or -1.  glibc answers from the vDSO or the
-   rseq area (~5 ns); the plain system call costs 0.16 us warm, 0.6 cold,
-   and the waker runs this while its wakee may be waiting for its CPU. */
+   rseq area, far cheaper than the system call, which matters because the
+   waker runs this while its wakee may be waiting for its CPU. */
 static int parconc__current_cpu(void)
 {
 #ifdef PARCONC__GLIBC_GETCPU
@@ -5213,8 +5213,8 @@ static void *parconc__worker_main(void *arg)
        core), not after a lone task.  A yield pushes the yielder's deadline
        back (EEVDF, Linux 6.6+), and a worker that yielded before it slept
        then failed to preempt a submitter that kept running after waking
-       it: the task waited ~2 ms for the submitter's time slice to end
-       (bench_pool measures it). */
+       it: the task waited for the rest of the submitter's time slice
+       (bench_pool's latency rows show it). */
     unsigned streak = 0;
     parconc__tls_worker = w;
     for (;;) {
@@ -5246,10 +5246,10 @@ static void *parconc__worker_main(void *arg)
         if (lone && parconc__pool_beside_waker(p)) {
             /* We were woken, ran exactly one task (no loop work: see
                loop_participate) and run on the CPU of the thread that woke
-               us (Linux placed the wakee there ~95% of the time on a 2-CPU
-               VM): spinning would keep that thread, likely the submitter,
-               off its CPU for the whole spin (a submit to an idle pool took
-               ~65 us to return, now ~16).  Sleep at once.  Only the spin is
+               us (where Linux most often places a wakee): spinning would
+               keep that thread, likely the submitter, off its CPU for the
+               whole spin, and its submit call would return only after it.
+               Sleep at once.  Only the spin is
                skipped: the sleep below re-checks every queue after
                sleepers++, so a task published meanwhile is still found or
                wakes us (the no-lost-wake-up argument above holds for a
