@@ -33,7 +33,7 @@ if [ -n "${VALGRIND_BINS:-}" ] && command -v valgrind >/dev/null 2>&1; then
     # memcheck with every leak kind an error: "no leak and no possibly lost"
     for bin in $VALGRIND_BINS; do
         echo "== valgrind/$(basename "$bin")"
-        if valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=9 \
+        if PT_UNDER_VALGRIND=1 valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=9 \
                 "$bin" >"$bin.valgrind.log" 2>&1; then
             total_pass=$((total_pass+1)); echo "1 passed, 0 failed"
         else

@@ -1347,10 +1347,14 @@ static void body_forks_once(size_t b, size_t e, size_t worker, void *arg)
 
 static void test_fork_child_never_runs_parent_work(void)
 {
-    parconc_pool *p = make_pool(2, PARCONC_FIFO);
+    parconc_pool *p;
     parconc_future *queued = NULL;
     pid_t pid;
     int i, round;
+    /* a child ends holding its copy of the parent's pool (by design), and
+       Memcheck's leak check in that child would change its exit status */
+    if (getenv("PT_UNDER_VALGRIND")) PT_SKIP("children end with the parent's copies, which Memcheck reports");
+    p = make_pool(2, PARCONC_FIFO);
     PT_CHECK(p != NULL);
     fork_runs = (long *)mmap(NULL, sizeof *fork_runs, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     PT_CHECK(fork_runs != MAP_FAILED);
