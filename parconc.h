@@ -1937,12 +1937,8 @@ static void parconc__dbg_forget(const void *lock)
 #define PARCONC__M_CONTENDED 8u
 #define PARCONC__M_OLD_ONE   0x100u
 #define PARCONC__M_OLD_MASK  0xFFFFFF00u
-#ifndef PARCONC__M_SPINS
 #define PARCONC__M_SPINS    10 /* pauses: a short spin, since a spinning waiter takes the CPU its holder may need */
-#endif
-#ifndef PARCONC__MUTEX_STARVE_NS
-#define PARCONC__MUTEX_STARVE_NS 1000000u
-#endif
+#define PARCONC__MUTEX_STARVE_NS 1000000u /* waited this long: counted for a hand-off */
 /* futex tags: waiters not yet old, and old ones */
 #define PARCONC__M_TAG_WAITER  1u
 #define PARCONC__M_TAG_OLD     2u
@@ -4174,9 +4170,6 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
 #error "PARCONC_POOL_RING must be 0 or a power of two >= 2"
 #endif
 #define PARCONC__IDLE_SPIN_NS 50000u
-#ifndef PARCONC__SPIN_DIV
-#define PARCONC__SPIN_DIV 1
-#endif
 
 /* A queued task in a deque, as in the ring: fn/arg of a task without a
    future (fn != NULL), or its future (fn == NULL, arg = the future). */
@@ -4762,7 +4755,7 @@ static parconc_future *parconc__pool_node_alloc(parconc_pool *p)
     return f;
 }
 
-/* ---- accounting ---- */
+/* ---- accounting and wake-ups ---- */
 #if defined(__linux__) && !defined(PARCONC_PORT_CUSTOM)
 #define PARCONC__HAVE_GETCPU 1
 #if defined(__GLIBC__) && (defined(__USE_GNU) || !defined(__cplusplus))
@@ -4893,6 +4886,8 @@ static void parconc__pool_settled(parconc_pool *p)
     parconc__pool_check_idle(p);
 }
 
+/* ---- running a task ---- */
+
 /* Calls fn(arg) as a task of worker w with the failure slot
    parconc_task_fail() writes to, and counts it.  Returns the error. */
 static int parconc__call_task(parconc__worker *w, parconc_task_fn fn, void *arg, uint32_t flags, void **result)
@@ -4980,9 +4975,7 @@ static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_futur
    PARCONC__HERE_BATCH submissions to that pool itself without looking at
    the ring again: probing a full ring touches the very slots the workers
    are emptying, which slows both sides. */
-#ifndef PARCONC__HERE_BATCH
 #define PARCONC__HERE_BATCH 64
-#endif
 
 static int parconc__here_batch_take(parconc_pool *p)
 {
@@ -5040,6 +5033,8 @@ static void parconc__run_here(parconc_pool *p, parconc__worker *self, parconc_ta
         if (!(flags & PARCONC__F_CALLER)) parconc_future_release(f); /* the pool's reference */
     }
 }
+
+/* ---- the worker: finding and running tasks ---- */
 
 /* Runs (or drops, if its future was canceled) one entry taken from the
    ring, then counts it out. */
@@ -5201,13 +5196,14 @@ static void parconc__worker_park(parconc_pool *p, parconc__worker *w)
     } while (parconc__load(&p->paused, PARCONC__SEQ_CST) && !parconc__load(&p->stop, PARCONC__ACQUIRE));
 }
 
+/* ---- the worker loop ---- */
 static void *parconc__worker_main(void *arg)
 {
     parconc__worker *w = (parconc__worker *)arg;
     parconc_pool *p = w->pool;
     /* every idle worker may spin its ~50 us: back-to-back parallel loops
        then find their helpers awake, as OpenMP's spinning team does */
-    int max_spinners = p->nthreads / PARCONC__SPIN_DIV > 1 ? p->nthreads / PARCONC__SPIN_DIV : 1;
+    int max_spinners = p->nthreads > 1 ? p->nthreads : 1;
     /* tasks run since this worker last slept: the idle spin yields its
        core only after two or more (a stream, whose submitter may need the
        core), not after a lone task.  A yield pushes the yielder's deadline
@@ -5289,7 +5285,7 @@ static void *parconc__worker_main(void *arg)
     return NULL;
 }
 
-/* ---- create / destroy ---- */
+/* ---- create (destroy is with shutdown, below) ---- */
 static int parconc__pool_resolve(const parconc_pool_desc *d, int *threads, size_t *deque_cap)
 {
     int n = d ? d->threads : 0;
@@ -5989,7 +5985,7 @@ PARCONC_API int parconc_as_completed_next(parconc_as_completed *it, parconc_futu
     return PARCONC_OK;
 }
 
-/* ---- idle, shutdown, destroy, stats ---- */
+/* ---- idle, pause, shutdown, destroy, stats ---- */
 
 /* Is one of p's tasks on this thread's stack (run by a worker of p, or
    run by this thread for its own submission)?  Waiting there for p to go
