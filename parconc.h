@@ -5483,121 +5483,152 @@ static int parconc__pool_reserve(parconc_pool *p, int64_t timeout_ns)
 
 static void parconc__pool_submitted(parconc_pool *p); /* shutdown section */
 
-PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc *task, parconc_future **out)
+/* Where a submission goes, decided once.  here: run it on the caller
+   (caller-runs, queue full).  ring: a FIFO pool's ring (from outside
+   the pool, no caller storage, and only while the list is empty: FIFO
+   order, see the pool's comment).  Otherwise a worker's own deque (a
+   task's submission) or the injection list. */
+typedef struct parconc__route {
+    parconc__worker *self; /* the calling worker of p, or NULL */
+    int here, ring;
+} parconc__route;
+
+static parconc__route parconc__submit_route(parconc_pool *p, const parconc_task_desc *task, int here)
 {
-    parconc_future *f;
-    parconc__worker *self;
-    int rc, locked = 0; /* holding inj_lock (recycled future on its way to the queue) */
-    int to_ring, here = 0; /* here: the caller runs it (caller-runs, queue full) */
-    if (out) *out = NULL;
-    if (!p || !task || !task->fn) return PARCONC_EINVAL;
-    if (parconc__pool_inherited(p)) return PARCONC_ESHUTDOWN; /* a child after fork: no workers there */
-    if (task->priority < 0 || task->priority >= PARCONC_PRIORITY_LEVELS) return PARCONC_EINVAL;
-    if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
-    rc = parconc__pool_reserve(p, task->timeout_ns);
-    if (rc == PARCONC__RUN_HERE) here = 1;
-    else if (rc != PARCONC_OK) return rc;
-    self = parconc__tls_worker;
-    if (self && self->pool != p) self = NULL;
-    /* the ring: a FIFO pool, from outside it, no caller storage, and only
-       while the list is empty (FIFO order; see the pool's comment) */
-    to_ring = !here && p->ring && !self && !task->storage && parconc__load(&p->inj_count, PARCONC__RELAXED) == 0;
+    parconc__route r;
+    r.self = parconc__tls_worker;
+    if (r.self && r.self->pool != p) r.self = NULL;
+    r.here = here;
+    r.ring = !here && p->ring && !r.self && !task->storage && parconc__load(&p->inj_count, PARCONC__RELAXED) == 0;
     if (p->caller_runs && !here &&
-        ((to_ring && parconc__here_batch_take(p)) ||
+        ((r.ring && parconc__here_batch_take(p)) ||
          /* only the owner pushes: a deque not full now stays so until our push */
-         (self && p->schedule != PARCONC_PRIORITY && !task->storage && parconc__deque_full(&self->deque)))) {
+         (r.self && p->schedule != PARCONC_PRIORITY && !task->storage && parconc__deque_full(&r.self->deque)))) {
         parconc__pool_dequeued(p); /* the reservation (bounded pools) */
-        here = 1;
-        to_ring = 0;
+        r.here = 1;
+        r.ring = 0;
     }
-    if (here && !out && !task->storage) {
-        parconc__run_here(p, self, task->fn, task->arg, NULL);
-        return PARCONC_OK;
+    return r;
+}
+
+/* A ring push; when the ring is full a caller-runs pool switches to running
+   its next submissions here (1: pushed). */
+static int parconc__submit_ring_push(parconc_pool *p, parconc_task_fn fn, void *arg)
+{
+    if (p->caller_runs ? parconc__ring_push(p, fn, arg) : parconc__ring_push_patient(p, fn, arg)) return 1;
+    if (p->caller_runs) {
+        parconc__here_batch_start(p);
+        parconc__pool_dequeued(p);
     }
-    /* a task's fire-and-forget submission: fn/arg in its worker's deque,
-       no future (only the owner pushes, so a deque not full now takes it) */
-    if (self && !out && !task->storage && p->schedule != PARCONC_PRIORITY && parconc__deque_room(&self->deque, &p->alloc)) {
-        parconc__store(&self->spawned, self->spawned + 1, PARCONC__RELAXED); /* published by the push */
-        parconc__deque_push(&self->deque, task->fn, task->arg);
+    return 0;
+}
+
+/* A task without a future and without caller storage: run here, its
+   worker's deque, or the ring, none needing a future.  1 if done (*rc
+   set); 0 if it needs a future after all (the ring was full). */
+static int parconc__submit_light(parconc_pool *p, parconc__route *r, const parconc_task_desc *task)
+{
+    if (r->here) {
+        parconc__run_here(p, r->self, task->fn, task->arg, NULL);
+        return 1;
+    }
+    /* only the owner pushes, so a deque not full now takes it */
+    if (r->self && p->schedule != PARCONC_PRIORITY && parconc__deque_room(&r->self->deque, &p->alloc)) {
+        parconc__store(&r->self->spawned, r->self->spawned + 1, PARCONC__RELAXED); /* published by the push */
+        parconc__deque_push(&r->self->deque, task->fn, task->arg);
         parconc__pool_submitted(p);
-        return PARCONC_OK;
+        return 1;
     }
-    if (to_ring && !out) {
-        if (p->caller_runs ? parconc__ring_push(p, task->fn, task->arg)
-                           : parconc__ring_push_patient(p, task->fn, task->arg)) {
+    if (r->ring) {
+        if (parconc__submit_ring_push(p, task->fn, task->arg)) {
             parconc__pool_submitted(p);
-            return PARCONC_OK;
+            return 1;
         }
         if (p->caller_runs) {
-            parconc__here_batch_start(p);
-            parconc__pool_dequeued(p);
             parconc__run_here(p, NULL, task->fn, task->arg, NULL);
-            return PARCONC_OK;
+            return 1;
         }
-        to_ring = 0; /* full: a future on the list */
+        r->ring = 0; /* full: a future on the list */
     }
+    return 0;
+}
+
+/* The future for a submission: caller storage, a recycled or new heap one,
+   or one of the pool's preallocated slots; NULL: ENOMEM.  *locked: inj_lock
+   is still held (a recycled future taken under it, going to the list). */
+static parconc_future *parconc__submit_future(parconc_pool *p, const parconc__route *r, const parconc_task_desc *task,
+                                             int with_out, int *locked)
+{
+    parconc_future *f = NULL;
+    *locked = 0;
     if (task->storage) {
         f = task->storage;
         parconc__future_setup(f, PARCONC__F_CALLER, 1);
     } else if (p->own_memory) {
-        f = NULL;
-        if (self && self->stash) { /* inside a task: reuse our own stash */
-            f = self->stash;
-            self->stash = f->next_;
-            self->stash_len--;
+        if (r->self && r->self->stash) { /* inside a task: reuse our own stash */
+            f = r->self->stash;
+            r->self->stash = f->next_;
+            r->self->stash_len--;
         } else if (parconc__load(&p->node_cache, PARCONC__RELAXED)) {
-            /* one lock round trip: take a recycled future and, below, queue
+            /* one lock round trip: take a recycled future and, later, queue
                it before letting go (the setup in between is a memset) */
             parconc__ilock(&p->inj_lock);
-            locked = 1;
+            *locked = 1;
             f = p->node_cache;
             if (f) { parconc__store(&p->node_cache, f->next_, PARCONC__RELAXED); p->cache_len--; }
-            if (!f || to_ring || here || (self && p->schedule != PARCONC_PRIORITY)) { /* not going to the list */
+            if (!f || r->ring || r->here || (r->self && p->schedule != PARCONC_PRIORITY)) { /* not going to the list */
                 parconc__mutex_unlock_raw(&p->inj_lock);
-                locked = 0;
+                *locked = 0;
             }
         }
         if (!f) f = (parconc_future *)parconc__alloc_with(&p->alloc, sizeof *f);
         if (f) {
-            parconc__future_setup(f, PARCONC__F_HEAP, out ? 2u : 1u);
+            parconc__future_setup(f, PARCONC__F_HEAP, with_out ? 2u : 1u);
             f->alloc_ = p->alloc;
         }
     } else {
         f = parconc__pool_node_alloc(p);
-        if (f) parconc__future_setup(f, PARCONC__F_POOLNODE, out ? 2u : 1u);
+        if (f) parconc__future_setup(f, PARCONC__F_POOLNODE, with_out ? 2u : 1u);
     }
-    if (!f) {
-        parconc__pool_dequeued(p);
-        return PARCONC_ENOMEM;
-    }
+    if (!f) return NULL;
     f->fn_ = task->fn;
     f->arg_ = task->arg;
     f->pool_ = p;
     f->priority_ = (uint32_t)task->priority;
-    if (to_ring) {
+    return f;
+}
+
+/* A task with a future (or caller storage): the ring, run here, its
+   worker's deque, or the injection list. */
+static int parconc__submit_with_future(parconc_pool *p, parconc__route *r, const parconc_task_desc *task,
+                                       parconc_future **out)
+{
+    int locked;
+    parconc_future *f = parconc__submit_future(p, r, task, out != NULL, &locked);
+    if (!f) {
+        parconc__pool_dequeued(p);
+        return PARCONC_ENOMEM;
+    }
+    if (r->ring) {
         f->flags_ |= PARCONC__F_RING;
-        if (p->caller_runs ? parconc__ring_push(p, NULL, f) : parconc__ring_push_patient(p, NULL, f)) {
+        if (parconc__submit_ring_push(p, NULL, f)) {
             *out = f; /* out holds its own reference: f outlives the task */
             parconc__pool_submitted(p);
             return PARCONC_OK;
         }
         f->flags_ &= ~PARCONC__F_RING; /* full: the list (not published yet), or run here */
-        if (p->caller_runs) {
-            parconc__here_batch_start(p);
-            parconc__pool_dequeued(p);
-            here = 1;
-        }
+        if (p->caller_runs) r->here = 1;
     }
-    if (here) {
-        parconc__run_here(p, self, task->fn, task->arg, f);
+    if (r->here) {
+        parconc__run_here(p, r->self, task->fn, task->arg, f);
         if (out) *out = f;
         return PARCONC_OK;
     }
     /* relaxed: the task is published after this (lock release or deque
        bottom release), so whoever counts it out comes after it */
     parconc__fetch_add(&p->pending_in, (size_t)1, PARCONC__RELAXED);
-    if (!(self && p->schedule != PARCONC_PRIORITY && !(f->flags_ & PARCONC__F_CALLER) &&
-          parconc__deque_room(&self->deque, &p->alloc) && parconc__deque_push(&self->deque, NULL, f))) {
+    if (!(r->self && p->schedule != PARCONC_PRIORITY && !(f->flags_ & PARCONC__F_CALLER) &&
+          parconc__deque_room(&r->self->deque, &p->alloc) && parconc__deque_push(&r->self->deque, NULL, f))) {
         if (!locked) parconc__ilock(&p->inj_lock);
         parconc__inj_push(p, f);
         parconc__mutex_unlock_raw(&p->inj_lock);
@@ -5605,6 +5636,22 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     if (out) *out = f;
     parconc__pool_submitted(p);
     return PARCONC_OK;
+}
+
+PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc *task, parconc_future **out)
+{
+    parconc__route r;
+    int rc;
+    if (out) *out = NULL;
+    if (!p || !task || !task->fn) return PARCONC_EINVAL;
+    if (parconc__pool_inherited(p)) return PARCONC_ESHUTDOWN; /* a child after fork: no workers there */
+    if (task->priority < 0 || task->priority >= PARCONC_PRIORITY_LEVELS) return PARCONC_EINVAL;
+    if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
+    rc = parconc__pool_reserve(p, task->timeout_ns);
+    if (rc != PARCONC_OK && rc != PARCONC__RUN_HERE) return rc;
+    r = parconc__submit_route(p, task, rc == PARCONC__RUN_HERE);
+    if (!out && !task->storage && parconc__submit_light(p, &r, task)) return PARCONC_OK;
+    return parconc__submit_with_future(p, &r, task, out);
 }
 
 /* Queues `count` tasks fn(arg) in caller storage with one lock round trip
