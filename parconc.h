@@ -802,10 +802,12 @@ PARCONC_API void *parconc_task_fail(int err);
 /* The pool whose task the calling thread is running, or NULL. */
 PARCONC_API parconc_pool *parconc_pool_current(void);
 
-/* Waits for a terminal state: OK (DONE or FAILED), ECANCELED, ETIMEDOUT. */
+/* Waits for a terminal state: OK (DONE or FAILED), ECANCELED, ETIMEDOUT;
+   ESHUTDOWN at once in a child process for an unfinished task of a pool
+   created before the fork (see parconc_after_fork_child). */
 PARCONC_API int parconc_future_wait(parconc_future *f, int64_t timeout_ns);
 /* Waits, then: OK with *result (may be NULL), the task's error (FAILED),
-   ECANCELED or ETIMEDOUT. */
+   ECANCELED or ETIMEDOUT (ESHUTDOWN after fork, as future_wait). */
 PARCONC_API int parconc_future_get(parconc_future *f, void **result, int64_t timeout_ns);
 /* OK if the task will never run (also when already canceled: then it
    returns once the first cancel's callbacks have run, so the future is
