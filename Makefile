@@ -26,7 +26,7 @@ BUILD   := build
 TEST_NAMES    := $(basename $(notdir $(wildcard tests/test_*.c)))
 EXAMPLE_NAMES := $(filter-out cuda_%,$(basename $(notdir $(wildcard examples/*.c))))
 BENCH_NAMES   := $(basename $(notdir $(wildcard bench/bench_*.c)))
-DEPS          := parconc.h tests/harness.h
+DEPS          := parconc.h tests/harness.h tests/misuse_log.h
 
 VARIANTS := gcc tsan asan nofutex port
 # 32-bit x86 (no 64-bit pointer: the one-writer 64-bit values take their

@@ -1120,15 +1120,22 @@ PARCONC__PRIVATE void parconc__log(int level, int code, const char *message, con
     if (fn) fn(parconc__load(&parconc__logger.user_data, PARCONC__RELAXED), level, code, message, file, line);
 }
 
-#if defined(PARCONC_NO_STDIO) && !defined(NDEBUG)
-PARCONC__PRIVATE void parconc__assert_failed(const char *what, const char *file, int line)
+/* Stops the program without stdio (failed assertions, misuse with
+   PARCONC_MISUSE_ABORTS). */
+PARCONC__PRIVATE void parconc__trap(void)
 {
-    parconc__log(PARCONC_LOG_ERROR, PARCONC_EINVAL, what, file, line);
 #if defined(__GNUC__) || defined(__clang__)
     __builtin_trap();
 #else
     for (;;) {}
 #endif
+}
+
+#if defined(PARCONC_NO_STDIO) && !defined(NDEBUG)
+PARCONC__PRIVATE void parconc__assert_failed(const char *what, const char *file, int line)
+{
+    parconc__log(PARCONC_LOG_ERROR, PARCONC_EINVAL, what, file, line);
+    parconc__trap();
 }
 #endif
 
@@ -1142,11 +1149,7 @@ PARCONC__PRIVATE int parconc__misuse(int code, const char *what, const char *fil
 {
     parconc__log(PARCONC_LOG_ERROR, code, what, file, line);
 #ifdef PARCONC_MISUSE_ABORTS
-#if defined(__GNUC__) || defined(__clang__)
-    __builtin_trap();
-#else
-    for (;;) {}
-#endif
+    parconc__trap();
 #endif
     return code;
 }
@@ -4339,6 +4342,8 @@ static unsigned parconc__stripe_next; /* relaxed: only spreads threads over stri
 static uint32_t parconc__fork_gen;
 static PARCONC__THREAD_LOCAL unsigned parconc__tls_help_depth; /* see "what a wait runs" */
 
+/* Relaxed: parconc__fork_gen changes only in a child, on its one thread,
+   before that thread uses any pool; in the parent it never changes. */
 static int parconc__forked_since(uint32_t gen)
 {
     return parconc__load(&parconc__fork_gen, PARCONC__RELAXED) != gen;
@@ -4912,41 +4917,75 @@ static int parconc__call_task(parconc__worker *w, parconc_task_fn fn, void *arg,
 }
 
 /* Runs a claimed (RUNNING) task to its terminal state. */
-/* Runs a claimed (RUNNING) task on worker w and counts it out.  drop_ref:
-   the pool's reference is ours to drop (it came off the injection list);
-   a deque or ring entry that still points to f keeps it, and whoever takes
-   that entry drops it. */
+/* Calls fn(arg) as a task of p on a thread that is not one of p's
+   workers (parconc_pool_current() answers p inside, and p's waits refuse
+   to wait for it), counted in a stripe of p->here.  Returns the error. */
+static int parconc__call_here(parconc_pool *p, parconc_task_fn fn, void *arg, uint32_t flags, void **result)
+{
+    int error = PARCONC_OK, *saved_slot = parconc__tls_fail_slot;
+    parconc_pool *saved_pool = parconc__tls_here_pool;
+    parconc__here_frame frame;
+    parconc__here_counts *c;
+    if (!parconc__tls_stripe)
+        parconc__tls_stripe = 1u + parconc__fetch_add(&parconc__stripe_next, 1u, PARCONC__RELAXED) % PARCONC__HERE_STRIPES;
+    c = &p->here[parconc__tls_stripe - 1u];
+    frame.pool = p;
+    frame.outer = parconc__tls_here_frames;
+    parconc__tls_here_frames = &frame;
+    parconc__tls_fail_slot = &error;
+    parconc__tls_here_pool = p; /* parconc_pool_current() inside the task */
+    *result = fn(arg);
+    parconc__tls_here_pool = saved_pool;
+    parconc__tls_here_frames = frame.outer;
+    parconc__tls_fail_slot = saved_slot;
+    if (!(flags & PARCONC__F_INTERNAL)) parconc__fetch_add(error ? &c->failed : &c->completed, (size_t)1, PARCONC__RELAXED);
+    return error;
+}
+
+/* Runs a claimed (RUNNING) task and counts it out: on worker w of p, or,
+   with w NULL, on a thread that claimed it in a wait (parconc__run_awaited;
+   its counts go to p->here).  drop_ref: the pool's reference is ours to
+   drop (it came off the injection list); a deque or ring entry that still
+   points to f keeps it, and whoever takes that entry drops it. */
 static void parconc__run_task_ex(parconc_pool *p, parconc__worker *w, parconc_future *f, int drop_ref)
 {
     uint32_t flags = f->flags_, terminal;
     void *result;
     int hold;
-    int error = parconc__call_task(w, f->fn_, f->arg_, flags, &result);
+    int error = w ? parconc__call_task(w, f->fn_, f->arg_, flags, &result)
+                  : parconc__call_here(p, f->fn_, f->arg_, flags, &result);
     terminal = error ? (uint32_t)PARCONC_FAILED : (uint32_t)PARCONC_DONE;
     f->result_ = error ? NULL : result;
     f->error_ = error;
     parconc__future_move(f, PARCONC_RUNNING, terminal | PARCONC__F_BUSY); /* only we move a RUNNING task */
     hold = parconc__future_fire(f);
     /* Counted out before BUSY goes: whoever returns from a wait on f finds
-       the task out of flight.  `settling` covers the gap for wait_idle,
-       which returns only once no worker is in it, so after it every future
-       is settled too.  The relaxed store is ordered before the count-out
-       (a release store or a seq_cst RMW), the clearing release after the
-       BUSY exchange. */
-    parconc__store(&w->settling, 1u, PARCONC__RELAXED);
-    if (flags & PARCONC__F_RING) {
+       the task out of flight.  A worker's `settling` (or p->claiming for
+       another thread) covers the gap for wait_idle, which returns only
+       once none is set, so after it every future is settled too.  Each is
+       set before the count-out, which is a release store or a seq_cst RMW:
+       a wait_idle that reads the count (acquire) sees it set.  settling is
+       cleared with release after the BUSY exchange; claiming after our
+       last access to p (a pool-slot future's release touches p), because
+       wait_idle, and with it destroy, waits for it. */
+    if (w) parconc__store(&w->settling, 1u, PARCONC__RELAXED);
+    else parconc__fetch_add(&p->claiming, 1u, PARCONC__SEQ_CST);
+    if (!(flags & PARCONC__F_RING)) {
+        parconc__pool_settled(p);
+    } else if (w) {
         parconc__store(&w->ring_done, w->ring_done + 1, PARCONC__RELEASE);
         w->idle_look_due = 1; /* see parconc__worker_idle_look */
     } else {
-        parconc__pool_settled(p);
+        parconc__fetch_add(&p->ring_dropped, (size_t)1, PARCONC__RELEASE); /* out of the ring, not run by a worker */
+        parconc__pool_counted_out(p);
     }
     parconc__future_unbusy(f, terminal, 0);
-    parconc__store(&w->settling, 0u, PARCONC__RELEASE);
+    if (w) parconc__store(&w->settling, 0u, PARCONC__RELEASE);
     if (hold) parconc_future_release(f); /* a callback's release may have left ours the last */
     /* caller storage: the caller may reuse f as soon as BUSY cleared, so
        only the saved flags are used from here on */
-    if (!drop_ref) return;
-    if ((flags & PARCONC__F_HEAP) && parconc__load(&f->refs_, PARCONC__ACQUIRE) == 1 && w->stash_len < PARCONC__STASH_MAX) {
+    if (drop_ref && w && (flags & PARCONC__F_HEAP) && parconc__load(&f->refs_, PARCONC__ACQUIRE) == 1 &&
+        w->stash_len < PARCONC__STASH_MAX) {
         /* ours is the only reference left (the user released theirs, or
            never had one): recycle instead of freeing */
         parconc__cb_node *n = (parconc__cb_node *)f->cb_more_;
@@ -4954,9 +4993,10 @@ static void parconc__run_task_ex(parconc_pool *p, parconc__worker *w, parconc_fu
         f->next_ = w->stash;
         w->stash = f;
         w->stash_len++;
-    } else if (!(flags & PARCONC__F_CALLER)) {
+    } else if (drop_ref && !(flags & PARCONC__F_CALLER)) {
         parconc_future_release(f); /* the pool's reference */
     }
+    if (!w) parconc__fetch_sub(&p->claiming, 1u, PARCONC__RELEASE);
 }
 static void parconc__run_task(parconc_pool *p, parconc__worker *w, parconc_future *f)
 {
@@ -4990,31 +5030,6 @@ static void parconc__here_batch_start(parconc_pool *p)
 {
     parconc__tls_batch_pool = p;
     parconc__tls_batch_left = PARCONC__HERE_BATCH;
-}
-
-/* Calls fn(arg) as a task of p on a thread that is not one of p's
-   workers (parconc_pool_current() answers p inside, and p's waits refuse
-   to wait for it), counted in a stripe of p->here.  Returns the error. */
-static int parconc__call_here(parconc_pool *p, parconc_task_fn fn, void *arg, uint32_t flags, void **result)
-{
-    int error = PARCONC_OK, *saved_slot = parconc__tls_fail_slot;
-    parconc_pool *saved_pool = parconc__tls_here_pool;
-    parconc__here_frame frame;
-    parconc__here_counts *c;
-    if (!parconc__tls_stripe)
-        parconc__tls_stripe = 1u + parconc__fetch_add(&parconc__stripe_next, 1u, PARCONC__RELAXED) % PARCONC__HERE_STRIPES;
-    c = &p->here[parconc__tls_stripe - 1u];
-    frame.pool = p;
-    frame.outer = parconc__tls_here_frames;
-    parconc__tls_here_frames = &frame;
-    parconc__tls_fail_slot = &error;
-    parconc__tls_here_pool = p; /* parconc_pool_current() inside the task */
-    *result = fn(arg);
-    parconc__tls_here_pool = saved_pool;
-    parconc__tls_here_frames = frame.outer;
-    parconc__tls_fail_slot = saved_slot;
-    if (!(flags & PARCONC__F_INTERNAL)) parconc__fetch_add(error ? &c->failed : &c->completed, (size_t)1, PARCONC__RELAXED);
-    return error;
 }
 
 /* Runs fn(arg) (f: its future, PENDING and not yet visible to anyone
@@ -5792,9 +5807,7 @@ static int parconc__run_awaited(parconc_future *f)
 {
     parconc_pool *p = f->pool_;
     parconc__worker *w = parconc__tls_worker;
-    uint32_t flags, terminal;
-    int unlinked = 0, hold, error;
-    void *result;
+    int unlinked = 0;
     if (!p || !f->fn_) return 0;
     if (!parconc__load(&f->linked_, PARCONC__RELAXED)) {
         /* In a deque or the ring (the fork-join case: our own child): the
@@ -5813,32 +5826,7 @@ static int parconc__run_awaited(parconc_future *f)
         parconc__mutex_unlock_raw(&p->inj_lock);
         if (unlinked) parconc__pool_dequeued(p);
     }
-    if (w && w->pool == p) {
-        parconc__run_task_ex(p, w, f, unlinked);
-        return 1;
-    }
-    /* Not one of p's workers: as parconc__run_task_ex, with the counts in
-       p->here, and `claiming` in place of a worker's `settling` (held from
-       before the count-out until our last access to p, so wait_idle, and
-       with it destroy, waits for us). */
-    flags = f->flags_;
-    error = parconc__call_here(p, f->fn_, f->arg_, flags, &result);
-    terminal = error ? (uint32_t)PARCONC_FAILED : (uint32_t)PARCONC_DONE;
-    f->result_ = error ? NULL : result;
-    f->error_ = error;
-    parconc__future_move(f, PARCONC_RUNNING, terminal | PARCONC__F_BUSY);
-    hold = parconc__future_fire(f);
-    parconc__fetch_add(&p->claiming, 1u, PARCONC__SEQ_CST);
-    if (flags & PARCONC__F_RING) {
-        parconc__fetch_add(&p->ring_dropped, (size_t)1, PARCONC__RELEASE); /* out of the ring, not run by a worker */
-        parconc__pool_counted_out(p);
-    } else {
-        parconc__pool_settled(p);
-    }
-    parconc__future_unbusy(f, terminal, 0);
-    if (hold) parconc_future_release(f);
-    if (unlinked && !(flags & PARCONC__F_CALLER)) parconc_future_release(f); /* the pool's reference */
-    parconc__fetch_sub(&p->claiming, 1u, PARCONC__RELEASE);
+    parconc__run_task_ex(p, w && w->pool == p ? w : NULL, f, unlinked);
     return 1;
 }
 

@@ -8,16 +8,7 @@ static void counting_free(void *p);
 #define PARCONC_IMPLEMENTATION
 #include "../parconc.h"
 #include "harness.h"
-
-/* Misuse the library detects is reported to the logger (and the call
-   returns its error code): count the reports. */
-static int misuse_reports;
-static void count_misuse(void *user, int level, int code, const char *message, const char *file, int line)
-{
-    (void)user; (void)code; (void)message; (void)file; (void)line;
-    if (level == PARCONC_LOG_ERROR) __atomic_fetch_add(&misuse_reports, 1, __ATOMIC_RELAXED);
-}
-static const parconc_logger misuse_logger = { count_misuse, NULL };
+#include "misuse_log.h"
 
 static void *counting_malloc(size_t n) { __atomic_fetch_add(&heap_allocs, 1, __ATOMIC_RELAXED); return malloc(n); }
 static void counting_free(void *p) { __atomic_fetch_add(&heap_frees, 1, __ATOMIC_RELAXED); free(p); }
