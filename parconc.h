@@ -577,6 +577,61 @@ PARCONC_API void parconc_debug_reset(void); /* forgets the recorded graph (tests
 
 
 /* ===================================================================== */
+/* Cancellation tokens                                        >>cancel */
+/* ===================================================================== */
+/* A token is fired once, with a reason (a negative PARCONC_E* code), and
+   stays fired.  Tasks (parconc_task_desc.cancel), loops
+   (parconc_for_desc.cancel) and groups (parconc_group_desc.parent) watch
+   a token: a queued task whose token fired ends CANCELED without running,
+   a loop starts no new chunk, a running task asks parconc_task_canceled().
+   Tokens form a tree: a child fires when its parent fires, and so do the
+   child's children.  A token with a deadline (parconc_cancel_after) fires
+   with PARCONC_ETIMEDOUT once the deadline passed, never before, without
+   a thread of its own: whoever checks or waits on it (or on one of its
+   descendants) after the deadline fires it.
+
+   All-zero (or PARCONC_CANCEL_INIT) is a live token with no parent.
+   Lifetime: a token must outlive every task, loop, group and child token
+   that uses it; parconc_cancel_destroy() answers EBUSY while children
+   are registered with it. */
+typedef struct parconc_cancel {
+    uint32_t reason_;              /* 0: live; else (uint32_t)reason; futex word */
+    uint32_t has_deadline_;        /* deadline_ is set (atomic) */
+    uint64_t deadline_;            /* absolute monotonic ns (under lock_) */
+    struct parconc_cancel *parent_;   /* registered with it, or NULL */
+    struct parconc_cancel *children_; /* registered children (under lock_) */
+    struct parconc_cancel *next_, *prev_; /* siblings (under the parent's lock_) */
+    struct parconc_cancel *walk_;  /* next child to fire (under lock_, while firing) */
+    void (*hook_)(void *);         /* internal: called once when it fires (groups) */
+    void *hook_arg_;
+    parconc_mutex lock_;
+} parconc_cancel;
+#define PARCONC_CANCEL_INIT {0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, PARCONC_MUTEX_INIT}
+
+/* A live token; with parent non-NULL it fires when the parent fires (at
+   once if the parent has fired already).  OK or EINVAL. */
+PARCONC_API int parconc_cancel_init(parconc_cancel *c, parconc_cancel *parent);
+/* Fires c and every descendant with `reason` (a negative PARCONC_E*
+   code; 0 or a positive value becomes PARCONC_ECANCELED).  Firing a fired
+   token changes nothing (the first reason stays).  OK or EINVAL. */
+PARCONC_API int parconc_cancel_request(parconc_cancel *c, int reason);
+/* c fires by itself with PARCONC_ETIMEDOUT once timeout_ns passed (never
+   before; 0 or negative: now).  A second call keeps the earlier
+   deadline.  OK or EINVAL. */
+PARCONC_API int parconc_cancel_after(parconc_cancel *c, int64_t timeout_ns);
+/* PARCONC_OK while live, else the reason (negative).  Cheap: one load for
+   a token without deadlines above it.  EINVAL for NULL. */
+PARCONC_API int parconc_cancel_check(parconc_cancel *c);
+/* Waits until c fired: OK (parconc_cancel_check gives the reason),
+   ETIMEDOUT, EINVAL. */
+PARCONC_API int parconc_cancel_wait(parconc_cancel *c, int64_t timeout_ns);
+/* Unregisters c from its parent.  EBUSY (nothing changed) while children
+   are registered with c; OK; EINVAL.  A zero-initialised token needs no
+   destroy. */
+PARCONC_API int parconc_cancel_destroy(parconc_cancel *c);
+
+
+/* ===================================================================== */
 /* Pool and futures                                             >>pool */
 /* ===================================================================== */
 /* A parconc_future is the result of one piece of work: a pool task, or a
@@ -602,6 +657,24 @@ typedef struct parconc_pool parconc_pool;
 typedef struct parconc_future parconc_future;
 typedef void *(*parconc_task_fn)(void *arg);
 typedef void (*parconc_future_callback)(parconc_future *f, void *user);
+/* A continuation (parconc_future_then): `done` is the terminal future it
+   followed, whatever its state; the return value is the result. */
+typedef void *(*parconc_then_fn)(parconc_future *done, void *arg);
+typedef struct parconc_group parconc_group;
+
+/* Storage for one callback registration on a future (a task's input, a
+   combinator's input).  Give an array of these to parconc_task_desc.
+   after_links or parconc_combine_desc.links so that nothing is allocated;
+   it must stay untouched until the future it is registered with is
+   terminal and its callbacks ran. */
+typedef struct parconc_future_link {
+    struct parconc_future_link *next_;
+    parconc_future_callback fn_;
+    void *user_;
+    parconc_future *target_;       /* the task or combinator it feeds */
+    size_t index_;                 /* the input's index there */
+    uint32_t kind_;                /* who frees it (see the implementation) */
+} parconc_future_link;
 
 enum {
     PARCONC_PENDING = 0,  /* queued, or a promise not yet completed */
@@ -657,6 +730,16 @@ struct parconc_future {
     void *cb_more_;       /* further callbacks (allocated) */
     void *wait_nodes_;    /* wait_any registrations */
     parconc_allocator alloc_;
+    /* structured concurrency (all NULL/0 for a plain task or promise) */
+    parconc_cancel *cancel_;              /* parconc_task_desc.cancel */
+    parconc_group *group_;                /* the group it belongs to */
+    struct parconc_future *src_;          /* a continuation's input (one reference) */
+    parconc_then_fn then_fn_;
+    void *then_arg_;
+    uint32_t deps_;                       /* inputs not yet terminal (+1 while registering) */
+    int32_t agg_error_;                   /* when_all: the first failure's error */
+    uint32_t agg_canceled_;               /* when_all: an input ended CANCELED */
+    parconc_future_link dep_link_;        /* the first input's registration */
 };
 
 typedef struct parconc_pool_desc {
@@ -685,7 +768,15 @@ typedef struct parconc_task_desc {
     parconc_future *storage;   /* caller storage for the future (no allocation) */
     int64_t timeout_ns;        /* block_when_full pools: how long submit may wait for
                                   room (TIMEOUTS: 0, the zero-initialised value, tries
-                                  once; PARCONC_FOREVER waits like plain submit) */
+                                  once; PARCONC_FOREVER waits like plain submit); a
+                                  group at its limit: how long group submit waits */
+    parconc_cancel *cancel;    /* a token: once it fired, the task, if not yet
+                                  running, ends CANCELED without running */
+    parconc_future *const *after; /* inputs: the task is accepted now and queued once
+                                  every one is terminal (whatever its state) */
+    size_t after_count;
+    parconc_future_link *after_links; /* caller storage for after_count registrations
+                                  (NULL: the first needs none, others allocate) */
 } parconc_task_desc;
 
 typedef struct parconc_worker_stats {
@@ -852,6 +943,93 @@ typedef struct parconc_as_completed {
 PARCONC_API int parconc_as_completed_init(parconc_as_completed *it, parconc_future **fs, size_t n);
 PARCONC_API int parconc_as_completed_next(parconc_as_completed *it, parconc_future **out, int64_t timeout_ns);
 
+/* ---- task groups, continuations, combinators ------------- >>groups */
+/* A group is a set of tasks waited on as one (TBB's task_group, Go's
+   errgroup, asyncio's TaskGroup).  Unless keep_going is set, the first
+   member to fail cancels the rest: the group's token fires, so queued
+   members end CANCELED without running and running ones see it in
+   parconc_task_canceled().  The group lives in caller memory; its members'
+   futures are ordinary futures (heap, pool slots, or desc.storage). */
+typedef struct parconc_group_desc {
+    parconc_pool *pool;        /* where members run (required) */
+    parconc_cancel *parent;    /* optional: the group is canceled when it fires */
+    size_t limit;              /* 0: none; else at most this many members running or
+                                  queued at any instant (submit waits for room) */
+    int keep_going;            /* 0: the first failure cancels the rest */
+} parconc_group_desc;
+
+struct parconc_group {
+    parconc_pool *pool_;
+    parconc_cancel token_;     /* fires on cancel, first failure or the parent */
+    uint32_t count_;           /* members not yet settled, | WAITERS (futex word) */
+    uint32_t limit_;
+    int32_t error_;            /* the first failure's error, or 0 */
+    uint32_t canceled_;        /* a member ended CANCELED */
+    int keep_going_;
+    uint32_t magic_;           /* set by init, cleared by destroy */
+};
+
+/* OK, EINVAL (NULL group or pool, limit above 2^30). */
+PARCONC_API int parconc_group_init(parconc_group *g, const parconc_group_desc *desc);
+/* Submits fn(arg) as a member (out as for parconc_pool_submit).  At the
+   limit it waits for room: plain submit without limit of time, _ex for
+   task->timeout_ns (0: tries once), try_submit not at all (EAGAIN).  OK,
+   ECANCELED (the group was canceled: nothing submitted), ETIMEDOUT,
+   EAGAIN, EINVAL, ESHUTDOWN, ENOMEM.  task->cancel, after and storage
+   work as for parconc_pool_submit_ex. */
+PARCONC_API int parconc_group_submit(parconc_group *g, parconc_task_fn fn, void *arg, parconc_future **out);
+PARCONC_API int parconc_group_submit_ex(parconc_group *g, const parconc_task_desc *task, parconc_future **out);
+PARCONC_API int parconc_group_try_submit(parconc_group *g, parconc_task_fn fn, void *arg, parconc_future **out);
+/* Waits until every member is terminal and its callbacks ran: OK when all
+   succeeded; else the first failure's error, or ECANCELED (the group was
+   canceled or a member was); ETIMEDOUT; EDEADLK from one of the group's
+   own members.  An untimed wait inside a task of the group's pool runs
+   queued tasks meanwhile (one thread cannot deadlock), like future waits.
+   A group may be waited on again and take new members afterwards. */
+PARCONC_API int parconc_group_wait(parconc_group *g, int64_t timeout_ns);
+/* Fires the group's token (reason ECANCELED): queued members end
+   CANCELED, running ones see parconc_task_canceled(), later submits
+   answer ECANCELED.  OK or EINVAL. */
+PARCONC_API int parconc_group_cancel(parconc_group *g);
+/* EBUSY (nothing changed) while a member is not yet settled, waiting
+   for its inputs included; OK; EINVAL. */
+PARCONC_API int parconc_group_destroy(parconc_group *g);
+/* Inside a task: OK, or the reason its token or its group's token fired.
+   Outside a task (or for a task without either): OK. */
+PARCONC_API int parconc_task_canceled(void);
+
+/* Runs fn(f, arg) on pool once f is terminal, whatever its state; *out
+   settles with fn's result (or FAILED with fn's parconc_task_fail, or
+   CANCELED if *out was canceled first).  Blocks nothing while waiting, and
+   a chain of continuations grows no stack: each link is queued as a task.
+   f is kept alive (one reference) until fn ran.  storage: caller memory
+   for the result future (then_ex), else a pool future.  OK, EINVAL,
+   ESHUTDOWN, ENOMEM. */
+PARCONC_API int parconc_future_then(parconc_future *f, parconc_pool *pool, parconc_then_fn fn, void *arg,
+                                    parconc_future **out);
+PARCONC_API int parconc_future_then_ex(parconc_future *f, parconc_pool *pool, parconc_then_fn fn, void *arg,
+                                       parconc_future *storage, parconc_future **out);
+
+/* Caller memory for a combinator (zero: allocate). */
+typedef struct parconc_combine_desc {
+    parconc_future *storage;      /* the result future */
+    parconc_future_link *links;   /* one per input */
+} parconc_combine_desc;
+/* *out settles once all n are terminal: DONE (result NULL) if all are
+   DONE; else FAILED with the first failure's error (in time), or CANCELED
+   if only cancellations.  n == 0: DONE at once.  Blocks nothing.  The
+   inputs must stay valid until *out settles.  OK, EINVAL, ENOMEM. */
+PARCONC_API int parconc_when_all(parconc_future *const *fs, size_t n, parconc_future **out);
+PARCONC_API int parconc_when_all_ex(parconc_future *const *fs, size_t n, const parconc_combine_desc *desc,
+                                    parconc_future **out);
+/* *out settles DONE as soon as one input is terminal, with that input's
+   index as its result ((void *)(uintptr_t)index).  The inputs must stay
+   valid, and links and storage untouched, until all of them are terminal
+   (each keeps a registration until then).  OK, EINVAL (n == 0), ENOMEM. */
+PARCONC_API int parconc_when_any(parconc_future *const *fs, size_t n, parconc_future **out);
+PARCONC_API int parconc_when_any_ex(parconc_future *const *fs, size_t n, const parconc_combine_desc *desc,
+                                    parconc_future **out);
+
 
 /* ===================================================================== */
 /* Work division                                            >>division */
@@ -887,13 +1065,15 @@ typedef struct parconc_for_desc {
     void (*progress)(size_t done, size_t total, void *user); /* optional */
     void *progress_user;
     int64_t progress_interval_ns; /* minimum time between reports (0: 100 ms) */
+    parconc_cancel *cancel;  /* once it fired no new chunk starts; the loop returns
+                                the token's reason */
 } parconc_for_desc;
 
 /* Runs fn over [0, n) on the pool and the calling thread; returns when all
    of it ran.  desc NULL = PARCONC_AUTO.  pool NULL runs serially here.
    Callable from inside a pool task (the wait helps the pool).  Returns OK,
-   ECANCELED (fn called parconc_for_stop), EINVAL (NULL fn, unknown
-   schedule).  Progress: progress(done, total) from one thread at a time,
+   ECANCELED (fn called parconc_for_stop), the reason of desc->cancel
+   once it fired, EINVAL (NULL fn, unknown schedule).  Progress: progress(done, total) from one thread at a time,
    at most once per interval, and exactly once with done == total at the
    end (not after a stop). */
 PARCONC_API int parconc_parallel_for(parconc_pool *p, size_t n, parconc_range_fn fn, void *arg,
@@ -3824,6 +4004,181 @@ PARCONC_API int parconc_cpu_count(void)
 }
 
 /* ===================================================================== */
+/* Cancellation tokens                                  >>impl-cancel */
+/* ===================================================================== */
+/* reason_ goes from 0 to the reason once, by one CAS (parconc__cancel_mark),
+   and is the futex word cancel_wait sleeps on: the mark wakes everyone.
+   A child is registered in its parent's `children_` list (under the
+   parent's lock_) unless the parent had fired when it was initialised.
+   Firing marks the token, then walks its subtree depth-first without
+   recursion: the walker holds the lock of every token on the path from
+   the fired one down to where it is (parent before child, the only order
+   in which two token locks are ever held), and `walk_` of each keeps its
+   place among the children.  Holding the parent's lock while visiting a
+   child is what keeps the child alive: destroy unlinks under the parent's
+   lock, so it waits for the walk.  A child marked by someone else is
+   skipped: whoever marked it walks its subtree.  A token registered
+   after the walk passed its parent's list finds the parent marked (the
+   mark comes before the walk takes the lock; init reads it under that
+   lock) and is born fired.
+   Deadlines: set under lock_ (has_deadline_ published with release after
+   it); a check walks up the parents (registered, so alive) and fires the
+   first whose deadline passed, which fires the whole subtree, itself
+   included. */
+static int parconc__cancel_mark(parconc_cancel *c, int32_t reason)
+{
+    uint32_t expect = 0;
+    /* seq_cst: a group submitter that set its WAITERS bit and then checks
+       the token either sees this mark or the hook sees its bit */
+    if (!parconc__cas(&c->reason_, &expect, (uint32_t)reason, PARCONC__SEQ_CST, PARCONC__RELAXED)) return 0;
+    parconc__futex_wake(&c->reason_, INT_MAX);
+    if (c->hook_) c->hook_(c->hook_arg_);
+    return 1;
+}
+
+static void parconc__cancel_fire(parconc_cancel *c, int32_t reason)
+{
+    parconc_cancel *node = c;
+    if (!parconc__cancel_mark(c, reason)) return; /* fired before: its walk is someone else's */
+    parconc__ilock(&node->lock_);
+    node->walk_ = node->children_;
+    for (;;) {
+        parconc_cancel *ch = node->walk_;
+        if (ch) {
+            node->walk_ = ch->next_;
+            if (parconc__cancel_mark(ch, reason)) { /* descend, keeping node locked */
+                parconc__ilock(&ch->lock_);
+                ch->walk_ = ch->children_;
+                node = ch;
+            }
+            continue;
+        }
+        parconc__mutex_unlock_raw(&node->lock_);
+        if (node == c) return;
+        node = node->parent_; /* still locked by us, its walk_ where we left it */
+    }
+}
+
+static uint64_t parconc__cancel_deadline_of(parconc_cancel *c)
+{
+    uint64_t d;
+    parconc__ilock(&c->lock_);
+    d = c->deadline_;
+    parconc__mutex_unlock_raw(&c->lock_);
+    return d;
+}
+
+/* The earliest deadline on c and its ancestors (DEADLINE_NEVER: none),
+   and the token that holds it. */
+static uint64_t parconc__cancel_earliest(parconc_cancel *c, parconc_cancel **holder)
+{
+    uint64_t best = PARCONC__DEADLINE_NEVER;
+    for (; c; c = c->parent_) {
+        if (parconc__load(&c->has_deadline_, PARCONC__ACQUIRE)) {
+            uint64_t d = parconc__cancel_deadline_of(c);
+            if (d < best) { best = d; if (holder) *holder = c; }
+        }
+    }
+    return best;
+}
+
+static int parconc__cancel_reason(parconc_cancel *c)
+{
+    uint32_t r = parconc__load(&c->reason_, PARCONC__ACQUIRE);
+    if (!r) {
+        parconc_cancel *holder = NULL;
+        uint64_t d = parconc__cancel_earliest(c, &holder);
+        if (d == PARCONC__DEADLINE_NEVER || parconc_now_ns() < d) return PARCONC_OK;
+        parconc__cancel_fire(holder, PARCONC_ETIMEDOUT); /* fires c too */
+        r = parconc__load(&c->reason_, PARCONC__ACQUIRE);
+    }
+    return (int)(int32_t)r;
+}
+
+PARCONC_API int parconc_cancel_init(parconc_cancel *c, parconc_cancel *parent)
+{
+    if (!c || c == parent) return PARCONC_EINVAL;
+    memset(c, 0, sizeof *c);
+    if (!parent) return PARCONC_OK;
+    parconc__ilock(&parent->lock_);
+    if (parconc__load(&parent->reason_, PARCONC__ACQUIRE)) {
+        c->reason_ = parent->reason_; /* born fired; not registered */
+    } else {
+        c->parent_ = parent;
+        c->next_ = parent->children_;
+        if (c->next_) c->next_->prev_ = c;
+        parent->children_ = c;
+    }
+    parconc__mutex_unlock_raw(&parent->lock_);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_cancel_request(parconc_cancel *c, int reason)
+{
+    if (!c) return PARCONC_EINVAL;
+    parconc__cancel_fire(c, reason < 0 ? (int32_t)reason : (int32_t)PARCONC_ECANCELED);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_cancel_after(parconc_cancel *c, int64_t timeout_ns)
+{
+    uint64_t d;
+    if (!c) return PARCONC_EINVAL;
+    if (timeout_ns <= 0) return parconc_cancel_request(c, PARCONC_ETIMEDOUT);
+    d = parconc__deadline(timeout_ns);
+    parconc__ilock(&c->lock_);
+    if (!c->has_deadline_ || d < c->deadline_) c->deadline_ = d;
+    parconc__store(&c->has_deadline_, 1u, PARCONC__RELEASE);
+    parconc__mutex_unlock_raw(&c->lock_);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_cancel_check(parconc_cancel *c)
+{
+    if (!c) return PARCONC_EINVAL;
+    return parconc__cancel_reason(c);
+}
+
+PARCONC_API int parconc_cancel_wait(parconc_cancel *c, int64_t timeout_ns)
+{
+    uint64_t deadline;
+    if (!c) return PARCONC_EINVAL;
+    deadline = parconc__deadline(timeout_ns);
+    for (;;) {
+        uint64_t until = deadline, d;
+        if (parconc__cancel_reason(c)) return PARCONC_OK;
+        if (deadline == PARCONC__DEADLINE_NOW || (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline))
+            return PARCONC_ETIMEDOUT;
+        d = parconc__cancel_earliest(c, NULL); /* wake for our own deadline too */
+        if (d < until) until = d;
+        /* every mark of c (its own, or a walk from an ancestor) changes
+           the word from 0 and wakes it */
+        parconc__futex_wait(&c->reason_, 0u, until);
+    }
+}
+
+PARCONC_API int parconc_cancel_destroy(parconc_cancel *c)
+{
+    parconc_cancel *parent;
+    if (!c) return PARCONC_EINVAL;
+    parconc__ilock(&c->lock_);
+    if (c->children_) {
+        parconc__mutex_unlock_raw(&c->lock_);
+        return PARCONC_EBUSY;
+    }
+    parconc__mutex_unlock_raw(&c->lock_);
+    parent = c->parent_;
+    if (parent) {
+        parconc__ilock(&parent->lock_); /* waits for a walk visiting c */
+        if (c->prev_) c->prev_->next_ = c->next_; else parent->children_ = c->next_;
+        if (c->next_) c->next_->prev_ = c->prev_;
+        parconc__mutex_unlock_raw(&parent->lock_);
+        c->parent_ = c->next_ = c->prev_ = NULL;
+    }
+    return PARCONC_OK;
+}
+
+/* ===================================================================== */
 /* Futures                                              >>impl-futures */
 /* ===================================================================== */
 /* state_ holds the public state plus BUSY: set while the completing thread
@@ -3846,11 +4201,13 @@ PARCONC_API int parconc_cpu_count(void)
 #define PARCONC__F_INTERNAL   8u  /* parallel_for's helper: not in the task counters */
 #define PARCONC__F_RING       16u /* queued in the submission ring: counted by the ring, not pending_in */
 
-typedef struct parconc__cb_node {
-    struct parconc__cb_node *next;
-    parconc_future_callback fn;
-    void *user;
-} parconc__cb_node;
+/* Callbacks after the first (which is inline in the future) are
+   parconc_future_link nodes in cb_more_, in registration order.  Each
+   runs once and its node is freed right after it ran, by kind_: */
+typedef parconc_future_link parconc__cb_node;
+#define PARCONC__LINK_OWN    0u /* allocated with the future's allocator (on_done) */
+#define PARCONC__LINK_CALLER 1u /* caller storage or a future's dep_link_: never freed */
+#define PARCONC__LINK_LIB    2u /* allocated by parconc (an input's registration) */
 
 /* A thread in wait_any registers one of these per future (on its stack). */
 typedef struct parconc__wait_node {
@@ -3879,6 +4236,12 @@ static void parconc__free_with(const parconc_allocator *a, void *p)
     else parconc__free(p);
 }
 
+static void parconc__link_free(const parconc_allocator *own, parconc__cb_node *n)
+{
+    if (n->kind_ == PARCONC__LINK_OWN) parconc__free_with(own, n);
+    else if (n->kind_ == PARCONC__LINK_LIB) parconc__free(n);
+}
+
 static void parconc__future_setup(parconc_future *f, uint32_t flags, uint32_t refs)
 {
     memset(f, 0, sizeof *f);
@@ -3892,8 +4255,8 @@ static void parconc__future_free(parconc_future *f)
 {
     if (f->flags_ & PARCONC__F_HEAP) {
         parconc_allocator a = f->alloc_;
-        parconc__cb_node *n = (parconc__cb_node *)f->cb_more_;
-        while (n) { parconc__cb_node *next = n->next; parconc__free_with(&a, n); n = next; }
+        parconc__cb_node *n = (parconc__cb_node *)f->cb_more_; /* a promise that never settled */
+        while (n) { parconc__cb_node *next = n->next_; parconc__link_free(&a, n); n = next; }
         parconc__free_with(&a, f);
     } else if (f->flags_ & PARCONC__F_POOLNODE) {
         parconc__pool_node_free(f->pool_, f);
@@ -3938,11 +4301,57 @@ static void parconc__future_run_callbacks(parconc_future *f, parconc_future_call
     parconc__tls_finishing = &frame;
     if (first) first(f, first_user);
     while (more) {
-        parconc__cb_node *next = more->next; /* the node lives as long as f */
-        more->fn(f, more->user);
+        parconc__cb_node *next = more->next_;
+        more->fn_(f, more->user_);
+        parconc__link_free(&f->alloc_, more); /* f is alive: fire holds a reference */
         more = next;
     }
     parconc__tls_finishing = frame.outer;
+}
+
+/* ---- a group's count of unsettled members ----
+   count_ holds the number of members not yet settled (plus slots a
+   submit reserved) and WAITERS, set with a CAS by a thread before it
+   sleeps on the word (group_wait, a submit at the limit).  Whoever
+   changes what those threads wait for - a member counted out, the
+   group's token firing - clears WAITERS in the same atomic change and
+   then wakes: a sleeper's futex_wait either sees the word changed or is
+   woken.  A member counts out after its callbacks ran, with one RMW that
+   is its last access to the group (release: its outcome, stored before,
+   is visible to the waiter that reads count 0 with acquire), so
+   group_wait may return and the group be destroyed right after; only
+   the futex wake on its address follows. */
+#define PARCONC__G_WAITERS 0x80000000u
+#define PARCONC__G_COUNT   0x3FFFFFFFu
+
+static void parconc__group_wake(void *group)
+{
+    parconc_group *g = (parconc_group *)group;
+    if (parconc__fetch_and(&g->count_, ~PARCONC__G_WAITERS, PARCONC__SEQ_CST) & PARCONC__G_WAITERS)
+        parconc__futex_wake(&g->count_, INT_MAX);
+}
+
+/* One count out of g (a settled member, or a reservation given back). */
+static void parconc__group_leave(parconc_group *g)
+{
+    uint32_t c = parconc__load(&g->count_, PARCONC__RELAXED);
+    while (!parconc__cas_weak(&g->count_, &c, (c - 1u) & ~PARCONC__G_WAITERS, PARCONC__SEQ_CST, PARCONC__RELAXED)) {
+    }
+    if (c & PARCONC__G_WAITERS) parconc__futex_wake(&g->count_, INT_MAX);
+}
+
+/* Member f of g reached `state`: record the outcome, cancel the rest on
+   a first failure (unless keep_going), then count out. */
+static void parconc__group_member_done(parconc_group *g, uint32_t state, int error)
+{
+    if (state == PARCONC_FAILED) {
+        int32_t none = 0;
+        (void)parconc__cas(&g->error_, &none, (int32_t)error, PARCONC__RELAXED, PARCONC__RELAXED);
+        if (!g->keep_going_) parconc__cancel_fire(&g->token_, PARCONC_ECANCELED);
+    } else if (state == PARCONC_CANCELED) {
+        parconc__store(&g->canceled_, 1u, PARCONC__RELAXED);
+    }
+    parconc__group_leave(g); /* release: the stores above come before the count */
 }
 
 /* The single path to a terminal state after the winning CAS (state already
@@ -3961,21 +4370,30 @@ static int parconc__future_fire(parconc_future *f)
     parconc_future_callback first;
     void *first_user;
     parconc__wait_node *w;
-    int hold;
+    int hold = 0;
+    parconc_group *group = f->group_;  /* set before the task was published */
+    parconc_future *src = f->src_;
     parconc__ilock(&f->cb_lock_);
     f->fired_ = 1;
     first = f->cb_fn_;
     first_user = f->cb_user_;
     more = (parconc__cb_node *)f->cb_more_;
+    f->cb_more_ = NULL; /* ours now: run_callbacks frees each node after it ran */
     for (w = (parconc__wait_node *)f->wait_nodes_; w; w = w->next) {
         parconc__store(w->word, 1u, PARCONC__RELEASE);
         parconc__futex_wake(w->word, 1);
     }
     parconc__mutex_unlock_raw(&f->cb_lock_);
-    if (!first && !more) return 0;
-    hold = (f->flags_ & (PARCONC__F_HEAP | PARCONC__F_POOLNODE)) != 0;
-    if (hold) parconc__fetch_add(&f->refs_, 1u, PARCONC__RELAXED);
-    parconc__future_run_callbacks(f, first, first_user, more);
+    if (first || more) {
+        hold = (f->flags_ & (PARCONC__F_HEAP | PARCONC__F_POOLNODE)) != 0;
+        if (hold) parconc__fetch_add(&f->refs_, 1u, PARCONC__RELAXED);
+        parconc__future_run_callbacks(f, first, first_user, more);
+    }
+    /* a continuation's input was kept alive for its function, which ran */
+    if (src) parconc_future_release(src);
+    if (group)
+        parconc__group_member_done(group, parconc__load(&f->state_, PARCONC__RELAXED) & PARCONC__F_STATE_MASK,
+                                   f->error_);
     return hold;
 }
 static void parconc__future_unbusy(parconc_future *f, uint32_t terminal, int hold)
@@ -4075,34 +4493,51 @@ PARCONC_API void *parconc_task_fail(int err)
     return NULL;
 }
 
-PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callback cb, void *user)
+/* Appends `node` (its kind_ set) with cb(f, user) to f's callbacks, or,
+   f having fired, runs cb now on this thread and frees the node. */
+static void parconc__on_done_node(parconc_future *f, parconc__cb_node *node, parconc_future_callback cb, void *user)
 {
-    parconc__cb_node *node = NULL;
-    if (!f || !cb) return PARCONC_EINVAL;
+    node->fn_ = cb;
+    node->user_ = user;
+    node->next_ = NULL;
     parconc__ilock(&f->cb_lock_);
     if (!f->fired_) {
-        if (!f->cb_fn_) {
-            f->cb_fn_ = cb;
-            f->cb_user_ = user;
-            parconc__mutex_unlock_raw(&f->cb_lock_);
-            return PARCONC_OK;
-        }
-        node = (parconc__cb_node *)((f->flags_ & PARCONC__F_HEAP) ? parconc__alloc_with(&f->alloc_, sizeof *node) : NULL);
-        if (!node) { parconc__mutex_unlock_raw(&f->cb_lock_); return PARCONC_ENOMEM; }
         /* appended at the tail: callbacks run in registration order */
-        node->fn = cb;
-        node->user = user;
-        node->next = NULL;
-        {
-            parconc__cb_node **tail = (parconc__cb_node **)&f->cb_more_;
-            while (*tail) tail = &(*tail)->next;
-            *tail = node;
-        }
+        parconc__cb_node **tail = (parconc__cb_node **)&f->cb_more_;
+        while (*tail) tail = &(*tail)->next_;
+        *tail = node;
         parconc__mutex_unlock_raw(&f->cb_lock_);
-        return PARCONC_OK;
+        return;
     }
     parconc__mutex_unlock_raw(&f->cb_lock_);
     cb(f, user); /* already terminal: run now, on this thread */
+    parconc__link_free(&f->alloc_, node);
+}
+
+PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callback cb, void *user)
+{
+    parconc__cb_node *node;
+    if (!f || !cb) return PARCONC_EINVAL;
+    parconc__ilock(&f->cb_lock_);
+    if (!f->fired_ && !f->cb_fn_) { /* the first callback needs no memory */
+        f->cb_fn_ = cb;
+        f->cb_user_ = user;
+        parconc__mutex_unlock_raw(&f->cb_lock_);
+        return PARCONC_OK;
+    }
+    if (f->fired_) {
+        parconc__mutex_unlock_raw(&f->cb_lock_);
+        cb(f, user); /* already terminal: run now, on this thread */
+        return PARCONC_OK;
+    }
+    parconc__mutex_unlock_raw(&f->cb_lock_);
+    /* allocated outside the lock (a user allocator may take locks); f is
+       the caller's, so it is alive, and an unfired future stays unfired
+       or fires: on_done_node handles both */
+    node = (parconc__cb_node *)((f->flags_ & PARCONC__F_HEAP) ? parconc__alloc_with(&f->alloc_, sizeof *node) : NULL);
+    if (!node) return PARCONC_ENOMEM;
+    node->kind_ = PARCONC__LINK_OWN;
+    parconc__on_done_node(f, node, cb, user);
     return PARCONC_OK;
 }
 
@@ -4252,6 +4687,7 @@ typedef struct parconc__here_counts {
 struct parconc_pool {
     parconc_mutex inj_lock;
     parconc__list levels[PARCONC_PRIORITY_LEVELS];
+    parconc__list waiting;        /* accepted tasks waiting for their inputs (under inj_lock) */
     uint32_t level_mask;          /* non-empty levels (under inj_lock) */
     uint32_t inj_count;           /* tasks in the injection queue (written under inj_lock) */
     char pad0_[PARCONC_CACHELINE];
@@ -4670,16 +5106,40 @@ static void parconc__inj_push(parconc_pool *p, parconc_future *f)
     parconc__store(&p->inj_count, p->inj_count + 1u, PARCONC__SEQ_CST);
 }
 
+/* linked_: 0 not on a list of the pool, 1 on a level list (queued),
+   PARCONC__LINKED_WAITING on p->waiting (inputs not all terminal: it
+   must not run yet, so nothing claims it there; see parconc__run_awaited). */
+#define PARCONC__LINKED_WAITING 2u
+
+static void parconc__list_unlink(parconc__list *l, parconc_future *f)
+{
+    if (f->prev_) f->prev_->next_ = f->next_; else l->head = f->next_;
+    if (f->next_) f->next_->prev_ = f->prev_; else l->tail = f->prev_;
+    f->next_ = f->prev_ = NULL;
+}
+
 static void parconc__inj_unlink(parconc_pool *p, parconc_future *f)
 {
     unsigned level = p->schedule == PARCONC_PRIORITY ? f->priority_ : 0u;
-    parconc__list *l = &p->levels[level];
-    if (f->prev_) f->prev_->next_ = f->next_; else l->head = f->next_;
-    if (f->next_) f->next_->prev_ = f->prev_; else l->tail = f->prev_;
-    if (!l->head) p->level_mask &= ~(1u << level);
-    f->next_ = f->prev_ = NULL;
+    if (f->linked_ == PARCONC__LINKED_WAITING) {
+        parconc__list_unlink(&p->waiting, f);
+        parconc__store(&f->linked_, 0u, PARCONC__RELAXED);
+        return;
+    }
+    parconc__list_unlink(&p->levels[level], f);
+    if (!p->levels[level].head) p->level_mask &= ~(1u << level);
     parconc__store(&f->linked_, 0u, PARCONC__RELAXED);
     parconc__store(&p->inj_count, p->inj_count - 1u, PARCONC__RELAXED);
+}
+
+static void parconc__waiting_push(parconc_pool *p, parconc_future *f)
+{
+    parconc__list *l = &p->waiting;
+    parconc__store(&f->linked_, PARCONC__LINKED_WAITING, PARCONC__RELAXED);
+    f->next_ = NULL;
+    f->prev_ = l->tail;
+    if (l->tail) l->tail->next_ = f; else l->head = f;
+    l->tail = f;
 }
 
 /* Recycling: a worker keeps the heap futures of finished fire-and-forget
@@ -4895,17 +5355,51 @@ static void parconc__pool_settled(parconc_pool *p)
 
 /* ---- running a task ---- */
 
+/* The task this thread is running (NULL for one without a future, or
+   outside tasks): what parconc_task_canceled() looks at. */
+static PARCONC__THREAD_LOCAL const parconc_future *parconc__tls_task;
+
+/* The reason f's token or its group's token fired, or OK. */
+static int parconc__task_cancel_reason(const parconc_future *f)
+{
+    int r = PARCONC_OK;
+    if (f->cancel_) r = parconc__cancel_reason(f->cancel_);
+    if (!r && f->group_) r = parconc__cancel_reason(&f->group_->token_);
+    return r;
+}
+
+/* f was just claimed (RUNNING): ECANCELED if its token (or its group's)
+   fired while it was queued, then it ends CANCELED without running and
+   is counted as canceled; else OK. */
+static int parconc__claimed_canceled(parconc_pool *p, const parconc_future *f)
+{
+    if (!f->cancel_ && !f->group_) return PARCONC_OK;
+    if (!parconc__task_cancel_reason(f)) return PARCONC_OK;
+    parconc__fetch_add(&p->canceled, (size_t)1, PARCONC__RELAXED);
+    return PARCONC_ECANCELED;
+}
+
+PARCONC_API int parconc_task_canceled(void)
+{
+    const parconc_future *f = parconc__tls_task;
+    return f ? parconc__task_cancel_reason(f) : PARCONC_OK;
+}
+
 /* Calls fn(arg) as a task of worker w with the failure slot
    parconc_task_fail() writes to, and counts it.  Returns the error. */
-static int parconc__call_task(parconc__worker *w, parconc_task_fn fn, void *arg, uint32_t flags, void **result)
+static int parconc__call_task(parconc__worker *w, const parconc_future *f, parconc_task_fn fn, void *arg,
+                              uint32_t flags, void **result)
 {
     int error = PARCONC_OK, *saved_slot = parconc__tls_fail_slot;
+    const parconc_future *saved_task = parconc__tls_task;
     parconc_pool *here = parconc__tls_here_pool; /* non-NULL only inside a task run by its submitter */
     parconc__store(&w->running, w->running + 1, PARCONC__RELAXED);
     parconc__tls_fail_slot = &error;
+    parconc__tls_task = f;
     if (here) parconc__tls_here_pool = NULL;
     *result = fn(arg);
     if (here) parconc__tls_here_pool = here;
+    parconc__tls_task = saved_task;
     parconc__tls_fail_slot = saved_slot;
     parconc__store(&w->running, w->running - 1, PARCONC__RELAXED);
     if (!(flags & PARCONC__F_INTERNAL)) { /* parallel_for helpers count in tasks_run only */
@@ -4920,9 +5414,11 @@ static int parconc__call_task(parconc__worker *w, parconc_task_fn fn, void *arg,
 /* Calls fn(arg) as a task of p on a thread that is not one of p's
    workers (parconc_pool_current() answers p inside, and p's waits refuse
    to wait for it), counted in a stripe of p->here.  Returns the error. */
-static int parconc__call_here(parconc_pool *p, parconc_task_fn fn, void *arg, uint32_t flags, void **result)
+static int parconc__call_here(parconc_pool *p, const parconc_future *f, parconc_task_fn fn, void *arg,
+                              uint32_t flags, void **result)
 {
     int error = PARCONC_OK, *saved_slot = parconc__tls_fail_slot;
+    const parconc_future *saved_task = parconc__tls_task;
     parconc_pool *saved_pool = parconc__tls_here_pool;
     parconc__here_frame frame;
     parconc__here_counts *c;
@@ -4934,7 +5430,9 @@ static int parconc__call_here(parconc_pool *p, parconc_task_fn fn, void *arg, ui
     parconc__tls_here_frames = &frame;
     parconc__tls_fail_slot = &error;
     parconc__tls_here_pool = p; /* parconc_pool_current() inside the task */
+    parconc__tls_task = f;
     *result = fn(arg);
+    parconc__tls_task = saved_task;
     parconc__tls_here_pool = saved_pool;
     parconc__tls_here_frames = frame.outer;
     parconc__tls_fail_slot = saved_slot;
@@ -4950,11 +5448,16 @@ static int parconc__call_here(parconc_pool *p, parconc_task_fn fn, void *arg, ui
 static void parconc__run_task_ex(parconc_pool *p, parconc__worker *w, parconc_future *f, int drop_ref)
 {
     uint32_t flags = f->flags_, terminal;
-    void *result;
+    void *result = NULL;
     int hold;
-    int error = w ? parconc__call_task(w, f->fn_, f->arg_, flags, &result)
-                  : parconc__call_here(p, f->fn_, f->arg_, flags, &result);
-    terminal = error ? (uint32_t)PARCONC_FAILED : (uint32_t)PARCONC_DONE;
+    int error = parconc__claimed_canceled(p, f);
+    if (error) {
+        terminal = PARCONC_CANCELED; /* its token fired while it was queued */
+    } else {
+        error = w ? parconc__call_task(w, f, f->fn_, f->arg_, flags, &result)
+                  : parconc__call_here(p, f, f->fn_, f->arg_, flags, &result);
+        terminal = error ? (uint32_t)PARCONC_FAILED : (uint32_t)PARCONC_DONE;
+    }
     f->result_ = error ? NULL : result;
     f->error_ = error;
     parconc__future_move(f, PARCONC_RUNNING, terminal | PARCONC__F_BUSY); /* only we move a RUNNING task */
@@ -4987,9 +5490,8 @@ static void parconc__run_task_ex(parconc_pool *p, parconc__worker *w, parconc_fu
     if (drop_ref && w && (flags & PARCONC__F_HEAP) && parconc__load(&f->refs_, PARCONC__ACQUIRE) == 1 &&
         w->stash_len < PARCONC__STASH_MAX) {
         /* ours is the only reference left (the user released theirs, or
-           never had one): recycle instead of freeing */
-        parconc__cb_node *n = (parconc__cb_node *)f->cb_more_;
-        while (n) { parconc__cb_node *next = n->next; parconc__free_with(&p->alloc, n); n = next; }
+           never had one): recycle instead of freeing (its callback nodes
+           went when they ran) */
         f->next_ = w->stash;
         w->stash = f;
         w->stash_len++;
@@ -5036,13 +5538,21 @@ static void parconc__here_batch_start(parconc_pool *p)
    else, or NULL) on the calling thread, not counted in or out. */
 static void parconc__run_here(parconc_pool *p, parconc__worker *self, parconc_task_fn fn, void *arg, parconc_future *f)
 {
-    void *result;
+    void *result = NULL;
     int error = PARCONC_OK;
-    if (f) (void)parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING); /* nobody else has it yet */
-    if (self) error = parconc__call_task(self, fn, arg, 0u, &result);
-    else error = parconc__call_here(p, fn, arg, 0u, &result);
+    uint32_t terminal = PARCONC_DONE;
     if (f) {
-        uint32_t flags = f->flags_, terminal = error ? (uint32_t)PARCONC_FAILED : (uint32_t)PARCONC_DONE;
+        (void)parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING); /* nobody else has it yet */
+        error = parconc__claimed_canceled(p, f);
+        if (error) terminal = PARCONC_CANCELED;
+    }
+    if (!error) {
+        if (self) error = parconc__call_task(self, f, fn, arg, 0u, &result);
+        else error = parconc__call_here(p, f, fn, arg, 0u, &result);
+        if (error) terminal = PARCONC_FAILED;
+    }
+    if (f) {
+        uint32_t flags = f->flags_;
         f->result_ = error ? NULL : result;
         f->error_ = error;
         parconc__future_move(f, PARCONC_RUNNING, terminal | PARCONC__F_BUSY);
@@ -5059,7 +5569,7 @@ static void parconc__run_ring_entry(parconc_pool *p, parconc__worker *w, parconc
 {
     if (fn) {
         void *unused;
-        (void)parconc__call_task(w, fn, arg, 0u, &unused);
+        (void)parconc__call_task(w, NULL, fn, arg, 0u, &unused);
     } else {
         parconc_future *f = (parconc_future *)arg;
         if (!parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING)) {
@@ -5080,7 +5590,7 @@ static void parconc__run_ring_entry(parconc_pool *p, parconc__worker *w, parconc
 static void parconc__run_spawned(parconc__worker *w, parconc_task_fn fn, void *arg)
 {
     void *unused;
-    (void)parconc__call_task(w, fn, arg, 0u, &unused);
+    (void)parconc__call_task(w, NULL, fn, arg, 0u, &unused);
     parconc__store(&w->spawn_done, w->spawn_done + 1, PARCONC__RELEASE);
     w->idle_look_due = 1; /* see parconc__worker_idle_look */
 }
@@ -5617,8 +6127,38 @@ static parconc_future *parconc__submit_future(parconc_pool *p, const parconc__ro
 
 /* A task with a future (or caller storage): the ring, run here, its
    worker's deque, or the injection list. */
+/* What a submission adds to a plain task: a group, a continuation. */
+typedef struct parconc__ext {
+    parconc_group *group;
+    parconc_future *src;          /* a continuation's input (the caller retained it) */
+    parconc_then_fn then_fn;
+    void *then_arg;
+} parconc__ext;
+
+static void *parconc__then_call(void *self)
+{
+    parconc_future *f = (parconc_future *)self;
+    return f->then_fn_(f->src_, f->then_arg_);
+}
+
+/* Fills in the parts of a new future beyond fn/arg, before it is
+   published (queued, or registered with its inputs). */
+static void parconc__future_extend(parconc_future *f, const parconc_task_desc *task, const parconc__ext *x)
+{
+    f->cancel_ = task->cancel;
+    if (!x) return;
+    f->group_ = x->group;
+    if (x->then_fn) {
+        f->src_ = x->src;
+        f->then_fn_ = x->then_fn;
+        f->then_arg_ = x->then_arg;
+        f->fn_ = parconc__then_call;
+        f->arg_ = f;
+    }
+}
+
 static int parconc__submit_with_future(parconc_pool *p, parconc__route *r, const parconc_task_desc *task,
-                                       parconc_future **out)
+                                       const parconc__ext *x, parconc_future **out)
 {
     int locked;
     parconc_future *f = parconc__submit_future(p, r, task, out != NULL, &locked);
@@ -5626,6 +6166,7 @@ static int parconc__submit_with_future(parconc_pool *p, parconc__route *r, const
         parconc__pool_dequeued(p);
         return PARCONC_ENOMEM;
     }
+    parconc__future_extend(f, task, x);
     if (r->ring) {
         f->flags_ |= PARCONC__F_RING;
         if (parconc__submit_ring_push(p, NULL, f)) {
@@ -5637,7 +6178,7 @@ static int parconc__submit_with_future(parconc_pool *p, parconc__route *r, const
         if (p->caller_runs) r->here = 1;
     }
     if (r->here) {
-        parconc__run_here(p, r->self, task->fn, task->arg, f);
+        parconc__run_here(p, r->self, f->fn_, f->arg_, f);
         if (out) *out = f;
         return PARCONC_OK;
     }
@@ -5655,6 +6196,143 @@ static int parconc__submit_with_future(parconc_pool *p, parconc__route *r, const
     return PARCONC_OK;
 }
 
+
+/* ---- tasks with inputs, tokens, groups ----
+   A task with inputs (parconc_task_desc.after) is accepted at once:
+   counted in pending_in (so wait_idle and shutdown wait for it, and a
+   bounded pool's slot is reserved for it) and kept on p->waiting, where
+   nothing runs it and cancel() and shutdown(CANCEL) find it.  deps_
+   counts its inputs not yet terminal plus one that the submitter holds
+   while it registers a callback on each input (so the count cannot reach
+   0 before every registration was made).  Each registration holds a
+   reference to the task.  The callback that takes deps_ to 0 moves the
+   task to the queue it would have taken from outside the pool (under
+   inj_lock, only if it is still on p->waiting: a canceled task was
+   unlinked, and then nothing runs it).  No callback runs a task itself,
+   so a chain of continuations never nests on one stack. */
+static void parconc__task_ready(parconc_future *t)
+{
+    parconc_pool *p = t->pool_;
+    int queued = 0;
+    parconc__ilock(&p->inj_lock);
+    if (t->linked_ == PARCONC__LINKED_WAITING) {
+        parconc__list_unlink(&p->waiting, t);
+        parconc__inj_push(p, t); /* linked_ 1: queued (a wait may claim it now) */
+        queued = 1;
+    }
+    parconc__mutex_unlock_raw(&p->inj_lock);
+    if (queued) parconc__pool_submitted(p);
+}
+
+static void parconc__task_input_done(parconc_future *input, void *user)
+{
+    parconc_future *t = (parconc_future *)user;
+    (void)input;
+    /* acq_rel: the last one to count sees every input's outcome */
+    if (parconc__fetch_sub(&t->deps_, 1u, PARCONC__ACQ_REL) == 1u) parconc__task_ready(t);
+    parconc_future_release(t); /* the registration's reference */
+}
+
+/* Links for n registrations: the caller's, else the task's own for the
+   first and allocated ones for the rest (NULL: ENOMEM, nothing kept). */
+static int parconc__links_get(parconc_future_link *caller, size_t n, parconc_future_link *first,
+                              parconc_future_link **out)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (caller) { out[i] = &caller[i]; out[i]->kind_ = PARCONC__LINK_CALLER; continue; }
+        if (i == 0 && first) { out[i] = first; out[i]->kind_ = PARCONC__LINK_CALLER; continue; }
+        out[i] = (parconc_future_link *)parconc__malloc(sizeof *out[i]);
+        if (!out[i]) {
+            while (i-- > 0) if (out[i]->kind_ == PARCONC__LINK_LIB) parconc__free(out[i]);
+            return PARCONC_ENOMEM;
+        }
+        out[i]->kind_ = PARCONC__LINK_LIB;
+    }
+    return PARCONC_OK;
+}
+
+/* Registers cb(input, target) on each of n inputs through links[i]
+   (target retained once per registration when `retain`). */
+static void parconc__links_register(parconc_future *const *inputs, size_t n, parconc_future_link **links,
+                                    parconc_future *target, parconc_future_callback cb, int retain)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        links[i]->target_ = target;
+        links[i]->index_ = i;
+        if (retain) parconc_future_retain(target);
+        parconc__on_done_node(inputs[i], links[i], cb, links[i]);
+    }
+}
+
+/* A task with inputs: accepted now, on p->waiting until they are done. */
+static int parconc__submit_waiting(parconc_pool *p, const parconc_task_desc *task, const parconc__ext *x,
+                                   parconc_future *const *inputs, size_t n, parconc_future **out)
+{
+    parconc__route r;
+    parconc_future_link *stack_links[8], **links = stack_links;
+    parconc_future *f;
+    int locked, rc;
+    size_t i;
+    if (n > 8) {
+        links = (parconc_future_link **)parconc__malloc(n * sizeof *links);
+        if (!links) { parconc__pool_dequeued(p); return PARCONC_ENOMEM; }
+    }
+    r.self = NULL; /* always through the injection list, where cancel() finds it */
+    r.here = r.ring = 0;
+    f = parconc__submit_future(p, &r, task, out != NULL, &locked);
+    rc = f ? parconc__links_get(task->after_links, n, &f->dep_link_, links) : PARCONC_ENOMEM;
+    if (rc != PARCONC_OK) {
+        if (locked) parconc__mutex_unlock_raw(&p->inj_lock);
+        if (f) { f->refs_ = 1; parconc_future_release(f); }
+        if (links != stack_links) parconc__free(links);
+        parconc__pool_dequeued(p);
+        return rc;
+    }
+    parconc__future_extend(f, task, x);
+    f->deps_ = (uint32_t)n + 1u;
+    if (!locked) parconc__ilock(&p->inj_lock);
+    parconc__fetch_add(&p->pending_in, (size_t)1, PARCONC__RELAXED); /* published by the unlock */
+    parconc__waiting_push(p, f);
+    parconc__mutex_unlock_raw(&p->inj_lock);
+    if (out) *out = f;
+    for (i = 0; i < n; i++) links[i]->target_ = f;
+    parconc__links_register(inputs, n, links, f, parconc__task_input_done, 1);
+    if (links != stack_links) parconc__free(links);
+    if (parconc__fetch_sub(&f->deps_, 1u, PARCONC__ACQ_REL) == 1u) parconc__task_ready(f);
+    parconc__pool_submitted(p); /* a shutdown that raced with us: see there */
+    return PARCONC_OK;
+}
+
+/* Submission of a task with a token, inputs, a group or a continuation:
+   always with a future (the pool keeps what it needs there). */
+static int parconc__submit_ext(parconc_pool *p, const parconc_task_desc *task, const parconc__ext *x,
+                               parconc_future **out)
+{
+    parconc_future *const *inputs = x && x->then_fn ? &x->src : task->after;
+    size_t i, n = x && x->then_fn ? 1u : task->after_count;
+    parconc__route r;
+    int rc;
+    if (out) *out = NULL;
+    if (n && !inputs) return PARCONC_EINVAL;
+    for (i = 0; i < n; i++) if (!inputs[i]) return PARCONC_EINVAL;
+    if (n > PARCONC__G_COUNT) return PARCONC_EINVAL;
+    if (parconc__pool_inherited(p)) return PARCONC_ESHUTDOWN;
+    if (task->priority < 0 || task->priority >= PARCONC_PRIORITY_LEVELS) return PARCONC_EINVAL;
+    if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
+    rc = parconc__pool_reserve(p, task->timeout_ns);
+    if (rc != PARCONC_OK && rc != PARCONC__RUN_HERE) return rc;
+    if (n) {
+        /* a waiting task holds a slot even past the capacity: it cannot
+           run here (its inputs are not done) nor wait for room later */
+        if (rc == PARCONC__RUN_HERE) parconc__fetch_add(&p->queued, (size_t)1, PARCONC__RELAXED);
+        return parconc__submit_waiting(p, task, x, inputs, n, out);
+    }
+    r = parconc__submit_route(p, task, rc == PARCONC__RUN_HERE);
+    return parconc__submit_with_future(p, &r, task, x, out);
+}
+
 PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc *task, parconc_future **out)
 {
     parconc__route r;
@@ -5663,12 +6341,13 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     if (!p || !task || !task->fn) return PARCONC_EINVAL;
     if (parconc__pool_inherited(p)) return PARCONC_ESHUTDOWN; /* a child after fork: no workers there */
     if (task->priority < 0 || task->priority >= PARCONC_PRIORITY_LEVELS) return PARCONC_EINVAL;
+    if (task->cancel || task->after_count) return parconc__submit_ext(p, task, NULL, out);
     if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
     rc = parconc__pool_reserve(p, task->timeout_ns);
     if (rc != PARCONC_OK && rc != PARCONC__RUN_HERE) return rc;
     r = parconc__submit_route(p, task, rc == PARCONC__RUN_HERE);
     if (!out && !task->storage && parconc__submit_light(p, &r, task)) return PARCONC_OK;
-    return parconc__submit_with_future(p, &r, task, out);
+    return parconc__submit_with_future(p, &r, task, NULL, out);
 }
 
 /* Queues `count` tasks fn(arg) in caller storage with one lock round trip
@@ -5818,8 +6497,8 @@ static int parconc__run_awaited(parconc_future *f)
         if (!parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING)) return 0;
     } else {
         parconc__ilock(&p->inj_lock);
-        if (!parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING)) {
-            parconc__mutex_unlock_raw(&p->inj_lock);
+        if (f->linked_ == PARCONC__LINKED_WAITING || !parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING)) {
+            parconc__mutex_unlock_raw(&p->inj_lock); /* its inputs are not all done: not ours to run */
             return 0;
         }
         if (f->linked_) { parconc__inj_unlink(p, f); unlinked = 1; }
@@ -6101,12 +6780,12 @@ static void parconc__pool_cancel_shared_queues(parconc_pool *p)
         parconc_future *f = NULL;
         int won = 0;
         parconc__ilock(&p->inj_lock);
-        if (p->level_mask) {
+        if (p->level_mask || p->waiting.head) {
             /* canceled here, under the lock: once it is gone a worker may
                take, run and free the task (or its caller reuse the storage)
                before a cancel() would look at it.  Linked means PENDING:
                workers and cancel() change a linked task only under it. */
-            f = p->levels[31u - (unsigned)__builtin_clz(p->level_mask)].head;
+            f = p->level_mask ? p->levels[31u - (unsigned)__builtin_clz(p->level_mask)].head : p->waiting.head;
             won = parconc__future_transition(f, PARCONC_PENDING, PARCONC_CANCELED);
             PARCONC_ASSERT(won);
             parconc__inj_unlink(p, f);
@@ -6295,6 +6974,316 @@ PARCONC_API int parconc_pool_worker_stats(parconc_pool *p, int index, parconc_wo
 }
 
 /* ===================================================================== */
+/* Groups, continuations, combinators                   >>impl-groups */
+/* ===================================================================== */
+/* A group is a token (a child of desc.parent, whose hook wakes the
+   group's sleepers when it fires) and the count of its unsettled members
+   in count_ (see "a group's count of unsettled members" with the
+   futures).  A submit takes a slot in count_ first (waiting at the limit),
+   then submits the task with its group set; a member counts out when it
+   settles, whatever its state (run, canceled by its token at the claim,
+   canceled by cancel() or a shutdown).  A submit that fails gives its
+   slot back. */
+#define PARCONC__GROUP_MAGIC 0x67726f75u
+
+static int parconc__group_ok(const parconc_group *g)
+{
+    return g && g->magic_ == PARCONC__GROUP_MAGIC;
+}
+
+PARCONC_API int parconc_group_init(parconc_group *g, const parconc_group_desc *desc)
+{
+    if (!g || !desc || !desc->pool || desc->limit > PARCONC__G_COUNT) return PARCONC_EINVAL;
+    memset(g, 0, sizeof *g);
+    g->pool_ = desc->pool;
+    g->limit_ = desc->limit ? (uint32_t)desc->limit : PARCONC__G_COUNT;
+    g->keep_going_ = desc->keep_going;
+    g->magic_ = PARCONC__GROUP_MAGIC;
+    if (desc->parent) {
+        /* the hook is in place before the token is registered: a parent
+           firing at once finds it (and nobody waits yet) */
+        g->token_.hook_ = parconc__group_wake;
+        g->token_.hook_arg_ = g;
+        parconc__ilock(&desc->parent->lock_);
+        if (parconc__load(&desc->parent->reason_, PARCONC__ACQUIRE)) {
+            g->token_.reason_ = desc->parent->reason_;
+        } else {
+            g->token_.parent_ = desc->parent;
+            g->token_.next_ = desc->parent->children_;
+            if (g->token_.next_) g->token_.next_->prev_ = &g->token_;
+            desc->parent->children_ = &g->token_;
+        }
+        parconc__mutex_unlock_raw(&desc->parent->lock_);
+    } else {
+        g->token_.hook_ = parconc__group_wake;
+        g->token_.hook_arg_ = g;
+    }
+    return PARCONC_OK;
+}
+
+/* Takes a member slot: OK, ECANCELED, ETIMEDOUT at the deadline, EAGAIN
+   (try: no waiting).  A waiter sets WAITERS, then checks the token and
+   the count again before it sleeps (see parconc__group_wake). */
+static int parconc__group_enter(parconc_group *g, uint64_t deadline, int try_only)
+{
+    parconc__worker *w = parconc__tls_worker;
+    int help = w && w->pool == g->pool_;
+    for (;;) {
+        uint32_t c = parconc__load(&g->count_, PARCONC__SEQ_CST);
+        uint64_t until;
+        if (parconc__cancel_reason(&g->token_)) return PARCONC_ECANCELED;
+        if ((c & PARCONC__G_COUNT) < g->limit_) {
+            if (parconc__cas_weak(&g->count_, &c, c + 1u, PARCONC__RELAXED, PARCONC__RELAXED)) return PARCONC_OK;
+            continue;
+        }
+        if (try_only) return PARCONC_EAGAIN;
+        if (deadline == PARCONC__DEADLINE_NOW || (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline))
+            return PARCONC_ETIMEDOUT;
+        if (help && parconc__tls_help_depth < PARCONC_HELP_DEPTH) {
+            /* a task of the pool waiting for room: run queued ones (the
+               members holding the slots may be among them) */
+            int ran;
+            parconc__tls_help_depth++;
+            ran = parconc__run_one(g->pool_, w);
+            parconc__tls_help_depth--;
+            if (ran) continue;
+        }
+        if (!(c & PARCONC__G_WAITERS)) {
+            if (!parconc__cas(&g->count_, &c, c | PARCONC__G_WAITERS, PARCONC__SEQ_CST, PARCONC__RELAXED)) continue;
+            continue; /* check the token again with the bit set */
+        }
+        until = parconc__cancel_earliest(&g->token_, NULL); /* a deadline token fires when checked */
+        if (deadline < until) until = deadline;
+        if (help) { uint64_t soon = parconc_now_ns() + 200000u; if (soon < until) until = soon; }
+        parconc__futex_wait(&g->count_, c, until);
+    }
+}
+
+static int parconc__group_submit(parconc_group *g, const parconc_task_desc *task, parconc_future **out,
+                                 int try_only)
+{
+    parconc__ext x;
+    int rc;
+    if (out) *out = NULL;
+    if (!parconc__group_ok(g) || !task || !task->fn) return PARCONC_EINVAL;
+    rc = parconc__group_enter(g, parconc__deadline(task->timeout_ns), try_only);
+    if (rc != PARCONC_OK) return rc;
+    memset(&x, 0, sizeof x);
+    x.group = g;
+    rc = parconc__submit_ext(g->pool_, task, &x, out);
+    if (rc != PARCONC_OK) parconc__group_leave(g);
+    return rc;
+}
+
+PARCONC_API int parconc_group_submit_ex(parconc_group *g, const parconc_task_desc *task, parconc_future **out)
+{
+    return parconc__group_submit(g, task, out, 0);
+}
+
+PARCONC_API int parconc_group_submit(parconc_group *g, parconc_task_fn fn, void *arg, parconc_future **out)
+{
+    parconc_task_desc t;
+    memset(&t, 0, sizeof t);
+    t.fn = fn;
+    t.arg = arg;
+    t.timeout_ns = PARCONC_FOREVER;
+    return parconc__group_submit(g, &t, out, 0);
+}
+
+PARCONC_API int parconc_group_try_submit(parconc_group *g, parconc_task_fn fn, void *arg, parconc_future **out)
+{
+    parconc_task_desc t;
+    memset(&t, 0, sizeof t);
+    t.fn = fn;
+    t.arg = arg;
+    return parconc__group_submit(g, &t, out, 1);
+}
+
+/* Is this thread running a member of g (its own wait would wait for
+   itself)? */
+static int parconc__in_group(const parconc_group *g)
+{
+    return parconc__tls_task && parconc__tls_task->group_ == g;
+}
+
+PARCONC_API int parconc_group_wait(parconc_group *g, int64_t timeout_ns)
+{
+    uint64_t deadline;
+    parconc__worker *w = parconc__tls_worker;
+    int help;
+    if (!parconc__group_ok(g)) return PARCONC_EINVAL;
+    if (parconc__in_group(g)) return PARCONC_EDEADLK;
+    deadline = parconc__deadline(timeout_ns);
+    help = deadline == PARCONC__DEADLINE_NEVER && w && w->pool == g->pool_;
+    for (;;) {
+        uint32_t c = parconc__load(&g->count_, PARCONC__ACQUIRE);
+        uint64_t until = deadline;
+        if (!(c & PARCONC__G_COUNT)) break;
+        if (g->pool_ && parconc__pool_inherited(g->pool_)) return PARCONC_ESHUTDOWN;
+        if (deadline == PARCONC__DEADLINE_NOW || (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline))
+            return PARCONC_ETIMEDOUT;
+        if (help && parconc__tls_help_depth < PARCONC_HELP_DEPTH) {
+            int ran;
+            parconc__tls_help_depth++;
+            ran = parconc__run_one(g->pool_, w); /* help-while-waiting */
+            parconc__tls_help_depth--;
+            if (ran) continue;
+        }
+        if (!(c & PARCONC__G_WAITERS) &&
+            !parconc__cas(&g->count_, &c, c | PARCONC__G_WAITERS, PARCONC__SEQ_CST, PARCONC__RELAXED))
+            continue;
+        if (help) { uint64_t soon = parconc_now_ns() + 200000u; if (soon < until) until = soon; }
+        parconc__futex_wait(&g->count_, c | PARCONC__G_WAITERS, until);
+    }
+    {
+        int32_t err = parconc__load(&g->error_, PARCONC__RELAXED); /* ordered by the acquire of count 0 */
+        if (err) return err;
+        if (parconc__load(&g->canceled_, PARCONC__RELAXED) || parconc__load(&g->token_.reason_, PARCONC__ACQUIRE))
+            return PARCONC_ECANCELED;
+    }
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_group_cancel(parconc_group *g)
+{
+    if (!parconc__group_ok(g)) return PARCONC_EINVAL;
+    parconc__cancel_fire(&g->token_, PARCONC_ECANCELED);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_group_destroy(parconc_group *g)
+{
+    if (!parconc__group_ok(g)) return PARCONC_EINVAL;
+    if (parconc__load(&g->count_, PARCONC__ACQUIRE) & PARCONC__G_COUNT) return PARCONC_EBUSY;
+    (void)parconc_cancel_destroy(&g->token_); /* no children: only unregisters */
+    g->magic_ = 0;
+    return PARCONC_OK;
+}
+
+/* ---- continuations ---- */
+PARCONC_API int parconc_future_then_ex(parconc_future *f, parconc_pool *pool, parconc_then_fn fn, void *arg,
+                                       parconc_future *storage, parconc_future **out)
+{
+    parconc_task_desc t;
+    parconc__ext x;
+    int rc;
+    if (out) *out = NULL;
+    if (!f || !pool || !fn || !out) return PARCONC_EINVAL;
+    memset(&t, 0, sizeof t);
+    t.fn = parconc__then_call; /* replaced with the same by future_extend */
+    t.storage = storage;
+    t.timeout_ns = PARCONC_FOREVER;
+    memset(&x, 0, sizeof x);
+    x.src = f;
+    x.then_fn = fn;
+    x.then_arg = arg;
+    parconc_future_retain(f); /* released when the continuation settles */
+    rc = parconc__submit_ext(pool, &t, &x, out);
+    if (rc != PARCONC_OK) parconc_future_release(f);
+    return rc;
+}
+
+PARCONC_API int parconc_future_then(parconc_future *f, parconc_pool *pool, parconc_then_fn fn, void *arg,
+                                    parconc_future **out)
+{
+    return parconc_future_then_ex(f, pool, fn, arg, NULL, out);
+}
+
+/* ---- combinators ----
+   The result is a promise with one registration on each input (each
+   holding a reference to it).  when_all counts inputs down in deps_ (plus
+   one held while registering, as for tasks with inputs) and settles on the
+   last; when_any settles on the first (the promise's own CAS picks it). */
+static void parconc__when_all_input(parconc_future *input, void *user)
+{
+    parconc_future_link *link = (parconc_future_link *)user;
+    parconc_future *out = link->target_;
+    uint32_t st = parconc__load(&input->state_, PARCONC__ACQUIRE) & PARCONC__F_STATE_MASK;
+    if (st == PARCONC_FAILED) {
+        int32_t none = 0;
+        (void)parconc__cas(&out->agg_error_, &none, (int32_t)input->error_, PARCONC__RELAXED, PARCONC__RELAXED);
+    } else if (st == PARCONC_CANCELED) {
+        parconc__store(&out->agg_canceled_, 1u, PARCONC__RELAXED);
+    }
+    /* acq_rel: the last input's callback sees the outcomes stored above */
+    if (parconc__fetch_sub(&out->deps_, 1u, PARCONC__ACQ_REL) == 1u) {
+        int32_t err = parconc__load(&out->agg_error_, PARCONC__RELAXED);
+        if (err) (void)parconc__promise_settle(out, PARCONC_FAILED, NULL, err);
+        else if (parconc__load(&out->agg_canceled_, PARCONC__RELAXED)) (void)parconc_future_cancel(out);
+        else (void)parconc_future_complete(out, NULL);
+    }
+    parconc_future_release(out);
+}
+
+static void parconc__when_any_input(parconc_future *input, void *user)
+{
+    parconc_future_link *link = (parconc_future_link *)user;
+    (void)input;
+    (void)parconc_future_complete(link->target_, (void *)(uintptr_t)link->index_); /* EBUSY: not the first */
+    parconc_future_release(link->target_);
+}
+
+static int parconc__combine(parconc_future *const *fs, size_t n, const parconc_combine_desc *desc,
+                            parconc_future **out, int all)
+{
+    parconc_future_link *stack_links[8], **links = stack_links;
+    parconc_future *r;
+    size_t i;
+    int rc;
+    if (out) *out = NULL;
+    if (!out || (n && !fs) || (!all && !n) || n > PARCONC__G_COUNT) return PARCONC_EINVAL;
+    for (i = 0; i < n; i++) if (!fs[i]) return PARCONC_EINVAL;
+    if (n > 8) {
+        links = (parconc_future_link **)parconc__malloc(n * sizeof *links);
+        if (!links) return PARCONC_ENOMEM;
+    }
+    if (desc && desc->storage) {
+        r = desc->storage;
+        parconc__future_setup(r, PARCONC__F_CALLER, 1);
+    } else {
+        r = (parconc_future *)parconc__malloc(sizeof *r);
+        if (r) parconc__future_setup(r, PARCONC__F_HEAP, 1);
+    }
+    rc = r ? parconc__links_get(desc ? desc->links : NULL, n, NULL, links) : PARCONC_ENOMEM;
+    if (rc != PARCONC_OK) {
+        if (r && !(desc && desc->storage)) parconc__free(r);
+        if (links != stack_links) parconc__free(links);
+        return rc;
+    }
+    r->deps_ = (uint32_t)n + 1u;
+    *out = r;
+    parconc__links_register(fs, n, links, r, all ? parconc__when_all_input : parconc__when_any_input, 1);
+    if (links != stack_links) parconc__free(links);
+    if (all && parconc__fetch_sub(&r->deps_, 1u, PARCONC__ACQ_REL) == 1u) {
+        /* every input was terminal already: settle here */
+        int32_t err = parconc__load(&r->agg_error_, PARCONC__RELAXED);
+        if (err) (void)parconc__promise_settle(r, PARCONC_FAILED, NULL, err);
+        else if (parconc__load(&r->agg_canceled_, PARCONC__RELAXED)) (void)parconc_future_cancel(r);
+        else (void)parconc_future_complete(r, NULL);
+    }
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_when_all_ex(parconc_future *const *fs, size_t n, const parconc_combine_desc *desc,
+                                    parconc_future **out)
+{
+    return parconc__combine(fs, n, desc, out, 1);
+}
+PARCONC_API int parconc_when_all(parconc_future *const *fs, size_t n, parconc_future **out)
+{
+    return parconc__combine(fs, n, NULL, out, 1);
+}
+PARCONC_API int parconc_when_any_ex(parconc_future *const *fs, size_t n, const parconc_combine_desc *desc,
+                                    parconc_future **out)
+{
+    return parconc__combine(fs, n, desc, out, 0);
+}
+PARCONC_API int parconc_when_any(parconc_future *const *fs, size_t n, parconc_future **out)
+{
+    return parconc__combine(fs, n, NULL, out, 0);
+}
+
+/* ===================================================================== */
 /* Work division                                       >>impl-division */
 /* ===================================================================== */
 
@@ -6351,6 +7340,7 @@ typedef struct parconc__loop {
     uint32_t est_bits;        /* atomic: AUTO cost per item (a float, by its bits:
                                  32-bit so any thread may write it on any target) */
     const parconc_for_desc *desc;
+    parconc_cancel *cancel;   /* desc->cancel */
     uint64_t interval;
 } parconc__loop;
 
@@ -6365,9 +7355,29 @@ static int parconc__in_loop_body(void)
 {
     return parconc__tls_loops != NULL;
 }
-static int parconc__loop_stopped(const parconc__loop *L)
+/* stop: 1 after parconc_for_stop, or the (negative) reason of the loop's
+   token once a participant saw it fired; the token is looked at before
+   each chunk (one load without deadlines), so none starts after it. */
+static int parconc__loop_stopped(parconc__loop *L)
 {
-    return parconc__load(&L->stop, PARCONC__RELAXED) != 0;
+    if (parconc__load(&L->stop, PARCONC__RELAXED)) return 1;
+    if (L->cancel) {
+        int r = parconc__cancel_reason(L->cancel);
+        if (r) {
+            uint32_t none = 0;
+            (void)parconc__cas(&L->stop, &none, (uint32_t)r, PARCONC__RELAXED, PARCONC__RELAXED);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* What the loop returns: OK, ECANCELED (parconc_for_stop) or the token's reason. */
+static int parconc__loop_result(parconc__loop *L)
+{
+    uint32_t s = parconc__load(&L->stop, PARCONC__RELAXED);
+    if (!s) return PARCONC_OK;
+    return s == 1u ? PARCONC_ECANCELED : (int)(int32_t)s;
 }
 /* In a child process that forked inside loop bodies: every loop this
    thread takes part in starts no new chunk here (the parent runs them). */
@@ -6381,8 +7391,9 @@ static void parconc__loop_forget_all(void)
 PARCONC_API int parconc_for_stop(void)
 {
     parconc__loop *L = parconc__tls_loops ? parconc__tls_loops->loop : NULL;
+    uint32_t none = 0;
     if (!L) return PARCONC_EINVAL;
-    parconc__store(&L->stop, 1u, PARCONC__RELAXED);
+    (void)parconc__cas(&L->stop, &none, 1u, PARCONC__RELAXED, PARCONC__RELAXED); /* a token's reason stays */
     return PARCONC_OK;
 }
 
@@ -6666,6 +7677,7 @@ static int parconc__loop_setup(parconc__loop *L, parconc_pool *p, size_t n, parc
     L->fn = fn;
     L->arg = arg;
     L->desc = desc;
+    L->cancel = desc ? desc->cancel : NULL;
     L->schedule = desc ? desc->schedule : PARCONC_AUTO;
     L->chunk = desc ? desc->chunk : 0;
     L->interval = desc && desc->progress_interval_ns > 0 ? (uint64_t)desc->progress_interval_ns : 100000000u;
@@ -6714,7 +7726,7 @@ static int parconc__loop_execute(parconc__loop *L, parconc_pool *p)
     if (L->n == 0) return PARCONC_OK;
     if (L->schedule == PARCONC_RESPAWN && L->participants > 1) {
         parconc__loop_respawn(L);
-        return parconc__load(&L->stop, PARCONC__RELAXED) ? PARCONC_ECANCELED : PARCONC_OK;
+        return parconc__loop_result(L);
     }
     if (L->schedule == PARCONC_AUTO && L->participants > 1) {
         /* probe: run a few items here and time them; a loop that costs
@@ -6728,16 +7740,16 @@ static int parconc__loop_execute(parconc__loop *L, parconc_pool *p)
         parconc__loop_run_range(L, b, e, 0);
         if ((double)(L->n - probe) * parconc__loop_estimate(L) < PARCONC__INLINE_NS) L->participants = 1;
     }
-    if (p && L->participants > 1 && !parconc__load(&L->stop, PARCONC__RELAXED)) {
+    if (p && L->participants > 1 && !parconc__loop_stopped(L)) {
         published = parconc__loop_publish(p, L, (uint32_t)(L->participants - 1));
         if (!published) {
             parconc__loop_with_queued_helpers(L, p);
-            return parconc__load(&L->stop, PARCONC__RELAXED) ? PARCONC_ECANCELED : PARCONC_OK;
+            return parconc__loop_result(L);
         }
     }
     parconc__loop_participate(L, 0);
     if (published) parconc__loop_unpublish(p);
-    return parconc__load(&L->stop, PARCONC__RELAXED) ? PARCONC_ECANCELED : PARCONC_OK;
+    return parconc__loop_result(L);
 }
 
 PARCONC_API int parconc_parallel_for(parconc_pool *p, size_t n, parconc_range_fn fn, void *arg,
