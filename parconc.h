@@ -674,6 +674,7 @@ typedef struct parconc_future_link {
     parconc_future *target_;       /* the task or combinator it feeds */
     size_t index_;                 /* the input's index there */
     uint32_t kind_;                /* who frees it (see the implementation) */
+    void (*settled_)(struct parconc_future_link *link, uint32_t state, int error);
 } parconc_future_link;
 
 enum {
@@ -729,6 +730,7 @@ struct parconc_future {
     void *cb_user_;
     void *cb_more_;       /* further callbacks (allocated) */
     void *wait_nodes_;    /* wait_any registrations */
+    void *dependents_;    /* links of tasks and combinators fed by this one */
     parconc_allocator alloc_;
     /* structured concurrency (all NULL/0 for a plain task or promise) */
     parconc_cancel *cancel_;              /* parconc_task_desc.cancel */
@@ -4257,6 +4259,8 @@ static void parconc__future_free(parconc_future *f)
         parconc_allocator a = f->alloc_;
         parconc__cb_node *n = (parconc__cb_node *)f->cb_more_; /* a promise that never settled */
         while (n) { parconc__cb_node *next = n->next_; parconc__link_free(&a, n); n = next; }
+        n = (parconc__cb_node *)f->dependents_;
+        while (n) { parconc__cb_node *next = n->next_; parconc__link_free(&a, n); n = next; }
         parconc__free_with(&a, f);
     } else if (f->flags_ & PARCONC__F_POOLNODE) {
         parconc__pool_node_free(f->pool_, f);
@@ -4371,8 +4375,7 @@ static int parconc__future_fire(parconc_future *f)
     void *first_user;
     parconc__wait_node *w;
     int hold = 0;
-    parconc_group *group = f->group_;  /* set before the task was published */
-    parconc_future *src = f->src_;
+    parconc_future *src = f->src_; /* set before the task was published */
     parconc__ilock(&f->cb_lock_);
     f->fired_ = 1;
     first = f->cb_fn_;
@@ -4391,17 +4394,30 @@ static int parconc__future_fire(parconc_future *f)
     }
     /* a continuation's input was kept alive for its function, which ran */
     if (src) parconc_future_release(src);
-    if (group)
-        parconc__group_member_done(group, parconc__load(&f->state_, PARCONC__RELAXED) & PARCONC__F_STATE_MASK,
-                                   f->error_);
     return hold;
 }
 static void parconc__future_unbusy(parconc_future *f, uint32_t terminal, int hold)
 {
+    /* What follows the settling must not touch f (its owner may reuse it):
+       read first.  A group member counts out once settled (a wait on it
+       answers at once after group_wait); tasks and combinators fed by f
+       learn of it once settled (a task after f finds get(f, 0) answered).
+       dependents_ is stable: fire set fired_ under cb_lock_, after which
+       nobody appends (see parconc__on_settled). */
+    parconc_group *group = f->group_;
+    parconc__cb_node *dep = (parconc__cb_node *)f->dependents_;
+    int error = f->error_;
+    f->dependents_ = NULL; /* ours now (a later free of f must not see them) */
     /* release: result_/error_ and everything the task did are visible to
        whoever sees the settled state */
     if (parconc__exchange(&f->state_, terminal, PARCONC__ACQ_REL) & PARCONC__F_WAITERS)
         parconc__futex_wake(&f->state_, INT_MAX);
+    while (dep) {
+        parconc__cb_node *next = dep->next_;
+        dep->settled_(dep, terminal, error); /* may free or reuse dep (its own kind) */
+        dep = next;
+    }
+    if (group) parconc__group_member_done(group, terminal, error);
     if (hold) parconc_future_release(f);
 }
 static void parconc__future_finish(parconc_future *f, uint32_t terminal)
@@ -4512,6 +4528,28 @@ static void parconc__on_done_node(parconc_future *f, parconc__cb_node *node, par
     parconc__mutex_unlock_raw(&f->cb_lock_);
     cb(f, user); /* already terminal: run now, on this thread */
     parconc__link_free(&f->alloc_, node);
+}
+
+static int parconc__future_await_ex(parconc_future *f, uint64_t deadline, int help); /* pool: waiting */
+
+/* Registers `link` to learn (link->settled_) when f has settled: from the
+   settling thread right after it settled f, or now if f settled (or is
+   settling: then once it has).  Unlike callbacks these never run before
+   f's waiters could see it settled. */
+static void parconc__on_settled(parconc_future *f, parconc__cb_node *link)
+{
+    uint32_t s;
+    parconc__ilock(&f->cb_lock_);
+    if (!f->fired_) {
+        link->next_ = (parconc__cb_node *)f->dependents_; /* order among dependents is free */
+        f->dependents_ = link;
+        parconc__mutex_unlock_raw(&f->cb_lock_);
+        return;
+    }
+    parconc__mutex_unlock_raw(&f->cb_lock_);
+    (void)parconc__future_await_ex(f, PARCONC__DEADLINE_NEVER, 0); /* its callbacks may still run */
+    s = parconc__load(&f->state_, PARCONC__ACQUIRE) & PARCONC__F_STATE_MASK;
+    link->settled_(link, s, f->error_);
 }
 
 PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callback cb, void *user)
@@ -6138,6 +6176,10 @@ typedef struct parconc__ext {
 static void *parconc__then_call(void *self)
 {
     parconc_future *f = (parconc_future *)self;
+    /* settled already, except when the continuation was chained from one
+       of src's own callbacks: then src reads as settled on that thread
+       only, and elsewhere once its callbacks are done */
+    (void)parconc__future_await_ex(f->src_, PARCONC__DEADLINE_NEVER, 0);
     return f->then_fn_(f->src_, f->then_arg_);
 }
 
@@ -6170,7 +6212,7 @@ static int parconc__submit_with_future(parconc_pool *p, parconc__route *r, const
     if (r->ring) {
         f->flags_ |= PARCONC__F_RING;
         if (parconc__submit_ring_push(p, NULL, f)) {
-            *out = f; /* out holds its own reference: f outlives the task */
+            if (out) *out = f; /* out holds its own reference: f outlives the task */
             parconc__pool_submitted(p);
             return PARCONC_OK;
         }
@@ -6224,10 +6266,12 @@ static void parconc__task_ready(parconc_future *t)
     if (queued) parconc__pool_submitted(p);
 }
 
-static void parconc__task_input_done(parconc_future *input, void *user)
+static void parconc__task_input_done(parconc_future_link *link, uint32_t state, int error)
 {
-    parconc_future *t = (parconc_future *)user;
-    (void)input;
+    parconc_future *t = link->target_;
+    (void)state;
+    (void)error;
+    parconc__link_free(NULL, link);
     /* acq_rel: the last one to count sees every input's outcome */
     if (parconc__fetch_sub(&t->deps_, 1u, PARCONC__ACQ_REL) == 1u) parconc__task_ready(t);
     parconc_future_release(t); /* the registration's reference */
@@ -6252,17 +6296,20 @@ static int parconc__links_get(parconc_future_link *caller, size_t n, parconc_fut
     return PARCONC_OK;
 }
 
-/* Registers cb(input, target) on each of n inputs through links[i]
-   (target retained once per registration when `retain`). */
+/* Registers links[i] on input i, for each of n inputs: settled(link, ...)
+   runs once that input settled.  Each registration holds a reference to
+   target, which settled() drops. */
 static void parconc__links_register(parconc_future *const *inputs, size_t n, parconc_future_link **links,
-                                    parconc_future *target, parconc_future_callback cb, int retain)
+                                    parconc_future *target,
+                                    void (*settled)(parconc_future_link *, uint32_t, int))
 {
     size_t i;
     for (i = 0; i < n; i++) {
         links[i]->target_ = target;
         links[i]->index_ = i;
-        if (retain) parconc_future_retain(target);
-        parconc__on_done_node(inputs[i], links[i], cb, links[i]);
+        links[i]->settled_ = settled;
+        parconc_future_retain(target);
+        parconc__on_settled(inputs[i], links[i]);
     }
 }
 
@@ -6298,7 +6345,7 @@ static int parconc__submit_waiting(parconc_pool *p, const parconc_task_desc *tas
     parconc__mutex_unlock_raw(&p->inj_lock);
     if (out) *out = f;
     for (i = 0; i < n; i++) links[i]->target_ = f;
-    parconc__links_register(inputs, n, links, f, parconc__task_input_done, 1);
+    parconc__links_register(inputs, n, links, f, parconc__task_input_done);
     if (links != stack_links) parconc__free(links);
     if (parconc__fetch_sub(&f->deps_, 1u, PARCONC__ACQ_REL) == 1u) parconc__task_ready(f);
     parconc__pool_submitted(p); /* a shutdown that raced with us: see there */
@@ -6411,8 +6458,6 @@ static void parconc__cancel_settle(parconc_pool *p, parconc_future *f, int unlin
         }
     }
 }
-
-static int parconc__future_await_ex(parconc_future *f, uint64_t deadline, int help); /* waiting section */
 
 /* Someone else canceled f: return once its callbacks have run (a settled
    future is no longer touched, so its storage may be reused), without
@@ -7194,14 +7239,13 @@ PARCONC_API int parconc_future_then(parconc_future *f, parconc_pool *pool, parco
    holding a reference to it).  when_all counts inputs down in deps_ (plus
    one held while registering, as for tasks with inputs) and settles on the
    last; when_any settles on the first (the promise's own CAS picks it). */
-static void parconc__when_all_input(parconc_future *input, void *user)
+static void parconc__when_all_input(parconc_future_link *link, uint32_t st, int error)
 {
-    parconc_future_link *link = (parconc_future_link *)user;
     parconc_future *out = link->target_;
-    uint32_t st = parconc__load(&input->state_, PARCONC__ACQUIRE) & PARCONC__F_STATE_MASK;
+    parconc__link_free(NULL, link);
     if (st == PARCONC_FAILED) {
         int32_t none = 0;
-        (void)parconc__cas(&out->agg_error_, &none, (int32_t)input->error_, PARCONC__RELAXED, PARCONC__RELAXED);
+        (void)parconc__cas(&out->agg_error_, &none, (int32_t)error, PARCONC__RELAXED, PARCONC__RELAXED);
     } else if (st == PARCONC_CANCELED) {
         parconc__store(&out->agg_canceled_, 1u, PARCONC__RELAXED);
     }
@@ -7215,12 +7259,15 @@ static void parconc__when_all_input(parconc_future *input, void *user)
     parconc_future_release(out);
 }
 
-static void parconc__when_any_input(parconc_future *input, void *user)
+static void parconc__when_any_input(parconc_future_link *link, uint32_t st, int error)
 {
-    parconc_future_link *link = (parconc_future_link *)user;
-    (void)input;
-    (void)parconc_future_complete(link->target_, (void *)(uintptr_t)link->index_); /* EBUSY: not the first */
-    parconc_future_release(link->target_);
+    parconc_future *out = link->target_;
+    size_t index = link->index_;
+    (void)st;
+    (void)error;
+    parconc__link_free(NULL, link);
+    (void)parconc_future_complete(out, (void *)(uintptr_t)index); /* EBUSY: not the first */
+    parconc_future_release(out);
 }
 
 static int parconc__combine(parconc_future *const *fs, size_t n, const parconc_combine_desc *desc,
@@ -7252,7 +7299,7 @@ static int parconc__combine(parconc_future *const *fs, size_t n, const parconc_c
     }
     r->deps_ = (uint32_t)n + 1u;
     *out = r;
-    parconc__links_register(fs, n, links, r, all ? parconc__when_all_input : parconc__when_any_input, 1);
+    parconc__links_register(fs, n, links, r, all ? parconc__when_all_input : parconc__when_any_input);
     if (links != stack_links) parconc__free(links);
     if (all && parconc__fetch_sub(&r->deps_, 1u, PARCONC__ACQ_REL) == 1u) {
         /* every input was terminal already: settle here */
@@ -7724,6 +7771,7 @@ static int parconc__loop_execute(parconc__loop *L, parconc_pool *p)
 {
     int published = 0;
     if (L->n == 0) return PARCONC_OK;
+    if (parconc__loop_stopped(L)) return parconc__loop_result(L); /* its token fired before */
     if (L->schedule == PARCONC_RESPAWN && L->participants > 1) {
         parconc__loop_respawn(L);
         return parconc__loop_result(L);
