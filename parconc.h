@@ -982,7 +982,7 @@ PARCONC_API int parconc_group_init(parconc_group *g, const parconc_group_desc *d
 PARCONC_API int parconc_group_submit(parconc_group *g, parconc_task_fn fn, void *arg, parconc_future **out);
 PARCONC_API int parconc_group_submit_ex(parconc_group *g, const parconc_task_desc *task, parconc_future **out);
 PARCONC_API int parconc_group_try_submit(parconc_group *g, parconc_task_fn fn, void *arg, parconc_future **out);
-/* Waits until every member is terminal and its callbacks ran: OK when all
+/* Waits until every member is settled (a wait on it answers at once): OK when all
    succeeded; else the first failure's error, or ECANCELED (the group was
    canceled or a member was); ETIMEDOUT; EDEADLK from one of the group's
    own members.  An untimed wait inside a task of the group's pool runs
@@ -4320,11 +4320,12 @@ static void parconc__future_run_callbacks(parconc_future *f, parconc_future_call
    changes what those threads wait for - a member counted out, the
    group's token firing - clears WAITERS in the same atomic change and
    then wakes: a sleeper's futex_wait either sees the word changed or is
-   woken.  A member counts out after its callbacks ran, with one RMW that
-   is its last access to the group (release: its outcome, stored before,
-   is visible to the waiter that reads count 0 with acquire), so
-   group_wait may return and the group be destroyed right after; only
-   the futex wake on its address follows. */
+   woken.  A member counts out once its future settled (see
+   parconc__future_unbusy), with one RMW that is its last access to the
+   group (release: its outcome, stored before, is visible to the waiter
+   that reads count 0 with acquire), so group_wait may return and the
+   group be destroyed right after; only the futex wake on its address
+   follows. */
 #define PARCONC__G_WAITERS 0x80000000u
 #define PARCONC__G_COUNT   0x3FFFFFFFu
 
