@@ -6256,15 +6256,27 @@ static int parconc__submit_with_future(parconc_pool *p, parconc__route *r, const
 static void parconc__task_ready(parconc_future *t)
 {
     parconc_pool *p = t->pool_;
+    parconc__worker *w = parconc__tls_worker;
+    /* on one of p's workers the task goes to its own deque, as a task's
+       own submission would (a chain of continuations then runs on one
+       worker without a lock or a wake-up per link); only the owner
+       pushes, so room found now is still there after the unlock */
+    int own = w && w->pool == p && p->schedule != PARCONC_PRIORITY && !(t->flags_ & PARCONC__F_CALLER) &&
+              parconc__deque_room(&w->deque, &p->alloc);
     int queued = 0;
     parconc__ilock(&p->inj_lock);
     if (t->linked_ == PARCONC__LINKED_WAITING) {
         parconc__list_unlink(&p->waiting, t);
-        parconc__inj_push(p, t); /* linked_ 1: queued (a wait may claim it now) */
+        if (own) parconc__store(&t->linked_, 0u, PARCONC__RELAXED); /* never linked again */
+        else parconc__inj_push(p, t); /* linked_ 1: queued (a wait may claim it now) */
         queued = 1;
     }
     parconc__mutex_unlock_raw(&p->inj_lock);
-    if (queued) parconc__pool_submitted(p);
+    if (!queued) return;
+    /* a cancel() between the unlock and the push leaves it to whoever
+       takes the entry (it finds t no longer PENDING), as for any deque entry */
+    if (own) parconc__deque_push(&w->deque, NULL, t);
+    parconc__pool_submitted(p);
 }
 
 static void parconc__task_input_done(parconc_future_link *link, uint32_t state, int error)
