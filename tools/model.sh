@@ -42,6 +42,9 @@ run mutex.pml  "-DN=3 -DROUNDS=2" ok
 run mutex.pml  "-DN=2 -DROUNDS=3" ok
 run rwlock.pml "-DNR=2 -DNW=2 -DROUNDS=1" ok
 run rwlock.pml "-DNR=1 -DNW=3 -DROUNDS=1" ok
+run group.pml  "-DSCENARIO=1" ok
+run group.pml  "-DSCENARIO=2" ok
+run group.pml  "-DSCENARIO=3" ok
 if [ "$mode" = full ]; then
     run mutex.pml "-DN=4 -DROUNDS=1" ok
     run mutex.pml "-DN=3 -DROUNDS=3" ok
@@ -56,6 +59,9 @@ run rwlock.pml "-DNO_COUNTED -DNR=2 -DNW=3 -DROUNDS=1" violation
 run rwlock.pml "-DRIN_FUTEX -DNR=2 -DNW=3 -DROUNDS=1" violation
 run rwlock.pml "-DNO_VACATE_WAKE -DNR=2 -DNW=2 -DROUNDS=1" violation
 run rwlock.pml "-DNO_WWAIT_WAKE -DNR=1 -DNW=2 -DROUNDS=2" violation
+run group.pml  "-DSCENARIO=1 -DLEAVE_NO_CLEAR" violation
+run group.pml  "-DSCENARIO=2 -DHOOK_NO_CHANGE" violation
+run group.pml  "-DSCENARIO=2 -DNO_RECHECK" violation
 echo "model: $configs configurations, $states states explored, no violation; $caught mutations caught"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
