@@ -61,10 +61,12 @@
    CONTENTS (search for the tag)
    --------
    declarations    >>errors >>logger >>time >>threads >>port >>locks
-                   >>pool (futures too) >>division
+                   >>cancel >>pool (futures too) >>groups (continuations,
+                   combinators) >>division
    implementation  >>platform (atomics, clock, futex or parking table)
-                   >>impl-errors >>impl-locks >>impl-threads
-                   >>impl-futures >>impl-pool (fork too) >>impl-division
+                   >>impl-errors >>impl-locks >>impl-threads >>impl-cancel
+                   >>impl-futures >>impl-pool (fork too) >>impl-groups
+                   >>impl-division
    Options: OPTIONS above.  Each declaration carries its
    contract.
 
@@ -112,6 +114,11 @@
    Futures  parconc_future_{wait,get,cancel,state,on_done,retain,release,
             create,init,complete,fail}, parconc_wait_all, parconc_wait_any,
             parconc_as_completed_{init,next}
+   Cancel   parconc_cancel_{init(c, parent),request,after,check,wait,destroy}
+            a tree of tokens; tasks, loops and groups watch one
+   Groups   parconc_group_{init,submit,submit_ex,try_submit,wait,cancel,destroy},
+            parconc_task_canceled(); parconc_future_then(f, pool, fn, arg, &out),
+            parconc_when_all, parconc_when_any; parconc_task_desc.after (inputs)
    Division parconc_split(n, parts, i, &b, &e), parconc_parallel_for(p, n, fn,
             arg, &desc_or_NULL) with AUTO/STATIC/DYNAMIC/GUIDED/RESPAWN,
             parconc_for_stop(), parconc_parallel_reduce, parconc_for_advise
@@ -669,12 +676,10 @@ typedef struct parconc_group parconc_group;
    terminal and its callbacks ran. */
 typedef struct parconc_future_link {
     struct parconc_future_link *next_;
-    parconc_future_callback fn_;
-    void *user_;
     parconc_future *target_;       /* the task or combinator it feeds */
-    size_t index_;                 /* the input's index there */
-    uint32_t kind_;                /* who frees it (see the implementation) */
     void (*settled_)(struct parconc_future_link *link, uint32_t state, int error);
+    uint32_t index_;               /* the input's index there */
+    uint32_t kind_;                /* who frees it (see the implementation) */
 } parconc_future_link;
 
 enum {
@@ -735,12 +740,12 @@ struct parconc_future {
     /* structured concurrency (all NULL/0 for a plain task or promise) */
     parconc_cancel *cancel_;              /* parconc_task_desc.cancel */
     parconc_group *group_;                /* the group it belongs to */
-    struct parconc_future *src_;          /* a continuation's input (one reference) */
-    parconc_then_fn then_fn_;
-    void *then_arg_;
     uint32_t deps_;                       /* inputs not yet terminal (+1 while registering) */
-    int32_t agg_error_;                   /* when_all: the first failure's error */
-    uint32_t agg_canceled_;               /* when_all: an input ended CANCELED */
+    union {
+        struct { struct parconc_future *src; parconc_then_fn fn; void *arg; } then_; /* a continuation:
+                                             its input (one reference), function, argument */
+        struct { int32_t error; uint32_t canceled; } all_; /* when_all: the first failure, a cancel */
+    } ext_;
     parconc_future_link dep_link_;        /* the first input's registration */
 };
 
@@ -4203,13 +4208,21 @@ PARCONC_API int parconc_cancel_destroy(parconc_cancel *c)
 #define PARCONC__F_INTERNAL   8u  /* parallel_for's helper: not in the task counters */
 #define PARCONC__F_RING       16u /* queued in the submission ring: counted by the ring, not pending_in */
 
-/* Callbacks after the first (which is inline in the future) are
-   parconc_future_link nodes in cb_more_, in registration order.  Each
-   runs once and its node is freed right after it ran, by kind_: */
-typedef parconc_future_link parconc__cb_node;
-#define PARCONC__LINK_OWN    0u /* allocated with the future's allocator (on_done) */
+#define PARCONC__F_THEN      32u /* a continuation: ext_.then_ is set */
+
+/* Callbacks after the first (which is inline in the future) are nodes in
+   cb_more_, in registration order, allocated with the future's
+   allocator; each is freed right after it ran. */
+typedef struct parconc__cb_node {
+    struct parconc__cb_node *next;
+    parconc_future_callback fn;
+    void *user;
+} parconc__cb_node;
+
+/* Registrations of tasks and combinators on their inputs
+   (parconc_future_link, in dependents_) are freed after use by kind_: */
 #define PARCONC__LINK_CALLER 1u /* caller storage or a future's dep_link_: never freed */
-#define PARCONC__LINK_LIB    2u /* allocated by parconc (an input's registration) */
+#define PARCONC__LINK_LIB    2u /* allocated by parconc */
 
 /* A thread in wait_any registers one of these per future (on its stack). */
 typedef struct parconc__wait_node {
@@ -4238,10 +4251,9 @@ static void parconc__free_with(const parconc_allocator *a, void *p)
     else parconc__free(p);
 }
 
-static void parconc__link_free(const parconc_allocator *own, parconc__cb_node *n)
+static void parconc__link_free(parconc_future_link *n)
 {
-    if (n->kind_ == PARCONC__LINK_OWN) parconc__free_with(own, n);
-    else if (n->kind_ == PARCONC__LINK_LIB) parconc__free(n);
+    if (n->kind_ == PARCONC__LINK_LIB) parconc__free(n);
 }
 
 static void parconc__future_setup(parconc_future *f, uint32_t flags, uint32_t refs)
@@ -4258,9 +4270,9 @@ static void parconc__future_free(parconc_future *f)
     if (f->flags_ & PARCONC__F_HEAP) {
         parconc_allocator a = f->alloc_;
         parconc__cb_node *n = (parconc__cb_node *)f->cb_more_; /* a promise that never settled */
-        while (n) { parconc__cb_node *next = n->next_; parconc__link_free(&a, n); n = next; }
-        n = (parconc__cb_node *)f->dependents_;
-        while (n) { parconc__cb_node *next = n->next_; parconc__link_free(&a, n); n = next; }
+        parconc_future_link *d = (parconc_future_link *)f->dependents_;
+        while (n) { parconc__cb_node *next = n->next; parconc__free_with(&a, n); n = next; }
+        while (d) { parconc_future_link *next = d->next_; parconc__link_free(d); d = next; }
         parconc__free_with(&a, f);
     } else if (f->flags_ & PARCONC__F_POOLNODE) {
         parconc__pool_node_free(f->pool_, f);
@@ -4305,9 +4317,9 @@ static void parconc__future_run_callbacks(parconc_future *f, parconc_future_call
     parconc__tls_finishing = &frame;
     if (first) first(f, first_user);
     while (more) {
-        parconc__cb_node *next = more->next_;
-        more->fn_(f, more->user_);
-        parconc__link_free(&f->alloc_, more); /* f is alive: fire holds a reference */
+        parconc__cb_node *next = more->next;
+        more->fn(f, more->user);
+        parconc__free_with(&f->alloc_, more); /* f is alive: fire holds a reference */
         more = next;
     }
     parconc__tls_finishing = frame.outer;
@@ -4376,7 +4388,7 @@ static int parconc__future_fire(parconc_future *f)
     void *first_user;
     parconc__wait_node *w;
     int hold = 0;
-    parconc_future *src = f->src_; /* set before the task was published */
+    parconc_future *src = (f->flags_ & PARCONC__F_THEN) ? f->ext_.then_.src : NULL; /* set before publication */
     parconc__ilock(&f->cb_lock_);
     f->fired_ = 1;
     first = f->cb_fn_;
@@ -4406,7 +4418,7 @@ static void parconc__future_unbusy(parconc_future *f, uint32_t terminal, int hol
        dependents_ is stable: fire set fired_ under cb_lock_, after which
        nobody appends (see parconc__on_settled). */
     parconc_group *group = f->group_;
-    parconc__cb_node *dep = (parconc__cb_node *)f->dependents_;
+    parconc_future_link *dep = (parconc_future_link *)f->dependents_;
     int error = f->error_;
     f->dependents_ = NULL; /* ours now (a later free of f must not see them) */
     /* release: result_/error_ and everything the task did are visible to
@@ -4414,7 +4426,7 @@ static void parconc__future_unbusy(parconc_future *f, uint32_t terminal, int hol
     if (parconc__exchange(&f->state_, terminal, PARCONC__ACQ_REL) & PARCONC__F_WAITERS)
         parconc__futex_wake(&f->state_, INT_MAX);
     while (dep) {
-        parconc__cb_node *next = dep->next_;
+        parconc_future_link *next = dep->next_;
         dep->settled_(dep, terminal, error); /* may free or reuse dep (its own kind) */
         dep = next;
     }
@@ -4514,21 +4526,21 @@ PARCONC_API void *parconc_task_fail(int err)
    f having fired, runs cb now on this thread and frees the node. */
 static void parconc__on_done_node(parconc_future *f, parconc__cb_node *node, parconc_future_callback cb, void *user)
 {
-    node->fn_ = cb;
-    node->user_ = user;
-    node->next_ = NULL;
+    node->fn = cb;
+    node->user = user;
+    node->next = NULL;
     parconc__ilock(&f->cb_lock_);
     if (!f->fired_) {
         /* appended at the tail: callbacks run in registration order */
         parconc__cb_node **tail = (parconc__cb_node **)&f->cb_more_;
-        while (*tail) tail = &(*tail)->next_;
+        while (*tail) tail = &(*tail)->next;
         *tail = node;
         parconc__mutex_unlock_raw(&f->cb_lock_);
         return;
     }
     parconc__mutex_unlock_raw(&f->cb_lock_);
     cb(f, user); /* already terminal: run now, on this thread */
-    parconc__link_free(&f->alloc_, node);
+    parconc__free_with(&f->alloc_, node);
 }
 
 static int parconc__future_await_ex(parconc_future *f, uint64_t deadline, int help); /* pool: waiting */
@@ -4537,12 +4549,12 @@ static int parconc__future_await_ex(parconc_future *f, uint64_t deadline, int he
    settling thread right after it settled f, or now if f settled (or is
    settling: then once it has).  Unlike callbacks these never run before
    f's waiters could see it settled. */
-static void parconc__on_settled(parconc_future *f, parconc__cb_node *link)
+static void parconc__on_settled(parconc_future *f, parconc_future_link *link)
 {
     uint32_t s;
     parconc__ilock(&f->cb_lock_);
     if (!f->fired_) {
-        link->next_ = (parconc__cb_node *)f->dependents_; /* order among dependents is free */
+        link->next_ = (parconc_future_link *)f->dependents_; /* order among dependents is free */
         f->dependents_ = link;
         parconc__mutex_unlock_raw(&f->cb_lock_);
         return;
@@ -4575,7 +4587,6 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
        or fires: on_done_node handles both */
     node = (parconc__cb_node *)((f->flags_ & PARCONC__F_HEAP) ? parconc__alloc_with(&f->alloc_, sizeof *node) : NULL);
     if (!node) return PARCONC_ENOMEM;
-    node->kind_ = PARCONC__LINK_OWN;
     parconc__on_done_node(f, node, cb, user);
     return PARCONC_OK;
 }
@@ -6180,8 +6191,8 @@ static void *parconc__then_call(void *self)
     /* settled already, except when the continuation was chained from one
        of src's own callbacks: then src reads as settled on that thread
        only, and elsewhere once its callbacks are done */
-    (void)parconc__future_await_ex(f->src_, PARCONC__DEADLINE_NEVER, 0);
-    return f->then_fn_(f->src_, f->then_arg_);
+    (void)parconc__future_await_ex(f->ext_.then_.src, PARCONC__DEADLINE_NEVER, 0);
+    return f->ext_.then_.fn(f->ext_.then_.src, f->ext_.then_.arg);
 }
 
 /* Fills in the parts of a new future beyond fn/arg, before it is
@@ -6192,9 +6203,10 @@ static void parconc__future_extend(parconc_future *f, const parconc_task_desc *t
     if (!x) return;
     f->group_ = x->group;
     if (x->then_fn) {
-        f->src_ = x->src;
-        f->then_fn_ = x->then_fn;
-        f->then_arg_ = x->then_arg;
+        f->flags_ |= PARCONC__F_THEN;
+        f->ext_.then_.src = x->src;
+        f->ext_.then_.fn = x->then_fn;
+        f->ext_.then_.arg = x->then_arg;
         f->fn_ = parconc__then_call;
         f->arg_ = f;
     }
@@ -6284,7 +6296,7 @@ static void parconc__task_input_done(parconc_future_link *link, uint32_t state, 
     parconc_future *t = link->target_;
     (void)state;
     (void)error;
-    parconc__link_free(NULL, link);
+    parconc__link_free(link);
     /* acq_rel: the last one to count sees every input's outcome */
     if (parconc__fetch_sub(&t->deps_, 1u, PARCONC__ACQ_REL) == 1u) parconc__task_ready(t);
     parconc_future_release(t); /* the registration's reference */
@@ -6319,7 +6331,7 @@ static void parconc__links_register(parconc_future *const *inputs, size_t n, par
     size_t i;
     for (i = 0; i < n; i++) {
         links[i]->target_ = target;
-        links[i]->index_ = i;
+        links[i]->index_ = (uint32_t)i;
         links[i]->settled_ = settled;
         parconc_future_retain(target);
         parconc__on_settled(inputs[i], links[i]);
@@ -7255,18 +7267,18 @@ PARCONC_API int parconc_future_then(parconc_future *f, parconc_pool *pool, parco
 static void parconc__when_all_input(parconc_future_link *link, uint32_t st, int error)
 {
     parconc_future *out = link->target_;
-    parconc__link_free(NULL, link);
+    parconc__link_free(link);
     if (st == PARCONC_FAILED) {
         int32_t none = 0;
-        (void)parconc__cas(&out->agg_error_, &none, (int32_t)error, PARCONC__RELAXED, PARCONC__RELAXED);
+        (void)parconc__cas(&out->ext_.all_.error, &none, (int32_t)error, PARCONC__RELAXED, PARCONC__RELAXED);
     } else if (st == PARCONC_CANCELED) {
-        parconc__store(&out->agg_canceled_, 1u, PARCONC__RELAXED);
+        parconc__store(&out->ext_.all_.canceled, 1u, PARCONC__RELAXED);
     }
     /* acq_rel: the last input's callback sees the outcomes stored above */
     if (parconc__fetch_sub(&out->deps_, 1u, PARCONC__ACQ_REL) == 1u) {
-        int32_t err = parconc__load(&out->agg_error_, PARCONC__RELAXED);
+        int32_t err = parconc__load(&out->ext_.all_.error, PARCONC__RELAXED);
         if (err) (void)parconc__promise_settle(out, PARCONC_FAILED, NULL, err);
-        else if (parconc__load(&out->agg_canceled_, PARCONC__RELAXED)) (void)parconc_future_cancel(out);
+        else if (parconc__load(&out->ext_.all_.canceled, PARCONC__RELAXED)) (void)parconc_future_cancel(out);
         else (void)parconc_future_complete(out, NULL);
     }
     parconc_future_release(out);
@@ -7278,7 +7290,7 @@ static void parconc__when_any_input(parconc_future_link *link, uint32_t st, int 
     size_t index = link->index_;
     (void)st;
     (void)error;
-    parconc__link_free(NULL, link);
+    parconc__link_free(link);
     (void)parconc_future_complete(out, (void *)(uintptr_t)index); /* EBUSY: not the first */
     parconc_future_release(out);
 }
@@ -7316,9 +7328,9 @@ static int parconc__combine(parconc_future *const *fs, size_t n, const parconc_c
     if (links != stack_links) parconc__free(links);
     if (all && parconc__fetch_sub(&r->deps_, 1u, PARCONC__ACQ_REL) == 1u) {
         /* every input was terminal already: settle here */
-        int32_t err = parconc__load(&r->agg_error_, PARCONC__RELAXED);
+        int32_t err = parconc__load(&r->ext_.all_.error, PARCONC__RELAXED);
         if (err) (void)parconc__promise_settle(r, PARCONC_FAILED, NULL, err);
-        else if (parconc__load(&r->agg_canceled_, PARCONC__RELAXED)) (void)parconc_future_cancel(r);
+        else if (parconc__load(&r->ext_.all_.canceled, PARCONC__RELAXED)) (void)parconc_future_cancel(r);
         else (void)parconc_future_complete(r, NULL);
     }
     return PARCONC_OK;

@@ -78,9 +78,20 @@ static void test_token_basics(void)
     PT_CHECK_EQ(parconc_task_canceled(), PARCONC_OK); /* outside a task */
 }
 
+typedef struct waiter_arg { parconc_cancel *c; int64_t woke_at; int rc; } waiter_arg;
+static void *token_waiter(void *arg)
+{
+    waiter_arg *w = (waiter_arg *)arg;
+    w->rc = parconc_cancel_wait(w->c, PARCONC_FOREVER);
+    w->woke_at = parconc_now_ns();
+    return NULL;
+}
+
 static void test_token_tree_reaches_grandchildren(void)
 {
     parconc_cancel root, a, b, a1, a2, late;
+    parconc_thread th;
+    waiter_arg w;
     PT_CHECK_EQ(parconc_cancel_init(&root, NULL), PARCONC_OK);
     PT_CHECK_EQ(parconc_cancel_init(&a, &root), PARCONC_OK);
     PT_CHECK_EQ(parconc_cancel_init(&b, &root), PARCONC_OK);
@@ -92,7 +103,14 @@ static void test_token_tree_reaches_grandchildren(void)
     PT_CHECK_EQ(parconc_cancel_check(&a1), PARCONC_OK);
     PT_CHECK_EQ(parconc_cancel_check(&root), PARCONC_OK);
     PT_CHECK_EQ(parconc_cancel_destroy(&root), PARCONC_EBUSY); /* children registered */
+    /* a thread asleep on a grandchild wakes when the root fires */
+    w.c = &a1;
+    w.rc = -1;
+    PT_CHECK_EQ(parconc_thread_create(&th, token_waiter, &w, NULL), PARCONC_OK);
+    parconc_sleep_ns(5 * MS);
     PT_CHECK_EQ(parconc_cancel_request(&root, PARCONC_ECANCELED), PARCONC_OK);
+    PT_CHECK_EQ(parconc_thread_join(th, NULL), PARCONC_OK);
+    PT_CHECK_EQ(w.rc, PARCONC_OK);
     PT_CHECK_EQ(parconc_cancel_check(&a), PARCONC_ECANCELED);
     PT_CHECK_EQ(parconc_cancel_check(&b), PARCONC_ECANCELED);
     PT_CHECK_EQ(parconc_cancel_check(&a1), PARCONC_ECANCELED);
@@ -122,15 +140,6 @@ static void test_token_deep_chain_no_recursion(void)
     for (i = 0; i < N; i++) PT_CHECK_EQ(parconc_cancel_check(&t[i]), PARCONC_ERANGE);
     for (i = N - 1; i >= 0; i--) PT_CHECK_EQ(parconc_cancel_destroy(&t[i]), PARCONC_OK);
     free(t);
-}
-
-typedef struct waiter_arg { parconc_cancel *c; int64_t woke_at; int rc; } waiter_arg;
-static void *token_waiter(void *arg)
-{
-    waiter_arg *w = (waiter_arg *)arg;
-    w->rc = parconc_cancel_wait(w->c, PARCONC_FOREVER);
-    w->woke_at = parconc_now_ns();
-    return NULL;
 }
 
 static void test_token_deadline_never_early(void)
@@ -764,21 +773,28 @@ static void *then_report_state(parconc_future *done, void *arg)
     return (void *)(intptr_t)parconc_future_state(done);
 }
 
+static int callback_runs;
+static void count_callback(parconc_future *f, void *user) { (void)f; (void)user; counter_add(&callback_runs, 1); }
+
 static void test_then_runs_after_whatever_state(void)
 {
     parconc_pool *p = make_pool(2);
     parconc_future *src, *out;
     void *r;
     PT_CHECK(p != NULL);
-    /* DONE */
+    /* DONE; a callback on the same future still runs, once */
     PT_CHECK_EQ(parconc_future_create(&src), PARCONC_OK);
+    callback_runs = 0;
+    PT_CHECK_EQ(parconc_future_on_done(src, count_callback, NULL), PARCONC_OK);
     PT_CHECK_EQ(parconc_future_then(src, p, then_add_one, NULL, &out), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_on_done(src, count_callback, NULL), PARCONC_OK);
     PT_CHECK_EQ(parconc_future_wait(out, 20 * MS), PARCONC_ETIMEDOUT); /* not before src */
     PT_CHECK_EQ(parconc_future_state(out), PARCONC_PENDING);
     PT_CHECK_EQ(parconc_future_complete(src, (void *)(uintptr_t)41), PARCONC_OK);
     parconc_future_release(src); /* the continuation keeps it alive */
     PT_CHECK_EQ(parconc_future_get(out, &r, PARCONC_FOREVER), PARCONC_OK);
     PT_CHECK_EQ((uintptr_t)r, 42);
+    PT_CHECK_EQ(callback_runs, 2);
     parconc_future_release(out);
     /* FAILED input: fn still runs, and its own failure fails out */
     PT_CHECK_EQ(parconc_future_create(&src), PARCONC_OK);
