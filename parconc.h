@@ -868,7 +868,10 @@ PARCONC_API int parconc_pool_shutdown(parconc_pool *p, int mode, int64_t timeout
    Futures you still hold stay valid (release them), except those living
    in the pool's own memory.  From one of the pool's own tasks (as for
    wait_idle) it reports EDEADLK to the logger and returns, changing
-   nothing (with PARCONC_MISUSE_ABORTS it traps). */
+   nothing (with PARCONC_MISUSE_ABORTS it traps).  Tasks that waited for
+   inputs (parconc_task_desc.after) and were canceled keep a hold on the
+   pool's block until those inputs are terminal: a heap block is freed
+   then; for a block in caller memory destroy waits for them. */
 PARCONC_API void parconc_pool_destroy(parconc_pool *p);
 /* fork(): a child process gets a copy of each pool but none of its
    threads.  There, a pool created before the fork answers ESHUTDOWN to
@@ -4738,6 +4741,8 @@ struct parconc_pool {
     parconc_mutex inj_lock;
     parconc__list levels[PARCONC_PRIORITY_LEVELS];
     parconc__list waiting;        /* accepted tasks waiting for their inputs (under inj_lock) */
+    uint32_t input_holds;         /* 1 + tasks whose last input has not reported yet (atomic;
+                                     see "tasks with inputs"): the block outlives them */
     uint32_t level_mask;          /* non-empty levels (under inj_lock) */
     uint32_t inj_count;           /* tasks in the injection queue (written under inj_lock) */
     char pad0_[PARCONC_CACHELINE];
@@ -5950,6 +5955,7 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
     p = (parconc_pool *)(void *)base; /* via void *: base is cache-line aligned */
     p->memory_block = block;
     p->own_memory = d.memory == NULL;
+    p->input_holds = 1;
     p->alloc = d.allocator;
     p->nthreads = threads;
     /* a default pool has a worker per CPU; a loop adds its caller, so one
@@ -6264,7 +6270,29 @@ static int parconc__submit_with_future(parconc_pool *p, parconc__route *r, const
    task to the queue it would have taken from outside the pool (under
    inj_lock, only if it is still on p->waiting: a canceled task was
    unlinked, and then nothing runs it).  No callback runs a task itself,
-   so a chain of continuations never nests on one stack. */
+   so a chain of continuations never nests on one stack.
+   The pool's block outlives that last callback: a waiting task may be
+   canceled (cancel(), shutdown(CANCEL)) and the pool destroyed while its
+   inputs are still pending, and the callback that later takes deps_ to 0
+   still takes inj_lock to find the task gone (and a task in one of p's
+   slots goes back to p when its last reference does).  Each registration
+   holds p->input_holds from submit until its callback is done with p;
+   destroy gives back the pool's own hold, and whoever gives back the last
+   frees a heap block (a block in caller memory: destroy waits for the
+   holds). */
+/* One hold on p's block given back: the last one frees it (destroy gives
+   back the pool's own; for caller memory destroy waits instead).  own is
+   read before the count goes down: after it, p may be gone. */
+static void parconc__pool_input_release(parconc_pool *p)
+{
+    int own = p->own_memory;
+    parconc_allocator alloc = p->alloc;
+    void *block = p->memory_block;
+    uint32_t old = parconc__fetch_sub(&p->input_holds, 1u, PARCONC__ACQ_REL);
+    if (old == 1u && own) parconc__free_with(&alloc, block);
+    else if (old == 2u && !own) parconc__futex_wake(&p->input_holds, INT_MAX); /* a destroy waiting */
+}
+
 static void parconc__task_ready(parconc_future *t)
 {
     parconc_pool *p = t->pool_;
@@ -6276,6 +6304,7 @@ static void parconc__task_ready(parconc_future *t)
     int own = w && w->pool == p && p->schedule != PARCONC_PRIORITY && !(t->flags_ & PARCONC__F_CALLER) &&
               parconc__deque_room(&w->deque, &p->alloc);
     int queued = 0;
+    if (parconc__pool_inherited(p)) return; /* a child after fork: its lock is not ours */
     parconc__ilock(&p->inj_lock);
     if (t->linked_ == PARCONC__LINKED_WAITING) {
         parconc__list_unlink(&p->waiting, t);
@@ -6296,10 +6325,12 @@ static void parconc__task_input_done(parconc_future_link *link, uint32_t state, 
     parconc_future *t = link->target_;
     (void)state;
     (void)error;
+    parconc_pool *p = t->pool_;
     parconc__link_free(link);
     /* acq_rel: the last one to count sees every input's outcome */
     if (parconc__fetch_sub(&t->deps_, 1u, PARCONC__ACQ_REL) == 1u) parconc__task_ready(t);
-    parconc_future_release(t); /* the registration's reference */
+    parconc_future_release(t); /* the registration's reference (a pool slot goes back to p) */
+    parconc__pool_input_release(p); /* our last access to p */
 }
 
 /* Links for n registrations: the caller's, else the task's own for the
@@ -6366,6 +6397,7 @@ static int parconc__submit_waiting(parconc_pool *p, const parconc_task_desc *tas
     f->deps_ = (uint32_t)n + 1u;
     if (!locked) parconc__ilock(&p->inj_lock);
     parconc__fetch_add(&p->pending_in, (size_t)1, PARCONC__RELAXED); /* published by the unlock */
+    parconc__fetch_add(&p->input_holds, (uint32_t)n, PARCONC__RELAXED); /* one per registration; p is alive */
     parconc__waiting_push(p, f);
     parconc__mutex_unlock_raw(&p->inj_lock);
     if (out) *out = f;
@@ -6996,7 +7028,13 @@ PARCONC_API void parconc_pool_destroy(parconc_pool *p)
             parconc__deque_free_arrays(&p->workers[i].deque, &p->alloc);
         }
     }
-    if (p->own_memory) parconc__free_with(&p->alloc, p->memory_block);
+    if (!p->own_memory) { /* the caller frees the block once we return: wait for every hold */
+        uint32_t h;
+        while ((h = parconc__load(&p->input_holds, PARCONC__ACQUIRE)) != 1u)
+            parconc__futex_wait(&p->input_holds, h, PARCONC__DEADLINE_NEVER);
+        return;
+    }
+    parconc__pool_input_release(p); /* frees the block, now or after the last waiting task's input */
 }
 
 PARCONC_API int parconc_pool_stats_get(parconc_pool *p, parconc_pool_stats *out)

@@ -1063,6 +1063,67 @@ static void test_after_cancel_shutdown_and_group(void)
     parconc_pool_destroy(p);
 }
 
+/* A waiting task canceled, its pool destroyed, then its inputs complete:
+   the late callbacks find the task gone without touching freed memory
+   (heap pool: the block outlives them; caller memory: destroy waits). */
+static void *complete_later(void *arg)
+{
+    parconc_sleep_ns(20 * MS);
+    parconc_future_complete((parconc_future *)arg, NULL);
+    return NULL;
+}
+
+static void test_pool_destroyed_before_inputs_complete(void)
+{
+    static unsigned char memory[1 << 20];
+    int round;
+    for (round = 0; round < 2; round++) {
+        parconc_pool_desc d;
+        parconc_pool *p;
+        parconc_future *in[3], *t1, *t2;
+        parconc_task_desc t;
+        parconc_thread th;
+        int i;
+        memset(&d, 0, sizeof d);
+        d.threads = 2;
+        if (round == 1) {
+            d.queue_capacity = 8;
+            d.memory = memory;
+            d.memory_size = parconc_pool_memory_size(&d);
+            PT_CHECK(d.memory_size <= sizeof memory);
+        }
+        PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_OK);
+        for (i = 0; i < 3; i++) PT_CHECK_EQ(parconc_future_create(&in[i]), PARCONC_OK);
+        memset(&t, 0, sizeof t);
+        t.fn = count_task;
+        t.after = in;
+        t.after_count = 3;
+        ran_count = 0;
+        PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, &t1), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, &t2), PARCONC_OK);
+        PT_CHECK_EQ(parconc_future_complete(in[0], NULL), PARCONC_OK); /* one input in */
+        PT_CHECK_EQ(parconc_future_cancel(t1), PARCONC_OK);
+        parconc_future_release(t1); /* the registrations still hold it */
+        PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_CANCEL, PARCONC_FOREVER), PARCONC_OK);
+        PT_CHECK_EQ(parconc_future_state(t2), PARCONC_CANCELED);
+        parconc_future_release(t2);
+        if (round == 1) { /* destroy waits for the last input */
+            PT_CHECK_EQ(parconc_thread_create(&th, complete_later, in[1], NULL), PARCONC_OK);
+            PT_CHECK_EQ(parconc_future_complete(in[2], NULL), PARCONC_OK);
+            parconc_pool_destroy(p);
+            PT_CHECK_EQ(parconc_future_state(in[1]), PARCONC_DONE);
+            PT_CHECK_EQ(parconc_thread_join(th, NULL), PARCONC_OK);
+            memset(memory, 0xAB, sizeof memory); /* the caller reuses its memory */
+        } else {
+            parconc_pool_destroy(p);
+            PT_CHECK_EQ(parconc_future_complete(in[1], NULL), PARCONC_OK);
+            PT_CHECK_EQ(parconc_future_complete(in[2], NULL), PARCONC_OK); /* the block goes now */
+        }
+        PT_CHECK_EQ(ran_count, 0);
+        for (i = 0; i < 3; i++) parconc_future_release(in[i]);
+    }
+}
+
 /* Everything in caller memory: not one heap allocation. */
 static void *then_double(parconc_future *done, void *arg)
 {
@@ -1170,6 +1231,7 @@ int main(int argc, char **argv)
         PT_TEST(test_when_any),
         PT_TEST(test_dag_10000_random_edges),
         PT_TEST(test_after_cancel_shutdown_and_group),
+        PT_TEST(test_pool_destroyed_before_inputs_complete),
         PT_TEST(test_caller_memory_no_allocation),
     };
     parconc_set_logger(&misuse_logger);
