@@ -6333,39 +6333,66 @@ static void parconc__task_input_done(parconc_future_link *link, uint32_t state, 
     parconc__pool_input_release(p); /* our last access to p */
 }
 
-/* Links for n registrations: the caller's, else the task's own for the
-   first and allocated ones for the rest (NULL: ENOMEM, nothing kept). */
-static int parconc__links_get(parconc_future_link *caller, size_t n, parconc_future_link *first,
-                              parconc_future_link **out)
+/* Where the links of n registrations come from: the caller's array, else
+   `first` (the target's own dep_link_) for input 0 and allocated ones for
+   the rest, allocated up front (so a failure leaves nothing registered)
+   and kept on a chain until used. */
+typedef struct parconc__links {
+    parconc_future_link *caller, *first, *spare;
+} parconc__links;
+
+static void parconc__links_drop(parconc__links *L)
+{
+    while (L->spare) {
+        parconc_future_link *next = L->spare->next_;
+        parconc__free(L->spare);
+        L->spare = next;
+    }
+}
+
+static int parconc__links_prepare(parconc__links *L, parconc_future_link *caller, parconc_future_link *first,
+                                  size_t n)
 {
     size_t i;
-    for (i = 0; i < n; i++) {
-        if (caller) { out[i] = &caller[i]; out[i]->kind_ = PARCONC__LINK_CALLER; continue; }
-        if (i == 0 && first) { out[i] = first; out[i]->kind_ = PARCONC__LINK_CALLER; continue; }
-        out[i] = (parconc_future_link *)parconc__malloc(sizeof *out[i]);
-        if (!out[i]) {
-            while (i-- > 0) if (out[i]->kind_ == PARCONC__LINK_LIB) parconc__free(out[i]);
-            return PARCONC_ENOMEM;
-        }
-        out[i]->kind_ = PARCONC__LINK_LIB;
+    L->caller = caller;
+    L->first = first;
+    L->spare = NULL;
+    if (caller) return PARCONC_OK;
+    for (i = first ? 1u : 0u; i < n; i++) {
+        parconc_future_link *l = (parconc_future_link *)parconc__malloc(sizeof *l);
+        if (!l) { parconc__links_drop(L); return PARCONC_ENOMEM; }
+        l->next_ = L->spare;
+        L->spare = l;
     }
     return PARCONC_OK;
 }
 
-/* Registers links[i] on input i, for each of n inputs: settled(link, ...)
-   runs once that input settled.  Each registration holds a reference to
-   target, which settled() drops. */
-static void parconc__links_register(parconc_future *const *inputs, size_t n, parconc_future_link **links,
+static parconc_future_link *parconc__links_take(parconc__links *L, size_t i)
+{
+    parconc_future_link *l;
+    if (L->caller) { l = &L->caller[i]; l->kind_ = PARCONC__LINK_CALLER; return l; }
+    if (i == 0 && L->first) { l = L->first; l->kind_ = PARCONC__LINK_CALLER; return l; }
+    l = L->spare;
+    L->spare = l->next_;
+    l->kind_ = PARCONC__LINK_LIB;
+    return l;
+}
+
+/* Registers a link on each of n inputs: settled(link, ...) runs once that
+   input settled.  Each registration holds a reference to target, which
+   settled() drops. */
+static void parconc__links_register(parconc_future *const *inputs, size_t n, parconc__links *L,
                                     parconc_future *target,
                                     void (*settled)(parconc_future_link *, uint32_t, int))
 {
     size_t i;
     for (i = 0; i < n; i++) {
-        links[i]->target_ = target;
-        links[i]->index_ = (uint32_t)i;
-        links[i]->settled_ = settled;
+        parconc_future_link *l = parconc__links_take(L, i);
+        l->target_ = target;
+        l->index_ = (uint32_t)i;
+        l->settled_ = settled;
         parconc_future_retain(target);
-        parconc__on_settled(inputs[i], links[i]);
+        parconc__on_settled(inputs[i], l);
     }
 }
 
@@ -6374,22 +6401,16 @@ static int parconc__submit_waiting(parconc_pool *p, const parconc_task_desc *tas
                                    parconc_future *const *inputs, size_t n, parconc_future **out)
 {
     parconc__route r;
-    parconc_future_link *stack_links[8], **links = stack_links;
+    parconc__links L;
     parconc_future *f;
     int locked, rc;
-    size_t i;
-    if (n > 8) {
-        links = (parconc_future_link **)parconc__malloc(n * sizeof *links);
-        if (!links) { parconc__pool_dequeued(p); return PARCONC_ENOMEM; }
-    }
     r.self = NULL; /* always through the injection list, where cancel() finds it */
     r.here = r.ring = 0;
     f = parconc__submit_future(p, &r, task, out != NULL, &locked);
-    rc = f ? parconc__links_get(task->after_links, n, &f->dep_link_, links) : PARCONC_ENOMEM;
+    rc = f ? parconc__links_prepare(&L, task->after_links, &f->dep_link_, n) : PARCONC_ENOMEM;
     if (rc != PARCONC_OK) {
         if (locked) parconc__mutex_unlock_raw(&p->inj_lock);
         if (f) { f->refs_ = 1; parconc_future_release(f); }
-        if (links != stack_links) parconc__free(links);
         parconc__pool_dequeued(p);
         return rc;
     }
@@ -6401,9 +6422,7 @@ static int parconc__submit_waiting(parconc_pool *p, const parconc_task_desc *tas
     parconc__waiting_push(p, f);
     parconc__mutex_unlock_raw(&p->inj_lock);
     if (out) *out = f;
-    for (i = 0; i < n; i++) links[i]->target_ = f;
-    parconc__links_register(inputs, n, links, f, parconc__task_input_done);
-    if (links != stack_links) parconc__free(links);
+    parconc__links_register(inputs, n, &L, f, parconc__task_input_done);
     if (parconc__fetch_sub(&f->deps_, 1u, PARCONC__ACQ_REL) == 1u) parconc__task_ready(f);
     parconc__pool_submitted(p); /* a shutdown that raced with us: see there */
     return PARCONC_OK;
@@ -7329,24 +7348,21 @@ static void parconc__when_any_input(parconc_future_link *link, uint32_t st, int 
     (void)st;
     (void)error;
     parconc__link_free(link);
-    (void)parconc_future_complete(out, (void *)(uintptr_t)index); /* EBUSY: not the first */
+    /* EBUSY: not the first.  The result is the index, as documented. */
+    (void)parconc_future_complete(out, (void *)(uintptr_t)index); /* NOLINT(performance-no-int-to-ptr) */
     parconc_future_release(out);
 }
 
 static int parconc__combine(parconc_future *const *fs, size_t n, const parconc_combine_desc *desc,
                             parconc_future **out, int all)
 {
-    parconc_future_link *stack_links[8], **links = stack_links;
+    parconc__links L;
     parconc_future *r;
     size_t i;
     int rc;
     if (out) *out = NULL;
     if (!out || (n && !fs) || (!all && !n) || n > PARCONC__G_COUNT) return PARCONC_EINVAL;
     for (i = 0; i < n; i++) if (!fs[i]) return PARCONC_EINVAL;
-    if (n > 8) {
-        links = (parconc_future_link **)parconc__malloc(n * sizeof *links);
-        if (!links) return PARCONC_ENOMEM;
-    }
     if (desc && desc->storage) {
         r = desc->storage;
         parconc__future_setup(r, PARCONC__F_CALLER, 1);
@@ -7354,16 +7370,14 @@ static int parconc__combine(parconc_future *const *fs, size_t n, const parconc_c
         r = (parconc_future *)parconc__malloc(sizeof *r);
         if (r) parconc__future_setup(r, PARCONC__F_HEAP, 1);
     }
-    rc = r ? parconc__links_get(desc ? desc->links : NULL, n, NULL, links) : PARCONC_ENOMEM;
+    rc = r ? parconc__links_prepare(&L, desc ? desc->links : NULL, &r->dep_link_, n) : PARCONC_ENOMEM;
     if (rc != PARCONC_OK) {
         if (r && !(desc && desc->storage)) parconc__free(r);
-        if (links != stack_links) parconc__free(links);
         return rc;
     }
     r->deps_ = (uint32_t)n + 1u;
     *out = r;
-    parconc__links_register(fs, n, links, r, all ? parconc__when_all_input : parconc__when_any_input);
-    if (links != stack_links) parconc__free(links);
+    parconc__links_register(fs, n, &L, r, all ? parconc__when_all_input : parconc__when_any_input);
     if (all && parconc__fetch_sub(&r->deps_, 1u, PARCONC__ACQ_REL) == 1u) {
         /* every input was terminal already: settle here */
         int32_t err = parconc__load(&r->ext_.all_.error, PARCONC__RELAXED);

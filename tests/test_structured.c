@@ -11,7 +11,14 @@ static void plain_free(void *p);
 #include "harness.h"
 #include "misuse_log.h"
 
-static void *counting_malloc(size_t n) { __atomic_fetch_add(&heap_allocs, 1, __ATOMIC_RELAXED); return malloc(n); }
+static int allocs_left = -1; /* >= 0: that many more succeed, then NULL */
+static void *counting_malloc(size_t n)
+{
+    __atomic_fetch_add(&heap_allocs, 1, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&allocs_left, __ATOMIC_RELAXED) >= 0 && __atomic_fetch_sub(&allocs_left, 1, __ATOMIC_RELAXED) <= 0)
+        return NULL;
+    return malloc(n);
+}
 static void plain_free(void *p) { free(p); }
 
 #define MS 1000000LL
@@ -1124,6 +1131,37 @@ static void test_pool_destroyed_before_inputs_complete(void)
     }
 }
 
+/* Out of memory while registering: ENOMEM and nothing left behind (no
+   task accepted, no registration on any input, the pool idle). */
+static void test_out_of_memory_leaves_nothing(void)
+{
+    parconc_pool *p = make_pool(2);
+    parconc_future *in[3], *out;
+    parconc_task_desc t;
+    int i, k;
+    PT_CHECK(p != NULL);
+    for (i = 0; i < 3; i++) PT_CHECK_EQ(parconc_future_create(&in[i]), PARCONC_OK);
+    memset(&t, 0, sizeof t);
+    t.fn = count_task;
+    t.after = in;
+    t.after_count = 3;
+    ran_count = 0;
+    for (k = 0; k < 3; k++) { /* the future, then each of the two allocated links */
+        allocs_left = k;
+        PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, &out), PARCONC_ENOMEM);
+        PT_CHECK(out == NULL);
+        allocs_left = k;
+        PT_CHECK_EQ(parconc_when_all(in, 3, &out), PARCONC_ENOMEM);
+        allocs_left = -1;
+    }
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, 0), PARCONC_OK);
+    for (i = 0; i < 3; i++) PT_CHECK_EQ(parconc_future_complete(in[i], NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(ran_count, 0);
+    for (i = 0; i < 3; i++) parconc_future_release(in[i]);
+    parconc_pool_destroy(p);
+}
+
 /* Everything in caller memory: not one heap allocation. */
 static void *then_double(parconc_future *done, void *arg)
 {
@@ -1232,6 +1270,7 @@ int main(int argc, char **argv)
         PT_TEST(test_dag_10000_random_edges),
         PT_TEST(test_after_cancel_shutdown_and_group),
         PT_TEST(test_pool_destroyed_before_inputs_complete),
+        PT_TEST(test_out_of_memory_leaves_nothing),
         PT_TEST(test_caller_memory_no_allocation),
     };
     parconc_set_logger(&misuse_logger);
