@@ -736,14 +736,13 @@ struct parconc_future {
     void *cb_more_;       /* further callbacks (allocated) */
     void *wait_nodes_;    /* wait_any registrations */
     void *dependents_;    /* links of tasks and combinators fed by this one */
-    parconc_allocator alloc_;
     /* structured concurrency (all NULL/0 for a plain task or promise) */
     parconc_cancel *cancel_;              /* parconc_task_desc.cancel */
     parconc_group *group_;                /* the group it belongs to */
     uint32_t deps_;                       /* inputs not yet terminal (+1 while registering) */
     union {
-        struct { struct parconc_future *src; parconc_then_fn fn; void *arg; } then_; /* a continuation:
-                                             its input (one reference), function, argument */
+        struct { struct parconc_future *src; parconc_then_fn fn; } then_; /* a continuation: its
+                                             input (one reference) and function (arg_: its argument) */
         struct { int32_t error; uint32_t canceled; } all_; /* when_all: the first failure, a cancel */
     } ext_;
     parconc_future_link dep_link_;        /* the first input's registration */
@@ -1186,11 +1185,15 @@ PARCONC_API int parconc_for_advise(const parconc_pool *p, size_t n, double ns_pe
 /* slow paths kept out of line, so the fast path that calls them needs no
    stack frame of its own */
 #define PARCONC__NOINLINE __attribute__((noinline))
+/* steps of a hot path that has two callers (one of them rare), kept
+   inline in both */
+#define PARCONC__INLINE inline __attribute__((always_inline))
 #else
 #define PARCONC__PRIVATE static
 #define PARCONC__LIKELY(x) (x)
 #define PARCONC__UNLIKELY(x) (x)
 #define PARCONC__NOINLINE
+#define PARCONC__INLINE inline
 #endif
 
 #ifdef __cplusplus
@@ -4212,6 +4215,19 @@ PARCONC_API int parconc_cancel_destroy(parconc_cancel *c)
 #define PARCONC__F_RING       16u /* queued in the submission ring: counted by the ring, not pending_in */
 
 #define PARCONC__F_THEN      32u /* a continuation: ext_.then_ is set */
+#define PARCONC__F_ALLOC_HDR 64u /* heap, from a pool with its own allocator: a copy of that
+                                    allocator sits just before the future (see below) */
+
+/* A heap future normally comes from PARCONC_MALLOC.  One from a pool with
+   an allocator of its own is preceded by a copy of that allocator, since
+   it may outlive the pool; the copy is not in every future. */
+#define PARCONC__ALLOC_HDR ((sizeof(parconc_allocator) + 15u) & ~(size_t)15u)
+
+static const parconc_allocator *parconc__future_allocator(const parconc_future *f)
+{
+    if (!(f->flags_ & PARCONC__F_ALLOC_HDR)) return NULL;
+    return (const parconc_allocator *)(const void *)((const char *)f - PARCONC__ALLOC_HDR);
+}
 
 /* Callbacks after the first (which is inline in the future) are nodes in
    cb_more_, in registration order, allocated with the future's
@@ -4259,24 +4275,37 @@ static void parconc__link_free(parconc_future_link *n)
     if (n->kind_ == PARCONC__LINK_LIB) parconc__free(n);
 }
 
+/* Everything up to ext_ starts zero; ext_ and dep_link_ are written
+   before they are read (continuations, combinators, tasks with inputs). */
 static void parconc__future_setup(parconc_future *f, uint32_t flags, uint32_t refs)
 {
-    memset(f, 0, sizeof *f);
+    memset(f, 0, offsetof(parconc_future, ext_));
     f->flags_ = flags;
     f->refs_ = refs;
 }
 
 static void parconc__pool_node_free(parconc_pool *p, parconc_future *f); /* pool section */
 
+/* Frees a heap future's memory (its allocator copy included). */
+static void parconc__future_block_free(parconc_future *f)
+{
+    if (f->flags_ & PARCONC__F_ALLOC_HDR) {
+        parconc_allocator a = *parconc__future_allocator(f); /* the block holds it */
+        parconc__free_with(&a, (char *)f - PARCONC__ALLOC_HDR);
+    } else {
+        parconc__free(f);
+    }
+}
+
 static void parconc__future_free(parconc_future *f)
 {
     if (f->flags_ & PARCONC__F_HEAP) {
-        parconc_allocator a = f->alloc_;
+        const parconc_allocator *a = parconc__future_allocator(f);
         parconc__cb_node *n = (parconc__cb_node *)f->cb_more_; /* a promise that never settled */
         parconc_future_link *d = (parconc_future_link *)f->dependents_;
-        while (n) { parconc__cb_node *next = n->next; parconc__free_with(&a, n); n = next; }
+        while (n) { parconc__cb_node *next = n->next; parconc__free_with(a, n); n = next; }
         while (d) { parconc_future_link *next = d->next_; parconc__link_free(d); d = next; }
-        parconc__free_with(&a, f);
+        parconc__future_block_free(f);
     } else if (f->flags_ & PARCONC__F_POOLNODE) {
         parconc__pool_node_free(f->pool_, f);
     }
@@ -4322,7 +4351,7 @@ static void parconc__future_run_callbacks(parconc_future *f, parconc_future_call
     while (more) {
         parconc__cb_node *next = more->next;
         more->fn(f, more->user);
-        parconc__free_with(&f->alloc_, more); /* f is alive: fire holds a reference */
+        parconc__free_with(parconc__future_allocator(f), more); /* f is alive: fire holds a reference */
         more = next;
     }
     parconc__tls_finishing = frame.outer;
@@ -4412,7 +4441,20 @@ static int parconc__future_fire(parconc_future *f)
     if (src) parconc_future_release(src);
     return hold;
 }
-static void parconc__future_unbusy(parconc_future *f, uint32_t terminal, int hold)
+/* After f settled: tell its dependents and its group (f itself may be
+   gone: everything needed was read before). */
+static PARCONC__NOINLINE void parconc__future_settled(parconc_future_link *dep, parconc_group *group,
+                                                      uint32_t terminal, int error)
+{
+    while (dep) {
+        parconc_future_link *next = dep->next_;
+        dep->settled_(dep, terminal, error); /* may free or reuse dep (its own kind) */
+        dep = next;
+    }
+    if (group) parconc__group_member_done(group, terminal, error);
+}
+
+static PARCONC__INLINE void parconc__future_unbusy(parconc_future *f, uint32_t terminal, int hold)
 {
     /* What follows the settling must not touch f (its owner may reuse it):
        read first.  A group member counts out once settled (a wait on it
@@ -4423,17 +4465,12 @@ static void parconc__future_unbusy(parconc_future *f, uint32_t terminal, int hol
     parconc_group *group = f->group_;
     parconc_future_link *dep = (parconc_future_link *)f->dependents_;
     int error = f->error_;
-    f->dependents_ = NULL; /* ours now (a later free of f must not see them) */
+    if (dep) f->dependents_ = NULL; /* ours now (a later free of f must not see them) */
     /* release: result_/error_ and everything the task did are visible to
        whoever sees the settled state */
     if (parconc__exchange(&f->state_, terminal, PARCONC__ACQ_REL) & PARCONC__F_WAITERS)
         parconc__futex_wake(&f->state_, INT_MAX);
-    while (dep) {
-        parconc_future_link *next = dep->next_;
-        dep->settled_(dep, terminal, error); /* may free or reuse dep (its own kind) */
-        dep = next;
-    }
-    if (group) parconc__group_member_done(group, terminal, error);
+    if (PARCONC__UNLIKELY(dep || group)) parconc__future_settled(dep, group, terminal, error);
     if (hold) parconc_future_release(f);
 }
 static void parconc__future_finish(parconc_future *f, uint32_t terminal)
@@ -4543,7 +4580,7 @@ static void parconc__on_done_node(parconc_future *f, parconc__cb_node *node, par
     }
     parconc__mutex_unlock_raw(&f->cb_lock_);
     cb(f, user); /* already terminal: run now, on this thread */
-    parconc__free_with(&f->alloc_, node);
+    parconc__free_with(parconc__future_allocator(f), node);
 }
 
 static int parconc__future_await_ex(parconc_future *f, uint64_t deadline, int help); /* pool: waiting */
@@ -4588,7 +4625,8 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
     /* allocated outside the lock (a user allocator may take locks); f is
        the caller's, so it is alive, and an unfired future stays unfired
        or fires: on_done_node handles both */
-    node = (parconc__cb_node *)((f->flags_ & PARCONC__F_HEAP) ? parconc__alloc_with(&f->alloc_, sizeof *node) : NULL);
+    node = (parconc__cb_node *)((f->flags_ & PARCONC__F_HEAP) ? parconc__alloc_with(parconc__future_allocator(f), sizeof *node)
+                                                              : NULL);
     if (!node) return PARCONC_ENOMEM;
     parconc__on_done_node(f, node, cb, user);
     return PARCONC_OK;
@@ -6076,7 +6114,7 @@ typedef struct parconc__route {
     int here, ring;
 } parconc__route;
 
-static parconc__route parconc__submit_route(parconc_pool *p, const parconc_task_desc *task, int here)
+static PARCONC__INLINE parconc__route parconc__submit_route(parconc_pool *p, const parconc_task_desc *task, int here)
 {
     parconc__route r;
     r.self = parconc__tls_worker;
@@ -6136,11 +6174,22 @@ static int parconc__submit_light(parconc_pool *p, parconc__route *r, const parco
     return 0;
 }
 
+/* A new heap future for p (its allocator copied in front when it has one). */
+static parconc_future *parconc__pool_future_alloc(parconc_pool *p)
+{
+    char *block;
+    if (!p->alloc.alloc_fn) return (parconc_future *)parconc__malloc(sizeof(parconc_future));
+    block = (char *)parconc__alloc_with(&p->alloc, PARCONC__ALLOC_HDR + sizeof(parconc_future));
+    if (!block) return NULL;
+    memcpy(block, &p->alloc, sizeof p->alloc);
+    return (parconc_future *)(void *)(block + PARCONC__ALLOC_HDR);
+}
+
 /* The future for a submission: caller storage, a recycled or new heap one,
    or one of the pool's preallocated slots; NULL: ENOMEM.  *locked: inj_lock
    is still held (a recycled future taken under it, going to the list). */
-static parconc_future *parconc__submit_future(parconc_pool *p, const parconc__route *r, const parconc_task_desc *task,
-                                             int with_out, int *locked)
+static PARCONC__INLINE parconc_future *parconc__submit_future(parconc_pool *p, const parconc__route *r,
+                                                             const parconc_task_desc *task, int with_out, int *locked)
 {
     parconc_future *f = NULL;
     *locked = 0;
@@ -6164,11 +6213,9 @@ static parconc_future *parconc__submit_future(parconc_pool *p, const parconc__ro
                 *locked = 0;
             }
         }
-        if (!f) f = (parconc_future *)parconc__alloc_with(&p->alloc, sizeof *f);
-        if (f) {
-            parconc__future_setup(f, PARCONC__F_HEAP, with_out ? 2u : 1u);
-            f->alloc_ = p->alloc;
-        }
+        if (!f) f = parconc__pool_future_alloc(p);
+        if (f) parconc__future_setup(f, PARCONC__F_HEAP | (p->alloc.alloc_fn ? PARCONC__F_ALLOC_HDR : 0u),
+                                     with_out ? 2u : 1u);
     } else {
         f = parconc__pool_node_alloc(p);
         if (f) parconc__future_setup(f, PARCONC__F_POOLNODE, with_out ? 2u : 1u);
@@ -6191,14 +6238,16 @@ typedef struct parconc__ext {
     void *then_arg;
 } parconc__ext;
 
-static void *parconc__then_call(void *self)
+/* A continuation's task function: the task being run (parconc__tls_task,
+   set by whoever runs it) is the continuation itself. */
+static void *parconc__then_call(void *arg)
 {
-    parconc_future *f = (parconc_future *)self;
-    /* settled already, except when the continuation was chained from one
-       of src's own callbacks: then src reads as settled on that thread
-       only, and elsewhere once its callbacks are done */
+    const parconc_future *f = parconc__tls_task;
+    /* src is settled already, except when the continuation was chained
+       from one of src's own callbacks: then it reads as settled on that
+       thread only, and elsewhere once its callbacks are done */
     (void)parconc__future_await_ex(f->ext_.then_.src, PARCONC__DEADLINE_NEVER, 0);
-    return f->ext_.then_.fn(f->ext_.then_.src, f->ext_.then_.arg);
+    return f->ext_.then_.fn(f->ext_.then_.src, arg);
 }
 
 /* Fills in the parts of a new future beyond fn/arg, before it is
@@ -6212,14 +6261,14 @@ static void parconc__future_extend(parconc_future *f, const parconc_task_desc *t
         f->flags_ |= PARCONC__F_THEN;
         f->ext_.then_.src = x->src;
         f->ext_.then_.fn = x->then_fn;
-        f->ext_.then_.arg = x->then_arg;
         f->fn_ = parconc__then_call;
-        f->arg_ = f;
+        f->arg_ = x->then_arg;
     }
 }
 
-static int parconc__submit_with_future(parconc_pool *p, parconc__route *r, const parconc_task_desc *task,
-                                       const parconc__ext *x, parconc_future **out)
+static PARCONC__INLINE int parconc__submit_with_future(parconc_pool *p, parconc__route *r,
+                                                       const parconc_task_desc *task, const parconc__ext *x,
+                                                       parconc_future **out)
 {
     int locked;
     parconc_future *f = parconc__submit_future(p, r, task, out != NULL, &locked);
@@ -6430,8 +6479,8 @@ static int parconc__submit_waiting(parconc_pool *p, const parconc_task_desc *tas
 
 /* Submission of a task with a token, inputs, a group or a continuation:
    always with a future (the pool keeps what it needs there). */
-static int parconc__submit_ext(parconc_pool *p, const parconc_task_desc *task, const parconc__ext *x,
-                               parconc_future **out)
+static PARCONC__NOINLINE int parconc__submit_ext(parconc_pool *p, const parconc_task_desc *task,
+                                                 const parconc__ext *x, parconc_future **out)
 {
     parconc_future *const *inputs = x && x->then_fn ? &x->src : task->after;
     size_t i, n = x && x->then_fn ? 1u : task->after_count;
@@ -7041,9 +7090,9 @@ PARCONC_API void parconc_pool_destroy(parconc_pool *p)
     {
         int i;
         parconc_future *f, *next;
-        for (f = p->node_cache; f; f = next) { next = f->next_; parconc__free_with(&p->alloc, f); }
+        for (f = p->node_cache; f; f = next) { next = f->next_; parconc__future_block_free(f); }
         for (i = 0; i < p->nthreads; i++) {
-            for (f = p->workers[i].stash; f; f = next) { next = f->next_; parconc__free_with(&p->alloc, f); }
+            for (f = p->workers[i].stash; f; f = next) { next = f->next_; parconc__future_block_free(f); }
             parconc__deque_free_arrays(&p->workers[i].deque, &p->alloc);
         }
     }
@@ -7376,6 +7425,8 @@ static int parconc__combine(parconc_future *const *fs, size_t n, const parconc_c
         return rc;
     }
     r->deps_ = (uint32_t)n + 1u;
+    r->ext_.all_.error = 0;
+    r->ext_.all_.canceled = 0;
     *out = r;
     parconc__links_register(fs, n, &L, r, all ? parconc__when_all_input : parconc__when_any_input);
     if (all && parconc__fetch_sub(&r->deps_, 1u, PARCONC__ACQ_REL) == 1u) {

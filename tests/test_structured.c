@@ -1162,6 +1162,43 @@ static void test_out_of_memory_leaves_nothing(void)
     parconc_pool_destroy(p);
 }
 
+/* A pool with its own allocator: its futures (and their callback nodes)
+   go back to that allocator, also when they outlive the pool. */
+static long user_allocs, user_frees;
+static void *user_alloc(size_t n, void *u) { (void)u; __atomic_fetch_add(&user_allocs, 1, __ATOMIC_RELAXED); return malloc(n); }
+static void user_free(void *q, void *u) { (void)u; __atomic_fetch_add(&user_frees, 1, __ATOMIC_RELAXED); free(q); }
+static void nothing_cb(parconc_future *f, void *user) { (void)f; (void)user; }
+
+static void test_futures_outlive_pool_with_allocator(void)
+{
+    parconc_pool_desc d;
+    parconc_pool *p;
+    parconc_future *f[10], *c;
+    int i;
+    memset(&d, 0, sizeof d);
+    d.threads = 2;
+    d.allocator.alloc_fn = user_alloc;
+    d.allocator.free_fn = user_free;
+    user_allocs = user_frees = 0;
+    PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_OK);
+    for (i = 0; i < 10; i++) {
+        PT_CHECK_EQ(parconc_pool_submit(p, count_task, NULL, &f[i]), PARCONC_OK);
+        PT_CHECK_EQ(parconc_future_on_done(f[i], nothing_cb, NULL), PARCONC_OK);
+        PT_CHECK_EQ(parconc_future_on_done(f[i], nothing_cb, NULL), PARCONC_OK); /* a node */
+    }
+    PT_CHECK_EQ(parconc_future_then(f[0], p, then_add_one, NULL, &c), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_wait(c, PARCONC_FOREVER), PARCONC_OK);
+    parconc_pool_destroy(p);
+    for (i = 0; i < 10; i++) {
+        PT_CHECK_EQ(parconc_future_wait(f[i], 0), PARCONC_OK);
+        PT_CHECK_EQ(parconc_future_on_done(f[i], nothing_cb, NULL), PARCONC_OK); /* runs at once */
+        parconc_future_release(f[i]);
+    }
+    parconc_future_release(c);
+    PT_CHECK(user_allocs > 10);
+    PT_CHECK_EQ(user_frees, user_allocs); /* everything went back to the pool's allocator */
+}
+
 /* Everything in caller memory: not one heap allocation. */
 static void *then_double(parconc_future *done, void *arg)
 {
@@ -1271,6 +1308,7 @@ int main(int argc, char **argv)
         PT_TEST(test_after_cancel_shutdown_and_group),
         PT_TEST(test_pool_destroyed_before_inputs_complete),
         PT_TEST(test_out_of_memory_leaves_nothing),
+        PT_TEST(test_futures_outlive_pool_with_allocator),
         PT_TEST(test_caller_memory_no_allocation),
     };
     parconc_set_logger(&misuse_logger);
