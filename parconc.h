@@ -4104,15 +4104,17 @@ static int parconc__cancel_reason(parconc_cancel *c)
         if (d == PARCONC__DEADLINE_NEVER || parconc_now_ns() < d) return PARCONC_OK;
         parconc__cancel_fire(holder, PARCONC_ETIMEDOUT); /* fires c too */
         r = parconc__load(&c->reason_, PARCONC__ACQUIRE);
+        /* another thread's walk from holder may not have reached c yet:
+           c fires with holder's reason all the same */
+        if (!r) r = parconc__load(&holder->reason_, PARCONC__ACQUIRE);
     }
     return (int)(int32_t)r;
 }
 
-PARCONC_API int parconc_cancel_init(parconc_cancel *c, parconc_cancel *parent)
+/* Registers the new token c (not yet visible to anyone) with parent, or,
+   the parent having fired, makes it fired with the same reason. */
+static void parconc__cancel_attach(parconc_cancel *c, parconc_cancel *parent)
 {
-    if (!c || c == parent) return PARCONC_EINVAL;
-    memset(c, 0, sizeof *c);
-    if (!parent) return PARCONC_OK;
     parconc__ilock(&parent->lock_);
     if (parconc__load(&parent->reason_, PARCONC__ACQUIRE)) {
         c->reason_ = parent->reason_; /* born fired; not registered */
@@ -4123,6 +4125,13 @@ PARCONC_API int parconc_cancel_init(parconc_cancel *c, parconc_cancel *parent)
         parent->children_ = c;
     }
     parconc__mutex_unlock_raw(&parent->lock_);
+}
+
+PARCONC_API int parconc_cancel_init(parconc_cancel *c, parconc_cancel *parent)
+{
+    if (!c || c == parent) return PARCONC_EINVAL;
+    memset(c, 0, sizeof *c);
+    if (parent) parconc__cancel_attach(c, parent);
     return PARCONC_OK;
 }
 
@@ -4779,8 +4788,9 @@ struct parconc_pool {
     parconc_mutex inj_lock;
     parconc__list levels[PARCONC_PRIORITY_LEVELS];
     parconc__list waiting;        /* accepted tasks waiting for their inputs (under inj_lock) */
-    uint32_t input_holds;         /* 1 + tasks whose last input has not reported yet (atomic;
-                                     see "tasks with inputs"): the block outlives them */
+    uint32_t input_holds;         /* 1 + registrations of waiting tasks on their inputs not yet
+                                     reported (atomic; see "tasks with inputs"): the block
+                                     outlives them */
     uint32_t level_mask;          /* non-empty levels (under inj_lock) */
     uint32_t inj_count;           /* tasks in the injection queue (written under inj_lock) */
     char pad0_[PARCONC_CACHELINE];
@@ -6346,14 +6356,14 @@ static void parconc__task_ready(parconc_future *t)
 {
     parconc_pool *p = t->pool_;
     parconc__worker *w = parconc__tls_worker;
-    /* on one of p's workers the task goes to its own deque, as a task's
-       own submission would (a chain of continuations then runs on one
-       worker without a lock or a wake-up per link); only the owner
-       pushes, so room found now is still there after the unlock */
-    int own = w && w->pool == p && p->schedule != PARCONC_PRIORITY && !(t->flags_ & PARCONC__F_CALLER) &&
-              parconc__deque_room(&w->deque, &p->alloc);
-    int queued = 0;
+    int own, queued = 0;
     if (parconc__pool_inherited(p)) return; /* a child after fork: its lock is not ours */
+    /* on one of p's workers the task goes to that worker's own deque, as
+       a task's own submission would (a chain of continuations then runs
+       depth-first on one worker, the others steal); only the owner
+       pushes, so room found now is still there after the unlock */
+    own = w && w->pool == p && p->schedule != PARCONC_PRIORITY && !(t->flags_ & PARCONC__F_CALLER) &&
+          parconc__deque_room(&w->deque, &p->alloc);
     parconc__ilock(&p->inj_lock);
     if (t->linked_ == PARCONC__LINKED_WAITING) {
         parconc__list_unlink(&p->waiting, t);
@@ -6372,9 +6382,9 @@ static void parconc__task_ready(parconc_future *t)
 static void parconc__task_input_done(parconc_future_link *link, uint32_t state, int error)
 {
     parconc_future *t = link->target_;
+    parconc_pool *p = t->pool_;
     (void)state;
     (void)error;
-    parconc_pool *p = t->pool_;
     parconc__link_free(link);
     /* acq_rel: the last one to count sees every input's outcome */
     if (parconc__fetch_sub(&t->deps_, 1u, PARCONC__ACQ_REL) == 1u) parconc__task_ready(t);
@@ -7175,25 +7185,11 @@ PARCONC_API int parconc_group_init(parconc_group *g, const parconc_group_desc *d
     g->limit_ = desc->limit ? (uint32_t)desc->limit : PARCONC__G_COUNT;
     g->keep_going_ = desc->keep_going;
     g->magic_ = PARCONC__GROUP_MAGIC;
-    if (desc->parent) {
-        /* the hook is in place before the token is registered: a parent
-           firing at once finds it (and nobody waits yet) */
-        g->token_.hook_ = parconc__group_wake;
-        g->token_.hook_arg_ = g;
-        parconc__ilock(&desc->parent->lock_);
-        if (parconc__load(&desc->parent->reason_, PARCONC__ACQUIRE)) {
-            g->token_.reason_ = desc->parent->reason_;
-        } else {
-            g->token_.parent_ = desc->parent;
-            g->token_.next_ = desc->parent->children_;
-            if (g->token_.next_) g->token_.next_->prev_ = &g->token_;
-            desc->parent->children_ = &g->token_;
-        }
-        parconc__mutex_unlock_raw(&desc->parent->lock_);
-    } else {
-        g->token_.hook_ = parconc__group_wake;
-        g->token_.hook_arg_ = g;
-    }
+    /* the hook is in place before the token is registered: a parent
+       firing at once finds it (and nobody waits yet) */
+    g->token_.hook_ = parconc__group_wake;
+    g->token_.hook_arg_ = g;
+    if (desc->parent) parconc__cancel_attach(&g->token_, desc->parent);
     return PARCONC_OK;
 }
 
@@ -7225,8 +7221,9 @@ static int parconc__group_enter(parconc_group *g, uint64_t deadline, int try_onl
             if (ran) continue;
         }
         if (!(c & PARCONC__G_WAITERS)) {
-            if (!parconc__cas(&g->count_, &c, c | PARCONC__G_WAITERS, PARCONC__SEQ_CST, PARCONC__RELAXED)) continue;
-            continue; /* check the token again with the bit set */
+            /* set, then look at the token and the count again before sleeping */
+            (void)parconc__cas(&g->count_, &c, c | PARCONC__G_WAITERS, PARCONC__SEQ_CST, PARCONC__RELAXED);
+            continue;
         }
         until = parconc__cancel_earliest(&g->token_, NULL); /* a deadline token fires when checked */
         if (deadline < until) until = deadline;

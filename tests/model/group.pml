@@ -39,7 +39,7 @@ byte sleeping[3];    /* futex sleepers: 1 asleep */
 byte entered;        /* ghost: a submitter took a slot */
 
 inline futex_wait(me, expect) {
-    atomic { if :: word == expect -> sleeping[me] = 1 :: else -> skip fi };
+    atomic { if :: word == (expect) -> sleeping[me] = 1 :: else -> skip fi };
     sleeping[me] == 0
 }
 inline futex_wake_all() {
@@ -80,13 +80,16 @@ end: do :: false -> skip od /* holds its slot for ever (legitimately) */
 /* parconc_group_wait (untimed, not inside a task) */
 proctype waiter(byte me) {
     byte c;
+    bit ok;
     do
     :: c = word;
        if
        :: (c & ~W) == 0 -> break
        :: else ->
           if
-          :: !(c & W) -> atomic { if :: word == c -> word = c | W :: else -> skip fi }
+          :: !(c & W) ->   /* set WAITERS and sleep on the word it made */
+             atomic { if :: word == c -> word = c | W; ok = 1 :: else -> ok = 0 fi };
+             if :: ok -> futex_wait(me, c | W) :: else -> skip fi
           :: else -> futex_wait(me, c)
           fi
        fi
