@@ -7,7 +7,9 @@
    and wait on them inside the pool, some run a parallel_for, some are
    canceled or waited on with short timeouts.  A third submitter streams
    tasks without futures (the submission ring) and calls wait_idle with
-   short timeouts.  A checker thread verifies the invariants every few
+   short timeouts.  A fourth thread runs task groups (with limits,
+   failures, cancels and deadline tokens), graphs of tasks with inputs,
+   continuations and when_all, and checks each outcome.  A checker thread verifies the invariants every few
    milliseconds while it runs; at the end every submitted task is accounted
    for exactly once.  Prints a summary and "1 passed, 0 failed" (or the
    first broken invariant and "0 passed, 1 failed"). */
@@ -204,6 +206,116 @@ static void *submit_loop(void *arg)
     return NULL;
 }
 
+/* structured concurrency: groups, graphs of tasks with inputs,
+   continuations and combinators, each outcome checked */
+static long g_sc_submitted, g_sc_done, g_sc_failed, g_sc_canceled, g_sc_rounds;
+
+static void *sc_member(void *arg)
+{
+    uint32_t r = (uint32_t)(uintptr_t)arg | 1u;
+    switch (rng_next(&r) % 8) {
+    case 0: return parconc_task_fail(PARCONC_ERANGE);
+    case 1: { /* runs until its group is canceled, or ~200 us */
+        uint64_t t0 = parconc_now_ns();
+        while (!parconc_task_canceled() && parconc_now_ns() - t0 < 200000) parconc_thread_yield();
+        return arg;
+    }
+    default: return arg;
+    }
+}
+
+static void *sc_then(parconc_future *done, void *arg)
+{
+    INVARIANT(parconc_future_wait(done, 0) != PARCONC_ETIMEDOUT); /* settled before we run */
+    return arg;
+}
+
+/* tallies a settled future of ours, then releases it */
+static void sc_tally(parconc_future *f, long *failed, long *canceled)
+{
+    int st = parconc_future_state(f);
+    INVARIANT(parconc_future_wait(f, 0) != PARCONC_ETIMEDOUT);
+    if (st == PARCONC_DONE) g_sc_done++;
+    else if (st == PARCONC_FAILED) { g_sc_failed++; (*failed)++; }
+    else if (st == PARCONC_CANCELED) { g_sc_canceled++; (*canceled)++; }
+    else INVARIANT(!"a settled future is not terminal");
+    parconc_future_release(f);
+}
+
+static void sc_group_round(uint32_t *seed)
+{
+    parconc_group g;
+    parconc_group_desc gd;
+    parconc_cancel parent;
+    parconc_future *f[16];
+    long failed = 0, canceled = 0;
+    int i, n = 0, rc, did_cancel = 0, deadline = (int)(rng_next(seed) % 3 == 0);
+    parconc_cancel_init(&parent, NULL);
+    if (deadline) parconc_cancel_after(&parent, (int64_t)(rng_next(seed) % 2000000));
+    memset(&gd, 0, sizeof gd);
+    gd.pool = g_pool;
+    gd.parent = &parent;
+    gd.limit = rng_next(seed) % 4;
+    gd.keep_going = (int)(rng_next(seed) % 2);
+    INVARIANT(parconc_group_init(&g, &gd) == PARCONC_OK);
+    for (i = 0; i < 16; i++) {
+        rc = parconc_group_submit(&g, sc_member, (void *)(uintptr_t)rng_next(seed), &f[n]);
+        if (rc == PARCONC_OK) n++;
+        else INVARIANT(rc == PARCONC_ECANCELED);
+        if (rng_next(seed) % 40 == 0) { parconc_group_cancel(&g); did_cancel = 1; }
+    }
+    rc = parconc_group_wait(&g, PARCONC_FOREVER);
+    g_sc_submitted += n;
+    for (i = 0; i < n; i++) sc_tally(f[i], &failed, &canceled);
+    if (failed) INVARIANT(rc == PARCONC_ERANGE);
+    else if (canceled || did_cancel) INVARIANT(rc == PARCONC_ECANCELED);
+    else INVARIANT(rc == PARCONC_OK || (deadline && rc == PARCONC_ECANCELED));
+    INVARIANT(parconc_group_destroy(&g) == PARCONC_OK);
+    INVARIANT(parconc_cancel_destroy(&parent) == PARCONC_OK);
+}
+
+static void sc_graph_round(uint32_t *seed)
+{
+    parconc_future *t[8], *then_f, *all;
+    long failed = 0, canceled = 0;
+    int i, k;
+    for (i = 0; i < 8; i++) {
+        parconc_future *ins[3];
+        parconc_task_desc d;
+        int nin = i ? (int)(rng_next(seed) % 4) : 0;
+        if (nin > i) nin = i;
+        for (k = 0; k < nin; k++) ins[k] = t[rng_next(seed) % (uint32_t)i];
+        memset(&d, 0, sizeof d);
+        d.fn = child_task;
+        d.arg = (void *)(uintptr_t)(i + 1);
+        d.after = ins;
+        d.after_count = (size_t)nin;
+        INVARIANT(parconc_pool_submit_ex(g_pool, &d, &t[i]) == PARCONC_OK);
+    }
+    INVARIANT(parconc_future_then(t[7], g_pool, sc_then, (void *)(uintptr_t)99, &then_f) == PARCONC_OK);
+    INVARIANT(parconc_when_all(t, 8, &all) == PARCONC_OK);
+    INVARIANT(parconc_future_wait(all, PARCONC_FOREVER) == PARCONC_OK);
+    INVARIANT(parconc_future_state(all) == PARCONC_DONE);
+    INVARIANT(parconc_future_wait(then_f, PARCONC_FOREVER) == PARCONC_OK);
+    g_sc_submitted += 9;
+    for (i = 0; i < 8; i++) sc_tally(t[i], &failed, &canceled);
+    sc_tally(then_f, &failed, &canceled);
+    INVARIANT(failed == 0 && canceled == 0);
+    parconc_future_release(all);
+}
+
+static void *structured_loop(void *arg)
+{
+    uint32_t seed = 0xC0FFEEu;
+    (void)arg;
+    while (!parconc__load(&g_stop, PARCONC__ACQUIRE)) {
+        if (rng_next(&seed) % 2) sc_group_round(&seed);
+        else sc_graph_round(&seed);
+        g_sc_rounds++;
+    }
+    return NULL;
+}
+
 /* a consumer of condition-variable tokens with timed waits */
 static void *cond_consumer(void *arg)
 {
@@ -264,7 +376,7 @@ int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? atof(argv[1]) : 10;
     parconc_pool_desc d;
-    parconc_thread sub[2], chk, cons, light, pause_thread;
+    parconc_thread sub[2], chk, cons, light, pause_thread, sc;
     submitter s[2];
     long checks = 0, taken = 0, pauses = 0, submitted, done, failed, canceled;
     int caller_runs = argc > 2 && strcmp(argv[2], "caller-runs") == 0;
@@ -284,6 +396,7 @@ int main(int argc, char **argv)
         parconc_thread_create(&sub[i], submit_loop, &s[i], NULL);
     }
     parconc_thread_create(&light, light_loop, NULL, NULL);
+    parconc_thread_create(&sc, structured_loop, NULL, NULL);
     parconc_thread_create(&chk, checker, &checks, NULL);
     parconc_thread_create(&cons, cond_consumer, &taken, NULL);
     parconc_thread_create(&pause_thread, pauser, &pauses, NULL);
@@ -292,6 +405,7 @@ int main(int argc, char **argv)
     parconc__store(&g_stop, 1u, PARCONC__RELEASE);
     for (i = 0; i < 2; i++) parconc_thread_join(sub[i], NULL);
     parconc_thread_join(light, NULL);
+    parconc_thread_join(sc, NULL);
     parconc_thread_join(chk, NULL);
     parconc_thread_join(pause_thread, NULL);
     parconc_cond_broadcast(&g_cv);
@@ -307,19 +421,23 @@ int main(int argc, char **argv)
     /* every submitted task ended exactly once, as its future and the pool say */
     INVARIANT(done + failed + canceled == submitted);
     INVARIANT(g_light_ran == g_light_submitted); /* DRAIN ran every accepted one */
-    INVARIANT(st.submitted == (uint64_t)(submitted + __atomic_load_n(&g_children, __ATOMIC_RELAXED) + g_light_submitted));
+    INVARIANT(st.submitted == (uint64_t)(submitted + __atomic_load_n(&g_children, __ATOMIC_RELAXED) + g_light_submitted +
+                                         g_sc_submitted));
     INVARIANT(st.completed + st.failed + st.canceled == st.submitted);
-    INVARIANT(st.failed == (uint64_t)failed);
-    INVARIANT(st.canceled == (uint64_t)canceled);
+    INVARIANT(st.failed == (uint64_t)(failed + g_sc_failed));
+    INVARIANT(st.canceled == (uint64_t)(canceled + g_sc_canceled));
+    INVARIANT(g_sc_done + g_sc_failed + g_sc_canceled == g_sc_submitted);
     /* the guarded updates add up */
     INVARIANT(g_mu_a == g_mu_b && g_rmu_a == g_rmu_b && g_rw_a == g_rw_b);
     INVARIANT(g_many_v[0] == g_many_v[1] && g_many_v[1] == g_many_v[2]);
     INVARIANT(g_mu_a + g_rmu_a + g_rw_a + g_many_v[0] == __atomic_load_n(&g_increments, __ATOMIC_RELAXED));
     INVARIANT(parconc_sem_value(&g_sem) == 2);
     printf("soak: %.0f s%s, %ld tasks (%ld done, %ld failed, %ld canceled) + %ld children + %ld without "
-           "future, %ld loops, %ld pauses, %ld checks, invariants %s\n", seconds, caller_runs ? " (caller-runs pool)" : "",
+           "future, %ld loops, %ld pauses, %ld structured rounds (%ld tasks: %ld failed, %ld canceled), "
+           "%ld checks, invariants %s\n", seconds, caller_runs ? " (caller-runs pool)" : "",
            submitted, done, failed, canceled, __atomic_load_n(&g_children, __ATOMIC_RELAXED), g_light_submitted,
-           __atomic_load_n(&g_loops, __ATOMIC_RELAXED), pauses, checks, g_broken ? "BROKEN" : "held");
+           __atomic_load_n(&g_loops, __ATOMIC_RELAXED), pauses, g_sc_rounds, g_sc_submitted, g_sc_failed, g_sc_canceled,
+           checks, g_broken ? "BROKEN" : "held");
     (void)taken;
     printf(g_broken ? "0 passed, 1 failed\n" : "1 passed, 0 failed\n");
     return g_broken ? 1 : 0;
