@@ -1098,9 +1098,11 @@ PARCONC_API int parconc_for_stop(void);
    each block starts from a copy of the identity, fn folds its items into
    it, and the blocks are combined into result in block order: the same
    result every run for any associative combine, floating point included.
-   partial_size bytes per block (<= 256).  Returns OK, EINVAL, ECANCELED,
-   or ENOMEM (result untouched) when partials larger than 64 bytes for many
-   workers need heap memory and there is none. */
+   partial_size bytes per block (<= 256).  Returns OK, EINVAL, ECANCELED
+   (parconc_for_stop; result untouched), desc->cancel's reason once it
+   fired (result untouched), or ENOMEM (result untouched) when partials
+   larger than 64 bytes for many workers need heap memory and there is
+   none. */
 typedef void (*parconc_reduce_fn)(size_t begin, size_t end, void *partial, void *arg);
 typedef void (*parconc_combine_fn)(void *into, const void *from, void *arg);
 PARCONC_API int parconc_parallel_reduce(parconc_pool *p, size_t n, parconc_reduce_fn fn, parconc_combine_fn combine,

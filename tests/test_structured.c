@@ -363,6 +363,17 @@ static void loop_slow(size_t b, size_t e, size_t worker, void *arg)
     parconc_sleep_ns(MS);
 }
 
+static void reduce_sum(size_t b, size_t e, void *partial, void *arg)
+{
+    (void)arg;
+    for (; b < e; b++) *(long *)partial += (long)b;
+}
+static void combine_sum(void *into, const void *from, void *arg)
+{
+    (void)arg;
+    *(long *)into += *(const long *)from;
+}
+
 static void test_loop_token_stops_it(void)
 {
     parconc_pool *p = make_pool(2);
@@ -409,7 +420,20 @@ static void test_loop_token_stops_it(void)
         PT_CHECK(parconc_now_ns() - t0 >= 30 * MS);
         PT_CHECK(ran_count < 100000);
     }
-    /* parallel_reduce honours it too */
+    /* parallel_reduce honours it too: the reason, and the result untouched */
+    {
+        long sum = 5;
+        parconc_cancel_init(&c, NULL);
+        parconc_cancel_request(&c, PARCONC_EPERM);
+        memset(&d, 0, sizeof d);
+        d.cancel = &c;
+        PT_CHECK_EQ(parconc_parallel_reduce(p, 100000, reduce_sum, combine_sum, &sum, sizeof sum, NULL, &d), PARCONC_EPERM);
+        PT_CHECK_EQ(sum, 5);
+        parconc_cancel_init(&c, NULL);
+        sum = 0;
+        PT_CHECK_EQ(parconc_parallel_reduce(p, 1000, reduce_sum, combine_sum, &sum, sizeof sum, NULL, &d), PARCONC_OK);
+        PT_CHECK_EQ(sum, 1000 * 999 / 2);
+    }
     parconc_pool_destroy(p);
 }
 
