@@ -1,6 +1,7 @@
 /* fuzz_api.c - libFuzzer harness: the input bytes are a program of API
    calls on a pool, futures, promises, callbacks, cancels, timeouts, locks,
-   a semaphore and parallel loops.  Every answer is checked against the
+   a semaphore, parallel loops, tasks with inputs, continuations and
+   combinators.  Every answer is checked against the
    contract (the set of codes each call may return, exactly one terminal
    state per future, every accepted task run at most once and every
    callback exactly once), and the input ends with everything released, so
@@ -36,6 +37,12 @@ static void *task_body(void *arg)
     if (how % 5 == 1) return parconc_task_fail(PARCONC_EPERM);
     if (how % 5 == 2) parconc_sleep_ns(20000);
     return arg;
+}
+
+static void *then_body(parconc_future *done, void *arg)
+{
+    CHECK(parconc_future_wait(done, 0) != PARCONC_ETIMEDOUT); /* its input settled first */
+    return task_body(arg);
 }
 
 static void on_done_cb(parconc_future *f, void *user)
@@ -76,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_ran = g_cb_fired = 0;
 
     while (i + 1 < size) {
-        uint8_t op = data[i] % 17, arg = data[i + 1];
+        uint8_t op = data[i] % 20, arg = data[i + 1];
         slot *s = &slots[arg % SLOTS];
         int rc;
         i += 2;
@@ -139,8 +146,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 5: /* release (a pending promise is settled first) */
             if (s->f) {
-                if (s->is_promise && !terminal(parconc_future_state(s->f)))
-                    CHECK(parconc_future_fail(s->f, PARCONC_ECANCELED) == PARCONC_OK);
+                if (s->is_promise && !terminal(parconc_future_state(s->f))) {
+                    rc = parconc_future_fail(s->f, PARCONC_ECANCELED);
+                    CHECK(rc == PARCONC_OK || rc == PARCONC_EBUSY); /* a combinator may settle by itself */
+                }
                 parconc_future_release(s->f);
                 s->f = NULL;
             }
@@ -263,6 +272,49 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (j = 0; j < yielded; j++) CHECK(terminal(parconc_future_state(fs[j])));
             break;
         }
+        case 17: /* a task with inputs: up to three held pool-task futures */
+        case 18: /* a continuation of a held pool-task future */
+            if (!s->f) {
+                parconc_future *ins[3];
+                size_t n = 0, want = op == 18 ? 1u : (size_t)(arg >> 4) % 4;
+                for (k = 0; k < SLOTS && n < want; k++) {
+                    slot *in = &slots[(arg + k + 1) % SLOTS];
+                    /* pool tasks only: a promise the program never settles
+                       would hold up a shutdown that drains */
+                    if (in != s && in->f && !in->is_promise) ins[n++] = in->f;
+                }
+                if (op == 18 && n == 0) break;
+                if (op == 18) {
+                    rc = parconc_future_then(ins[0], pool, then_body, (void *)(uintptr_t)arg, &s->f);
+                } else {
+                    parconc_task_desc t;
+                    memset(&t, 0, sizeof t);
+                    t.fn = task_body;
+                    t.arg = (void *)(uintptr_t)arg;
+                    t.after = ins;
+                    t.after_count = n;
+                    t.timeout_ns = (arg & 0x20) ? 50000 : -1;
+                    rc = parconc_pool_submit_ex(pool, &t, &s->f);
+                }
+                if (!pool) CHECK(rc == PARCONC_EINVAL);
+                else if (stopping) CHECK(rc == PARCONC_ESHUTDOWN);
+                else CHECK(rc == PARCONC_OK || rc == PARCONC_EAGAIN || rc == PARCONC_ETIMEDOUT);
+                if (rc == PARCONC_OK) { accepted++; s->is_promise = 0; s->callbacks = 0; }
+                else CHECK(s->f == NULL);
+            }
+            break;
+        case 19: /* when_all / when_any of the held futures: a promise of ours */
+            if (!s->f) {
+                parconc_future *fs[SLOTS];
+                size_t n = 0;
+                for (k = 0; k < SLOTS; k++) if (slots[k].f) fs[n++] = slots[k].f;
+                rc = (arg & 1) ? parconc_when_any(fs, n, &s->f) : parconc_when_all(fs, n, &s->f);
+                if ((arg & 1) && n == 0) { CHECK(rc == PARCONC_EINVAL); break; }
+                CHECK(rc == PARCONC_OK);
+                s->is_promise = 1;
+                s->callbacks = 0;
+            }
+            break;
         default: /* bad input is refused, never a crash */
             CHECK(parconc_pool_submit(NULL, task_body, NULL, NULL) == PARCONC_EINVAL);
             if (pool) CHECK(parconc_pool_submit(pool, NULL, NULL, NULL) == PARCONC_EINVAL);
@@ -274,12 +326,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 
-    /* tear down: settle promises, wait for everything, release, destroy */
+    /* tear down: settle promises (a combinator's result may settle by
+       itself meanwhile), then wait for everything, release, destroy */
+    for (k = 0; k < SLOTS; k++) {
+        slot *s = &slots[k];
+        if (s->f && s->is_promise && !terminal(parconc_future_state(s->f))) {
+            int rc = parconc_future_complete(s->f, NULL);
+            CHECK(rc == PARCONC_OK || rc == PARCONC_EBUSY);
+        }
+    }
     for (k = 0; k < SLOTS; k++) {
         slot *s = &slots[k];
         if (!s->f) continue;
-        if (s->is_promise && !terminal(parconc_future_state(s->f)))
-            CHECK(parconc_future_complete(s->f, NULL) == PARCONC_OK);
         CHECK(s->is_promise || pool != NULL); /* a task future came from the pool */
         {
             int rc = parconc_future_wait(s->f, PARCONC_FOREVER);
