@@ -62,7 +62,7 @@
    --------
    declarations    >>errors >>logger >>time >>threads >>port >>locks
                    >>cancel >>pool (futures too) >>groups (continuations,
-                   combinators) >>division
+                   combinators) >>serial >>division
    implementation  >>platform (atomics, clock, futex or parking table)
                    >>impl-errors >>impl-locks >>impl-threads >>impl-cancel
                    >>impl-futures >>impl-pool (fork too) >>impl-groups
@@ -118,7 +118,8 @@
             a tree of tokens; tasks, loops and groups watch one
    Groups   parconc_group_{init,submit,submit_ex,try_submit,wait,cancel,destroy},
             parconc_task_canceled(); parconc_future_then(f, pool, fn, arg, &out),
-            parconc_when_all, parconc_when_any; parconc_task_desc.after (inputs)
+            parconc_when_all, parconc_when_any; parconc_task_desc.after (inputs);
+            parconc_serial_{init,submit,submit_ex,wait,destroy}  one at a time
    Division parconc_split(n, parts, i, &b, &e), parconc_parallel_for(p, n, fn,
             arg, &desc_or_NULL) with AUTO/STATIC/DYNAMIC/GUIDED/RESPAWN,
             parconc_for_stop(), parconc_parallel_reduce, parconc_for_advise
@@ -1038,6 +1039,39 @@ PARCONC_API int parconc_when_all_ex(parconc_future *const *fs, size_t n, const p
 PARCONC_API int parconc_when_any(parconc_future *const *fs, size_t n, parconc_future **out);
 PARCONC_API int parconc_when_any_ex(parconc_future *const *fs, size_t n, const parconc_combine_desc *desc,
                                     parconc_future **out);
+
+/* ---- serial queues -------------------------------------------- >>serial */
+/* Tasks that run one at a time, in submission order, on the pool's
+   workers, without a thread of their own (a GCD serial queue, an Asio
+   strand): each is a task whose one input is the task submitted before
+   it, so it starts once that one has settled, whatever its state (a
+   canceled or failed task does not stop the queue).  Order is the order
+   in which submits entered the queue's lock.  The queue lives in caller
+   memory and needs no heap beyond the tasks' futures (none with
+   task->storage or a pool in caller memory).  A task's caller storage may
+   be reused for the queue's next task, or for anything once the queue's
+   next task was submitted or the queue destroyed (the queue keeps a
+   pointer to its last task).  In a bounded blocking pool a submit waits
+   for room holding the queue, so the others wait behind it. */
+typedef struct parconc_serial {
+    parconc_pool *pool_;
+    parconc_mutex lock_;
+    parconc_future *last_;     /* the last task submitted (one reference), or NULL */
+    uint32_t magic_;
+} parconc_serial;
+/* OK or EINVAL (NULL queue or pool). */
+PARCONC_API int parconc_serial_init(parconc_serial *s, parconc_pool *pool);
+/* As parconc_pool_submit / _submit_ex, into the queue (task->after is not
+   available here: EINVAL).  OK, EINVAL, ESHUTDOWN, EAGAIN, ETIMEDOUT,
+   ENOMEM. */
+PARCONC_API int parconc_serial_submit(parconc_serial *s, parconc_task_fn fn, void *arg, parconc_future **out);
+PARCONC_API int parconc_serial_submit_ex(parconc_serial *s, const parconc_task_desc *task, parconc_future **out);
+/* Waits until the last task submitted so far (and so every one before it)
+   has settled: OK, ETIMEDOUT, EINVAL. */
+PARCONC_API int parconc_serial_wait(parconc_serial *s, int64_t timeout_ns);
+/* Drops the queue's hold on its last task; tasks still queued run as
+   submitted.  OK or EINVAL. */
+PARCONC_API int parconc_serial_destroy(parconc_serial *s);
 
 
 /* ===================================================================== */
@@ -4226,6 +4260,8 @@ PARCONC_API int parconc_cancel_destroy(parconc_cancel *c)
 #define PARCONC__F_RING       16u /* queued in the submission ring: counted by the ring, not pending_in */
 
 #define PARCONC__F_THEN      32u /* a continuation: ext_.then_ is set */
+#define PARCONC__F_SERIAL    128u /* a serial queue's task: ext_.then_.src is the task before it
+                                     (one reference, or NULL; see "serial queues") */
 #define PARCONC__F_ALLOC_HDR 64u /* heap, from a pool with its own allocator: a copy of that
                                     allocator sits just before the future (see below) */
 
@@ -4310,6 +4346,9 @@ static void parconc__future_block_free(parconc_future *f)
 
 static void parconc__future_free(parconc_future *f)
 {
+    parconc_future *pred = (f->flags_ & PARCONC__F_SERIAL) ? f->ext_.then_.src : NULL;
+    if (pred && !(pred->flags_ & PARCONC__F_CALLER)) /* canceled before its turn, never taken over */
+        parconc_future_release(pred);
     if (f->flags_ & PARCONC__F_HEAP) {
         const parconc_allocator *a = parconc__future_allocator(f);
         parconc__cb_node *n = (parconc__cb_node *)f->cb_more_; /* a promise that never settled */
@@ -4424,6 +4463,7 @@ static void parconc__group_member_done(parconc_group *g, uint32_t state, int err
    slot) is kept alive by ours until we are done with it; caller storage
    is never freed, and must not be touched once BUSY is off (its owner may
    reuse it): it gets none. */
+static void parconc__serial_settle(parconc_future *f); /* pool: serial queues */
 static int parconc__future_fire(parconc_future *f)
 {
     parconc__cb_node *more;
@@ -4450,6 +4490,7 @@ static int parconc__future_fire(parconc_future *f)
     }
     /* a continuation's input was kept alive for its function, which ran */
     if (src) parconc_future_release(src);
+    else if (f->flags_ & PARCONC__F_SERIAL) parconc__serial_settle(f);
     return hold;
 }
 /* After f settled: tell its dependents and its group (f itself may be
@@ -6242,12 +6283,16 @@ static PARCONC__INLINE parconc_future *parconc__submit_future(parconc_pool *p, c
 
 /* A task with a future (or caller storage): the ring, run here, its
    worker's deque, or the injection list. */
-/* What a submission adds to a plain task: a group, a continuation. */
+/* What a submission adds to a plain task: a group, a continuation, or
+   being a serial queue's (queued even without inputs: never run by the
+   submitting thread, which holds the queue's lock). */
 typedef struct parconc__ext {
     parconc_group *group;
-    parconc_future *src;          /* a continuation's input (the caller retained it) */
+    parconc_future *src;          /* a continuation's input (the caller retained it), or a
+                                     serial task's predecessor (idem; NULL: the first) */
     parconc_then_fn then_fn;
     void *then_arg;
+    int serial;
 } parconc__ext;
 
 /* A continuation's task function: the task being run (parconc__tls_task,
@@ -6269,6 +6314,10 @@ static void parconc__future_extend(parconc_future *f, const parconc_task_desc *t
     f->cancel_ = task->cancel;
     if (!x) return;
     f->group_ = x->group;
+    if (x->serial) {
+        f->flags_ |= PARCONC__F_SERIAL;
+        f->ext_.then_.src = x->src;
+    }
     if (x->then_fn) {
         f->flags_ |= PARCONC__F_THEN;
         f->ext_.then_.src = x->src;
@@ -6381,12 +6430,17 @@ static void parconc__task_ready(parconc_future *t)
     parconc__pool_submitted(p);
 }
 
+static int parconc__serial_step_back(parconc_future *t);
+
 static void parconc__task_input_done(parconc_future_link *link, uint32_t state, int error)
 {
     parconc_future *t = link->target_;
     parconc_pool *p = t->pool_;
-    (void)state;
     (void)error;
+    /* a serial task's predecessor canceled before its turn: wait for the
+       one before that instead (the registration, its reference and its
+       hold on p carry over) */
+    if ((t->flags_ & PARCONC__F_SERIAL) && state == PARCONC_CANCELED && parconc__serial_step_back(t)) return;
     parconc__link_free(link);
     /* acq_rel: the last one to count sees every input's outcome */
     if (parconc__fetch_sub(&t->deps_, 1u, PARCONC__ACQ_REL) == 1u) parconc__task_ready(t);
@@ -6494,8 +6548,9 @@ static int parconc__submit_waiting(parconc_pool *p, const parconc_task_desc *tas
 static PARCONC__NOINLINE int parconc__submit_ext(parconc_pool *p, const parconc_task_desc *task,
                                                  const parconc__ext *x, parconc_future **out)
 {
-    parconc_future *const *inputs = x && x->then_fn ? &x->src : task->after;
-    size_t i, n = x && x->then_fn ? 1u : task->after_count;
+    int one = x && (x->then_fn || (x->serial && x->src)); /* the input is x->src */
+    parconc_future *const *inputs = one ? &x->src : task->after;
+    size_t i, n = one ? 1u : (x && x->serial ? 0u : task->after_count);
     parconc__route r;
     int rc;
     if (out) *out = NULL;
@@ -6507,7 +6562,7 @@ static PARCONC__NOINLINE int parconc__submit_ext(parconc_pool *p, const parconc_
     if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
     rc = parconc__pool_reserve(p, task->timeout_ns);
     if (rc != PARCONC_OK && rc != PARCONC__RUN_HERE) return rc;
-    if (n) {
+    if (n || (x && x->serial)) {
         /* a waiting task holds a slot even past the capacity: it cannot
            run here (its inputs are not done) nor wait for room later */
         if (rc == PARCONC__RUN_HERE) parconc__fetch_add(&p->queued, (size_t)1, PARCONC__RELAXED);
@@ -7455,6 +7510,174 @@ PARCONC_API int parconc_when_any_ex(parconc_future *const *fs, size_t n, const p
 PARCONC_API int parconc_when_any(parconc_future *const *fs, size_t n, parconc_future **out)
 {
     return parconc__combine(fs, n, NULL, out, 0);
+}
+
+/* ---- serial queues ----
+   The queue's lock orders submits; each new task gets the last one as
+   its input (a task with inputs, see "tasks with inputs") and becomes the
+   last.  The queue holds one reference to its last task (none to caller
+   storage, which is never freed), given back when the next one was
+   submitted (that task's registration holds what it needs) or when the
+   queue is destroyed. */
+#define PARCONC__SERIAL_MAGIC 0x73657269u
+
+static void parconc__serial_drop(parconc_future *f)
+{
+    if (!(f->flags_ & PARCONC__F_CALLER)) parconc_future_release(f); /* caller storage holds no reference */
+}
+
+/* A serial task settled (from its fire).  Its turn came (deps_ 0: its
+   input reported) or it was canceled with its turn still ahead.  In the
+   first case everything before it has settled and it lets go of its
+   predecessor; in the second it keeps it, for the task after it to wait
+   on (parconc__serial_step_back).  The decision and every change of a
+   serial task's predecessor happen under inj_lock. */
+static void parconc__serial_settle(parconc_future *f)
+{
+    parconc_pool *p = f->pool_;
+    parconc_future *pred = NULL;
+    parconc__ilock(&p->inj_lock);
+    if (f->ext_.then_.src && parconc__load(&f->deps_, PARCONC__ACQUIRE) == 0) {
+        pred = f->ext_.then_.src;
+        f->ext_.then_.src = NULL;
+    }
+    parconc__mutex_unlock_raw(&p->inj_lock);
+    if (pred) parconc__serial_drop(pred);
+}
+
+/* Task t's predecessor (its input) ended CANCELED.  If that happened
+   before its turn it still holds the task before it, and t must wait for
+   that one instead: t takes over the first task back along the chain that
+   is not a settled early cancel (skipping those, without recursion), and
+   registers on it with its own link (the registration's reference to t
+   and its hold on p carry over).  Only while t still waits (a cancel() of
+   t changes it only under inj_lock); the tasks skipped have settled, so
+   their fires are done, and the references along the chain keep each
+   alive until we drop it.  1: t waits on an earlier task now; 0: go on
+   as usual. */
+static int parconc__serial_step_back(parconc_future *t)
+{
+    parconc_pool *p = t->pool_;
+    parconc_future *pred, *earlier = NULL, *x;
+    parconc__ilock(&p->inj_lock);
+    pred = t->ext_.then_.src;
+    if (t->linked_ == PARCONC__LINKED_WAITING && pred && pred->ext_.then_.src) {
+        earlier = pred->ext_.then_.src;
+        for (;;) {
+            uint32_t st = parconc__load(&earlier->state_, PARCONC__ACQUIRE);
+            if ((st & (PARCONC__F_STATE_MASK | PARCONC__F_BUSY)) != PARCONC_CANCELED || !earlier->ext_.then_.src) break;
+            earlier = earlier->ext_.then_.src; /* a settled early cancel: skip it */
+        }
+        t->ext_.then_.src = earlier; /* the reference on it is t's now (see below) */
+    }
+    parconc__mutex_unlock_raw(&p->inj_lock);
+    if (!earlier) return 0;
+    /* drop what t held (pred) and what each skipped task held, except the
+       reference on `earlier`, which moved to t; nobody else reads these
+       fields any more */
+    x = pred;
+    while (x != earlier) {
+        parconc_future *next = x->ext_.then_.src;
+        x->ext_.then_.src = NULL;
+        parconc__serial_drop(x);
+        x = next;
+    }
+    t->dep_link_.target_ = t;
+    t->dep_link_.settled_ = parconc__task_input_done;
+    t->dep_link_.kind_ = PARCONC__LINK_CALLER;
+    parconc__on_settled(earlier, &t->dep_link_); /* the link that just reported */
+    return 1;
+}
+
+static int parconc__serial_ok(const parconc_serial *s)
+{
+    return s && s->magic_ == PARCONC__SERIAL_MAGIC;
+}
+
+PARCONC_API int parconc_serial_init(parconc_serial *s, parconc_pool *pool)
+{
+    if (!s || !pool) return PARCONC_EINVAL;
+    memset(s, 0, sizeof *s);
+    s->pool_ = pool;
+    s->magic_ = PARCONC__SERIAL_MAGIC;
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_serial_submit_ex(parconc_serial *s, const parconc_task_desc *task, parconc_future **out)
+{
+    parconc_task_desc t;
+    parconc__ext x;
+    parconc_future *prev, *f = NULL;
+    int rc;
+    if (out) *out = NULL;
+    if (!parconc__serial_ok(s) || !task || !task->fn || task->after_count) return PARCONC_EINVAL;
+    t = *task;
+    t.after_links = NULL; /* the one input uses the task's own link (step_back reuses it) */
+    memset(&x, 0, sizeof x);
+    x.serial = 1;
+    parconc__ilock(&s->lock_);
+    prev = s->last_;
+    /* storage handed back for the next task: the one it held has settled */
+    if (prev && prev == task->storage) prev = NULL;
+    x.src = prev; /* the new task's input and predecessor, one reference */
+    if (prev && !(prev->flags_ & PARCONC__F_CALLER)) parconc_future_retain(prev);
+    rc = parconc__submit_ext(s->pool_, &t, &x, &f);
+    if (rc != PARCONC_OK && prev && !(prev->flags_ & PARCONC__F_CALLER)) parconc_future_release(prev);
+    if (rc == PARCONC_OK) {
+        prev = s->last_;
+        s->last_ = f; /* submit's reference (if any) is the queue's */
+        if (out) {
+            if (!(f->flags_ & PARCONC__F_CALLER)) parconc_future_retain(f);
+            *out = f;
+        }
+    }
+    parconc__mutex_unlock_raw(&s->lock_);
+    if (rc == PARCONC_OK && prev && !(prev->flags_ & PARCONC__F_CALLER)) parconc_future_release(prev);
+    return rc;
+}
+
+PARCONC_API int parconc_serial_submit(parconc_serial *s, parconc_task_fn fn, void *arg, parconc_future **out)
+{
+    parconc_task_desc t;
+    memset(&t, 0, sizeof t);
+    t.fn = fn;
+    t.arg = arg;
+    t.timeout_ns = PARCONC_FOREVER;
+    return parconc_serial_submit_ex(s, &t, out);
+}
+
+PARCONC_API int parconc_serial_wait(parconc_serial *s, int64_t timeout_ns)
+{
+    parconc_future *cur;
+    uint64_t deadline = parconc__deadline(timeout_ns);
+    if (!parconc__serial_ok(s)) return PARCONC_EINVAL;
+    parconc__ilock(&s->lock_);
+    cur = s->last_;
+    if (cur && !(cur->flags_ & PARCONC__F_CALLER)) parconc_future_retain(cur);
+    parconc__mutex_unlock_raw(&s->lock_);
+    /* the last task, and, when it was canceled before its turn, the one
+       it still holds, and so on back (see parconc__serial_step_back) */
+    while (cur) {
+        parconc_future *next;
+        int rc = parconc__future_await(cur, deadline);
+        if (rc != PARCONC_OK) { parconc__serial_drop(cur); return rc; }
+        parconc__ilock(&s->pool_->inj_lock);
+        next = cur->ext_.then_.src;
+        if (next && !(next->flags_ & PARCONC__F_CALLER)) parconc_future_retain(next);
+        parconc__mutex_unlock_raw(&s->pool_->inj_lock);
+        parconc__serial_drop(cur);
+        cur = next;
+    }
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_serial_destroy(parconc_serial *s)
+{
+    if (!parconc__serial_ok(s)) return PARCONC_EINVAL;
+    if (s->last_ && !(s->last_->flags_ & PARCONC__F_CALLER)) parconc_future_release(s->last_);
+    s->last_ = NULL;
+    s->magic_ = 0;
+    return PARCONC_OK;
 }
 
 /* ===================================================================== */

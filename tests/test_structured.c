@@ -1094,6 +1094,168 @@ static void test_after_cancel_shutdown_and_group(void)
     parconc_pool_destroy(p);
 }
 
+/* ===================== serial queues ===================== */
+
+static void *complete_later(void *arg);
+
+/* 8 submitters, each submit numbered under a lock of the test's own, so
+   the queue's order is known: the tasks run exactly in that order, one
+   at a time. */
+#define SERIAL_PER 300
+static parconc_serial serial_q;
+static parconc_mutex ticket_lock;
+static int next_ticket, run_log[8 * SERIAL_PER], run_len, serial_inside, serial_overlap;
+static void *serial_task(void *arg)
+{
+    if (__atomic_add_fetch(&serial_inside, 1, __ATOMIC_SEQ_CST) != 1) __atomic_store_n(&serial_overlap, 1, __ATOMIC_SEQ_CST);
+    run_log[run_len++] = (int)(intptr_t)arg; /* plain: the queue gives mutual exclusion and order */
+    if (run_len % 64 == 0) parconc_thread_yield();
+    __atomic_sub_fetch(&serial_inside, 1, __ATOMIC_SEQ_CST);
+    return arg;
+}
+static void *serial_submitter(void *arg)
+{
+    int i;
+    (void)arg;
+    for (i = 0; i < SERIAL_PER; i++) {
+        parconc_mutex_lock(&ticket_lock);
+        PT_EXPECT_EQ(parconc_serial_submit(&serial_q, serial_task, (void *)(intptr_t)next_ticket, NULL), PARCONC_OK);
+        next_ticket++;
+        parconc_mutex_unlock(&ticket_lock);
+    }
+    return NULL;
+}
+
+static void test_serial_order_and_exclusion(void)
+{
+    parconc_pool *p = make_pool(4);
+    parconc_thread th[8];
+    int i;
+    PT_CHECK(p != NULL);
+    PT_CHECK_EQ(parconc_serial_init(&serial_q, p), PARCONC_OK);
+    parconc_mutex_init(&ticket_lock);
+    next_ticket = run_len = serial_inside = serial_overlap = 0;
+    for (i = 0; i < 8; i++) PT_CHECK_EQ(parconc_thread_create(&th[i], serial_submitter, NULL, NULL), PARCONC_OK);
+    for (i = 0; i < 8; i++) PT_CHECK_EQ(parconc_thread_join(th[i], NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_serial_wait(&serial_q, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(run_len, 8 * SERIAL_PER);
+    PT_CHECK_EQ(serial_overlap, 0);
+    for (i = 0; i < 8 * SERIAL_PER; i++) PT_CHECK_EQ(run_log[i], i);
+    PT_CHECK_EQ(parconc_serial_destroy(&serial_q), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    parconc_pool_destroy(p);
+}
+
+/* A failed or canceled task does not stop the queue; caller storage
+   handed back for the next task; bad input. */
+static void test_serial_failures_cancel_storage(void)
+{
+    parconc_pool *p = make_pool(2);
+    parconc_serial q;
+    parconc_future *f[4], slot;
+    parconc_task_desc t;
+    gate g;
+    int i;
+    PT_CHECK(p != NULL);
+    PT_CHECK_EQ(parconc_serial_init(&q, p), PARCONC_OK);
+    gate_init(&g);
+    ran_count = 0;
+    PT_CHECK_EQ(parconc_serial_submit(&q, gate_task, &g, &f[0]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_serial_submit(&q, fail_if_odd, (void *)(intptr_t)1, &f[1]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_serial_submit(&q, count_task, NULL, &f[2]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_serial_submit(&q, count_task, NULL, &f[3]), PARCONC_OK);
+    gate_wait_inside(&g, 1);
+    PT_CHECK_EQ(parconc_future_state(f[1]), PARCONC_PENDING); /* waiting its turn */
+    PT_CHECK_EQ(parconc_future_cancel(f[2]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_serial_wait(&q, 10 * MS), PARCONC_ETIMEDOUT);
+    parconc_future_complete(&g.open, NULL);
+    PT_CHECK_EQ(parconc_serial_wait(&q, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_get(f[1], NULL, 0), 1001);
+    PT_CHECK_EQ(parconc_future_state(f[2]), PARCONC_CANCELED);
+    PT_CHECK_EQ(parconc_future_state(f[3]), PARCONC_DONE);
+    PT_CHECK_EQ(ran_count, 2); /* fail_if_odd and the last one */
+    for (i = 0; i < 4; i++) parconc_future_release(f[i]);
+    /* one caller future, handed back for each next task */
+    memset(&t, 0, sizeof t);
+    t.fn = count_task;
+    t.storage = &slot;
+    for (i = 0; i < 50; i++) {
+        PT_CHECK_EQ(parconc_serial_submit_ex(&q, &t, NULL), PARCONC_OK);
+        PT_CHECK_EQ(parconc_future_wait(&slot, PARCONC_FOREVER), PARCONC_OK);
+    }
+    PT_CHECK_EQ(ran_count, 52);
+    /* bad input */
+    PT_CHECK_EQ(parconc_serial_init(NULL, p), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_serial_init(&q, NULL), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_serial_submit(NULL, count_task, NULL, NULL), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_serial_submit(&q, NULL, NULL, NULL), PARCONC_EINVAL);
+    t.storage = NULL;
+    t.after = f;
+    t.after_count = 1;
+    PT_CHECK_EQ(parconc_serial_submit_ex(&q, &t, NULL), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_serial_wait(NULL, 0), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_serial_destroy(&q), PARCONC_OK);
+    PT_CHECK_EQ(parconc_serial_destroy(&q), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_serial_init(&q, p), PARCONC_OK);
+    parconc_pool_shutdown(p, PARCONC_SHUTDOWN_DRAIN, PARCONC_FOREVER);
+    PT_CHECK_EQ(parconc_serial_submit(&q, count_task, NULL, NULL), PARCONC_ESHUTDOWN);
+    PT_CHECK_EQ(parconc_serial_wait(&q, 0), PARCONC_OK); /* nothing was queued */
+    PT_CHECK_EQ(parconc_serial_destroy(&q), PARCONC_OK);
+    parconc_pool_destroy(p);
+}
+
+/* Tasks canceled before their turn do not let the ones after them start
+   early: the next task still waits for the one that runs; serial_wait
+   too.  A shutdown(CANCEL) with a long queue cancels all of it. */
+static void test_serial_cancels_keep_the_order(void)
+{
+    enum { N = 40 };
+    parconc_pool *p = make_pool(3);
+    parconc_serial q;
+    parconc_future *f[N];
+    gate g;
+    unsigned seed = 7;
+    int i, k;
+    PT_CHECK(p != NULL);
+    PT_CHECK_EQ(parconc_serial_init(&q, p), PARCONC_OK);
+    gate_init(&g);
+    ran_count = 0;
+    PT_CHECK_EQ(parconc_serial_submit(&q, gate_task, &g, &f[0]), PARCONC_OK);
+    for (i = 1; i < N; i++) PT_CHECK_EQ(parconc_serial_submit(&q, count_task, NULL, &f[i]), PARCONC_OK);
+    gate_wait_inside(&g, 1);
+    /* cancel every task but one in the middle, in a scrambled order, the last included */
+    for (k = 0; k < 3 * N; k++) {
+        i = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % (N - 1);
+        if (i != N / 2) (void)parconc_future_cancel(f[i]);
+    }
+    for (i = 1; i < N; i++) if (i != N / 2) PT_CHECK_EQ(parconc_future_cancel(f[i]), PARCONC_OK);
+    parconc_sleep_ns(20 * MS);
+    PT_CHECK_EQ(parconc_future_state(f[N / 2]), PARCONC_PENDING); /* task 0 still runs */
+    PT_CHECK_EQ(ran_count, 0);
+    PT_CHECK_EQ(parconc_serial_wait(&q, 10 * MS), PARCONC_ETIMEDOUT); /* the last was canceled: still waits */
+    parconc_future_complete(&g.open, NULL);
+    PT_CHECK_EQ(parconc_serial_wait(&q, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_state(f[0]), PARCONC_DONE);
+    PT_CHECK_EQ(parconc_future_wait(f[N / 2], PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(ran_count, 1);
+    for (i = 0; i < N; i++) parconc_future_release(f[i]);
+    /* a long queue canceled by shutdown */
+    gate_init(&g);
+    PT_CHECK_EQ(parconc_serial_submit(&q, gate_task, &g, NULL), PARCONC_OK);
+    for (i = 0; i < 1000; i++) PT_CHECK_EQ(parconc_serial_submit(&q, count_task, NULL, NULL), PARCONC_OK);
+    gate_wait_inside(&g, 1);
+    {
+        parconc_thread th;
+        PT_CHECK_EQ(parconc_thread_create(&th, complete_later, &g.open, NULL), PARCONC_OK);
+        PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_CANCEL, PARCONC_FOREVER), PARCONC_OK);
+        PT_CHECK_EQ(parconc_thread_join(th, NULL), PARCONC_OK);
+    }
+    PT_CHECK_EQ(ran_count, 1); /* none of the 1000 ran */
+    PT_CHECK_EQ(parconc_serial_wait(&q, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_serial_destroy(&q), PARCONC_OK);
+    parconc_pool_destroy(p);
+}
+
 /* A waiting task canceled, its pool destroyed, then its inputs complete:
    the late callbacks find the task gone without touching freed memory
    (heap pool: the block outlives them; caller memory: destroy waits). */
@@ -1330,6 +1492,9 @@ int main(int argc, char **argv)
         PT_TEST(test_when_any),
         PT_TEST(test_dag_10000_random_edges),
         PT_TEST(test_after_cancel_shutdown_and_group),
+        PT_TEST(test_serial_order_and_exclusion),
+        PT_TEST(test_serial_failures_cancel_storage),
+        PT_TEST(test_serial_cancels_keep_the_order),
         PT_TEST(test_pool_destroyed_before_inputs_complete),
         PT_TEST(test_out_of_memory_leaves_nothing),
         PT_TEST(test_futures_outlive_pool_with_allocator),

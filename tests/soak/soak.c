@@ -10,7 +10,7 @@
    short timeouts.  A fourth thread runs task groups (with limits,
    failures, cancels and deadline tokens), graphs of tasks with inputs,
    continuations and when_all, and checks each outcome.  A checker thread verifies the invariants every few
-   milliseconds while it runs; at the end every submitted task is accounted
+   milliseconds while it runs (serial queues too); at the end every submitted task is accounted
    for exactly once.  Prints a summary and "1 passed, 0 failed" (or the
    first broken invariant and "0 passed, 1 failed"). */
 #define PARCONC_IMPLEMENTATION
@@ -304,13 +304,45 @@ static void sc_graph_round(uint32_t *seed)
     parconc_future_release(all);
 }
 
+/* a serial queue: the tasks that run do so one at a time, in order,
+   whatever was canceled in between */
+static int g_serial_inside, g_serial_last;
+static void *sc_serial_task(void *arg)
+{
+    int me = (int)(intptr_t)arg;
+    INVARIANT(__atomic_add_fetch(&g_serial_inside, 1, __ATOMIC_SEQ_CST) == 1);
+    INVARIANT(me > g_serial_last);
+    g_serial_last = me;
+    __atomic_sub_fetch(&g_serial_inside, 1, __ATOMIC_SEQ_CST);
+    return arg;
+}
+
+static void sc_serial_round(uint32_t *seed)
+{
+    parconc_serial q;
+    parconc_future *f[20];
+    long failed = 0, canceled = 0;
+    int i;
+    INVARIANT(parconc_serial_init(&q, g_pool) == PARCONC_OK);
+    g_serial_last = 0;
+    for (i = 0; i < 20; i++) INVARIANT(parconc_serial_submit(&q, sc_serial_task, (void *)(intptr_t)(i + 1), &f[i]) == PARCONC_OK);
+    for (i = 0; i < 20; i++) if (rng_next(seed) % 4 == 0) (void)parconc_future_cancel(f[i]);
+    INVARIANT(parconc_serial_wait(&q, PARCONC_FOREVER) == PARCONC_OK);
+    g_sc_submitted += 20;
+    for (i = 0; i < 20; i++) sc_tally(f[i], &failed, &canceled);
+    INVARIANT(failed == 0);
+    INVARIANT(parconc_serial_destroy(&q) == PARCONC_OK);
+}
+
 static void *structured_loop(void *arg)
 {
     uint32_t seed = 0xC0FFEEu;
     (void)arg;
     while (!parconc__load(&g_stop, PARCONC__ACQUIRE)) {
-        if (rng_next(&seed) % 2) sc_group_round(&seed);
-        else sc_graph_round(&seed);
+        uint32_t pick = rng_next(&seed) % 3;
+        if (pick == 0) sc_group_round(&seed);
+        else if (pick == 1) sc_graph_round(&seed);
+        else sc_serial_round(&seed);
         g_sc_rounds++;
     }
     return NULL;
