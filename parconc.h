@@ -4463,7 +4463,7 @@ static void parconc__group_member_done(parconc_group *g, uint32_t state, int err
    slot) is kept alive by ours until we are done with it; caller storage
    is never freed, and must not be touched once BUSY is off (its owner may
    reuse it): it gets none. */
-static void parconc__serial_settle(parconc_future *f); /* pool: serial queues */
+static void parconc__serial_settle(parconc_future *f); /* pool: tasks with inputs */
 static int parconc__future_fire(parconc_future *f)
 {
     parconc__cb_node *more;
@@ -6430,7 +6430,69 @@ static void parconc__task_ready(parconc_future *t)
     parconc__pool_submitted(p);
 }
 
-static int parconc__serial_step_back(parconc_future *t);
+static void parconc__serial_drop(parconc_future *f)
+{
+    if (!(f->flags_ & PARCONC__F_CALLER)) parconc_future_release(f); /* caller storage holds no reference */
+}
+
+/* A serial task settled (from its fire).  Its turn came (deps_ 0: its
+   input reported) or it was canceled with its turn still ahead.  In the
+   first case everything before it has settled and it lets go of its
+   predecessor; in the second it keeps it, for the task after it to wait
+   on (parconc__serial_step_back).  The decision and every change of a
+   serial task's predecessor happen under inj_lock. */
+static void parconc__serial_settle(parconc_future *f)
+{
+    parconc_pool *p = f->pool_;
+    parconc_future *pred = NULL;
+    parconc__ilock(&p->inj_lock);
+    if (f->ext_.then_.src && parconc__load(&f->deps_, PARCONC__ACQUIRE) == 0) {
+        pred = f->ext_.then_.src;
+        f->ext_.then_.src = NULL;
+    }
+    parconc__mutex_unlock_raw(&p->inj_lock);
+    if (pred) parconc__serial_drop(pred);
+}
+
+/* Task t's predecessor (its input) ended CANCELED.  If that happened
+   before its turn it still holds the task before it, and t must wait for
+   that one instead: t takes over the first task back along the chain that
+   is not a settled early cancel (skipping those, without recursion), and
+   its caller registers t on it with t's own link (the registration's
+   reference to t and its hold on p carry over).  Only while t still waits (a cancel() of
+   t changes it only under inj_lock); the tasks skipped have settled, so
+   their fires are done, and the references along the chain keep each
+   alive until we drop it.  Returns the task t waits on now, or NULL: go
+   on as usual. */
+static parconc_future *parconc__serial_step_back(parconc_future *t)
+{
+    parconc_pool *p = t->pool_;
+    parconc_future *pred, *earlier = NULL, *x;
+    parconc__ilock(&p->inj_lock);
+    pred = t->ext_.then_.src;
+    if (t->linked_ == PARCONC__LINKED_WAITING && pred && pred->ext_.then_.src) {
+        earlier = pred->ext_.then_.src;
+        for (;;) {
+            uint32_t st = parconc__load(&earlier->state_, PARCONC__ACQUIRE);
+            if ((st & (PARCONC__F_STATE_MASK | PARCONC__F_BUSY)) != PARCONC_CANCELED || !earlier->ext_.then_.src) break;
+            earlier = earlier->ext_.then_.src; /* a settled early cancel: skip it */
+        }
+        t->ext_.then_.src = earlier; /* the reference on it is t's now (see below) */
+    }
+    parconc__mutex_unlock_raw(&p->inj_lock);
+    if (!earlier) return NULL;
+    /* drop what t held (pred) and what each skipped task held, except the
+       reference on `earlier`, which moved to t; nobody else reads these
+       fields any more */
+    x = pred;
+    while (x != earlier) {
+        parconc_future *next = x->ext_.then_.src;
+        x->ext_.then_.src = NULL;
+        parconc__serial_drop(x);
+        x = next;
+    }
+    return earlier;
+}
 
 static void parconc__task_input_done(parconc_future_link *link, uint32_t state, int error)
 {
@@ -6440,7 +6502,13 @@ static void parconc__task_input_done(parconc_future_link *link, uint32_t state, 
     /* a serial task's predecessor canceled before its turn: wait for the
        one before that instead (the registration, its reference and its
        hold on p carry over) */
-    if ((t->flags_ & PARCONC__F_SERIAL) && state == PARCONC_CANCELED && parconc__serial_step_back(t)) return;
+    if ((t->flags_ & PARCONC__F_SERIAL) && state == PARCONC_CANCELED) {
+        parconc_future *earlier = parconc__serial_step_back(t);
+        if (earlier) {
+            parconc__on_settled(earlier, link); /* t's own link (serial tasks use nothing else) */
+            return;
+        }
+    }
     parconc__link_free(link);
     /* acq_rel: the last one to count sees every input's outcome */
     if (parconc__fetch_sub(&t->deps_, 1u, PARCONC__ACQ_REL) == 1u) parconc__task_ready(t);
@@ -7521,73 +7589,6 @@ PARCONC_API int parconc_when_any(parconc_future *const *fs, size_t n, parconc_fu
    queue is destroyed. */
 #define PARCONC__SERIAL_MAGIC 0x73657269u
 
-static void parconc__serial_drop(parconc_future *f)
-{
-    if (!(f->flags_ & PARCONC__F_CALLER)) parconc_future_release(f); /* caller storage holds no reference */
-}
-
-/* A serial task settled (from its fire).  Its turn came (deps_ 0: its
-   input reported) or it was canceled with its turn still ahead.  In the
-   first case everything before it has settled and it lets go of its
-   predecessor; in the second it keeps it, for the task after it to wait
-   on (parconc__serial_step_back).  The decision and every change of a
-   serial task's predecessor happen under inj_lock. */
-static void parconc__serial_settle(parconc_future *f)
-{
-    parconc_pool *p = f->pool_;
-    parconc_future *pred = NULL;
-    parconc__ilock(&p->inj_lock);
-    if (f->ext_.then_.src && parconc__load(&f->deps_, PARCONC__ACQUIRE) == 0) {
-        pred = f->ext_.then_.src;
-        f->ext_.then_.src = NULL;
-    }
-    parconc__mutex_unlock_raw(&p->inj_lock);
-    if (pred) parconc__serial_drop(pred);
-}
-
-/* Task t's predecessor (its input) ended CANCELED.  If that happened
-   before its turn it still holds the task before it, and t must wait for
-   that one instead: t takes over the first task back along the chain that
-   is not a settled early cancel (skipping those, without recursion), and
-   registers on it with its own link (the registration's reference to t
-   and its hold on p carry over).  Only while t still waits (a cancel() of
-   t changes it only under inj_lock); the tasks skipped have settled, so
-   their fires are done, and the references along the chain keep each
-   alive until we drop it.  1: t waits on an earlier task now; 0: go on
-   as usual. */
-static int parconc__serial_step_back(parconc_future *t)
-{
-    parconc_pool *p = t->pool_;
-    parconc_future *pred, *earlier = NULL, *x;
-    parconc__ilock(&p->inj_lock);
-    pred = t->ext_.then_.src;
-    if (t->linked_ == PARCONC__LINKED_WAITING && pred && pred->ext_.then_.src) {
-        earlier = pred->ext_.then_.src;
-        for (;;) {
-            uint32_t st = parconc__load(&earlier->state_, PARCONC__ACQUIRE);
-            if ((st & (PARCONC__F_STATE_MASK | PARCONC__F_BUSY)) != PARCONC_CANCELED || !earlier->ext_.then_.src) break;
-            earlier = earlier->ext_.then_.src; /* a settled early cancel: skip it */
-        }
-        t->ext_.then_.src = earlier; /* the reference on it is t's now (see below) */
-    }
-    parconc__mutex_unlock_raw(&p->inj_lock);
-    if (!earlier) return 0;
-    /* drop what t held (pred) and what each skipped task held, except the
-       reference on `earlier`, which moved to t; nobody else reads these
-       fields any more */
-    x = pred;
-    while (x != earlier) {
-        parconc_future *next = x->ext_.then_.src;
-        x->ext_.then_.src = NULL;
-        parconc__serial_drop(x);
-        x = next;
-    }
-    t->dep_link_.target_ = t;
-    t->dep_link_.settled_ = parconc__task_input_done;
-    t->dep_link_.kind_ = PARCONC__LINK_CALLER;
-    parconc__on_settled(earlier, &t->dep_link_); /* the link that just reported */
-    return 1;
-}
 
 static int parconc__serial_ok(const parconc_serial *s)
 {
