@@ -108,7 +108,8 @@
             PARCONC_GUARD(&m)               unlocks on every exit of the block
             PARCONC_DEBUG_LOCKS             lock-order validator (EDEADLK)
    Pool     parconc_pool_create(&p, &desc_or_NULL), parconc_pool_submit(p, fn,
-            arg, &future_or_NULL), parconc_pool_submit_ex, _wait_idle,
+            arg, &future_or_NULL), parconc_pool_submit_ex, _submit_after,
+            parconc_timer_{start,stop}, _wait_idle,
             _shutdown(DRAIN|CANCEL), _destroy, _stats_get, _worker_stats,
             parconc_task_fail(err), parconc_pool_current()
    Futures  parconc_future_{wait,get,cancel,state,on_done,retain,release,
@@ -745,6 +746,7 @@ struct parconc_future {
         struct { struct parconc_future *src; parconc_then_fn fn; } then_; /* a continuation: its
                                              input (one reference) and function (arg_: its argument) */
         struct { int32_t error; uint32_t canceled; } all_; /* when_all: the first failure, a cancel */
+        uint64_t at_;                     /* a delayed task: when it is due (monotonic ns) */
     } ext_;
     parconc_future_link dep_link_;        /* the first input's registration */
 };
@@ -784,6 +786,8 @@ typedef struct parconc_task_desc {
     size_t after_count;
     parconc_future_link *after_links; /* caller storage for after_count registrations
                                   (NULL: the first needs none, others allocate) */
+    int64_t delay_ns;          /* > 0: accepted now, queued once this much time has passed
+                                  (never earlier; not with `after`) */
 } parconc_task_desc;
 
 typedef struct parconc_worker_stats {
@@ -838,6 +842,45 @@ PARCONC_API size_t parconc_pool_memory_size(const parconc_pool_desc *desc);
    for its own tasks' submissions. */
 PARCONC_API int parconc_pool_submit(parconc_pool *p, parconc_task_fn fn, void *arg, parconc_future **out);
 PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc *task, parconc_future **out);
+/* Delayed tasks and timers.  A delayed task (submit_after, or
+   parconc_task_desc.delay_ns) is accepted at once and counted as queued
+   (wait_idle and a draining shutdown wait for it, cancel() and
+   shutdown(CANCEL) reach it), and is queued once delay_ns has passed,
+   never earlier.  No thread is added: the pool's workers keep the timers,
+   an idle one sleeping until the earliest is due, a busy one looking
+   between tasks, so a pool whose workers all run long tasks starts a due
+   task when one of them finishes.  Timers live in the tasks' futures (and
+   parconc_timer in caller memory): nothing beyond the future is
+   allocated.  OK, EINVAL (delay_ns <= 0), and as parconc_pool_submit. */
+PARCONC_API int parconc_pool_submit_after(parconc_pool *p, int64_t delay_ns, parconc_task_fn fn, void *arg,
+                                          parconc_future **out);
+
+/* A periodic timer: fn(arg) runs first after first_ns, then every
+   period_ns, each run a task on the pool.  FIXED_RATE: runs are due at
+   first + k * period (a run that comes too late is not repeated to catch
+   up: the next is the first multiple still ahead); FIXED_DELAY: each run
+   is due period_ns after the previous one ended.  Runs never overlap.
+   The timer lives in caller memory and holds the futures of its runs. */
+enum { PARCONC_TIMER_FIXED_RATE = 0, PARCONC_TIMER_FIXED_DELAY = 1 };
+typedef struct parconc_timer {
+    parconc_pool *pool_;
+    parconc_task_fn fn_;
+    void *arg_;
+    uint64_t period_, next_;
+    int mode_;
+    uint32_t stopped_, which_;
+    parconc_mutex lock_;
+    parconc_future *armed_;    /* the run pending or running, or NULL */
+    parconc_future runs_[2];   /* storage of the runs, in turn */
+} parconc_timer;
+/* OK; EINVAL (NULL, period_ns <= 0, first_ns < 0, unknown mode);
+   ESHUTDOWN; as parconc_pool_submit. */
+PARCONC_API int parconc_timer_start(parconc_timer *t, parconc_pool *p, int64_t first_ns, int64_t period_ns, int mode,
+                                    parconc_task_fn fn, void *arg);
+/* No run starts after this; returns once a run in progress has ended
+   (from the timer's own run: at once, and that run is the last).  The
+   timer may then be started again or its memory reused.  OK or EINVAL. */
+PARCONC_API int parconc_timer_stop(parconc_timer *t);
 /* Waits until no task is queued or running and the futures of the
    finished ones are settled (get(f, 0) answers); a task whose future a
    wait already returned is never waited for, so wait_idle(p, 0) right
@@ -4831,6 +4874,9 @@ struct parconc_pool {
     parconc_mutex inj_lock;
     parconc__list levels[PARCONC_PRIORITY_LEVELS];
     parconc__list waiting;        /* accepted tasks waiting for their inputs (under inj_lock) */
+    parconc__list timed;          /* delayed tasks, earliest first (under inj_lock) */
+    parconc__u64 timer_next;      /* when the head of `timed` is due, or DEADLINE_NEVER (written
+                                     under inj_lock; workers read it without) */
     uint32_t input_holds;         /* 1 + registrations of waiting tasks on their inputs not yet
                                      reported (atomic; see "tasks with inputs"): the block
                                      outlives them */
@@ -5256,6 +5302,7 @@ static void parconc__inj_push(parconc_pool *p, parconc_future *f)
    PARCONC__LINKED_WAITING on p->waiting (inputs not all terminal: it
    must not run yet, so nothing claims it there; see parconc__run_awaited). */
 #define PARCONC__LINKED_WAITING 2u
+#define PARCONC__LINKED_TIMED   3u  /* on p->timed: not due yet, nothing claims it either */
 
 static void parconc__list_unlink(parconc__list *l, parconc_future *f)
 {
@@ -5267,8 +5314,10 @@ static void parconc__list_unlink(parconc__list *l, parconc_future *f)
 static void parconc__inj_unlink(parconc_pool *p, parconc_future *f)
 {
     unsigned level = p->schedule == PARCONC_PRIORITY ? f->priority_ : 0u;
-    if (f->linked_ == PARCONC__LINKED_WAITING) {
-        parconc__list_unlink(&p->waiting, f);
+    if (f->linked_ == PARCONC__LINKED_WAITING || f->linked_ == PARCONC__LINKED_TIMED) {
+        /* p->timer_next may now be early: a worker that wakes for it
+           finds nothing due and looks again (parconc__timers_fire) */
+        parconc__list_unlink(f->linked_ == PARCONC__LINKED_TIMED ? &p->timed : &p->waiting, f);
         parconc__store(&f->linked_, 0u, PARCONC__RELAXED);
         return;
     }
@@ -5277,6 +5326,32 @@ static void parconc__inj_unlink(parconc_pool *p, parconc_future *f)
     parconc__store(&f->linked_, 0u, PARCONC__RELAXED);
     parconc__store(&p->inj_count, p->inj_count - 1u, PARCONC__RELAXED);
 }
+
+/* ---- delayed tasks ----
+   p->timed holds them earliest first (a new one is placed from the tail:
+   delays are mostly alike, so that is where it goes), and timer_next
+   says when the head is due.  Workers fire due ones (parconc__timers_fire)
+   before they look for a task, and an idle worker sleeps no later than
+   timer_next.  No wake-up is lost: a submit that makes a new head stores
+   timer_next, then bumps wake_seq and wakes the sleepers (seq_cst); a
+   worker going to sleep reads wake_seq, then timer_next, then sleeps on
+   wake_seq until timer_next: it sees the new head, or its futex_wait
+   finds wake_seq changed, or it is woken. */
+static int parconc__timed_insert(parconc_pool *p, parconc_future *f)
+{
+    parconc__list *l = &p->timed;
+    parconc_future *after = l->tail;
+    while (after && after->ext_.at_ > f->ext_.at_) after = after->prev_;
+    parconc__store(&f->linked_, PARCONC__LINKED_TIMED, PARCONC__RELAXED);
+    f->prev_ = after;
+    f->next_ = after ? after->next_ : l->head;
+    if (f->next_) f->next_->prev_ = f; else l->tail = f;
+    if (after) after->next_ = f; else l->head = f;
+    if (after) return 0;
+    parconc__u64_set(&p->timer_next, f->ext_.at_); /* the new head */
+    return 1;
+}
+
 
 static void parconc__waiting_push(parconc_pool *p, parconc_future *f)
 {
@@ -5453,6 +5528,24 @@ static void parconc__pool_wake(parconc_pool *p, size_t work, int note_cpu)
 static void parconc__pool_wake_one(parconc_pool *p)
 {
     parconc__pool_wake(p, 1, 1);
+}
+
+/* Moves the delayed tasks that are due to the injection queue. */
+static void parconc__timers_fire(parconc_pool *p)
+{
+    uint64_t now = parconc_now_ns();
+    parconc_future *f;
+    size_t moved = 0;
+    if (now < parconc__u64_get(&p->timer_next)) return;
+    parconc__ilock(&p->inj_lock);
+    while ((f = p->timed.head) != NULL && f->ext_.at_ <= now) {
+        parconc__list_unlink(&p->timed, f);
+        parconc__inj_push(p, f); /* linked_ 1: queued */
+        moved++;
+    }
+    parconc__u64_set(&p->timer_next, f ? f->ext_.at_ : PARCONC__DEADLINE_NEVER);
+    parconc__mutex_unlock_raw(&p->inj_lock);
+    if (moved > 1) parconc__pool_wake(p, moved - 1, 0); /* we take one ourselves */
 }
 
 static void parconc__pool_dequeued(parconc_pool *p)
@@ -5903,6 +5996,7 @@ static void *parconc__worker_main(void *arg)
             parconc__worker_idle_look(p, w); /* a loop may keep us a while */
             if (parconc__pool_try_loop(p)) continue;
         }
+        if (PARCONC__UNLIKELY(parconc__u64_get(&p->timer_next) != PARCONC__DEADLINE_NEVER)) parconc__timers_fire(p);
         if (parconc__run_one(p, w)) {
             streak++;
             continue;
@@ -5948,7 +6042,8 @@ static void *parconc__worker_main(void *arg)
         parconc__fence(PARCONC__SEQ_CST);
         if (!parconc__pool_has_work(p) && !parconc__load(&p->stop, PARCONC__ACQUIRE) &&
             !parconc__load(&p->paused, PARCONC__SEQ_CST)) {
-            parconc__futex_wait(&p->wake_seq, seq, PARCONC__DEADLINE_NEVER);
+            /* until woken, or until the earliest delayed task is due */
+            parconc__futex_wait(&p->wake_seq, seq, parconc__u64_get(&p->timer_next));
             w->woken = 1;
         }
         parconc__fetch_sub(&p->sleepers, 1u, PARCONC__SEQ_CST);
@@ -6047,6 +6142,7 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
     p->memory_block = block;
     p->own_memory = d.memory == NULL;
     p->input_holds = 1;
+    parconc__u64_set(&p->timer_next, PARCONC__DEADLINE_NEVER);
     p->alloc = d.allocator;
     p->nthreads = threads;
     /* a default pool has a worker per CPU; a loop adds its caller, so one
@@ -6611,6 +6707,36 @@ static int parconc__submit_waiting(parconc_pool *p, const parconc_task_desc *tas
     return PARCONC_OK;
 }
 
+/* A delayed task: accepted now, on p->timed until it is due. */
+static int parconc__submit_timed(parconc_pool *p, const parconc_task_desc *task, const parconc__ext *x,
+                                 parconc_future **out)
+{
+    parconc__route r;
+    parconc_future *f;
+    int locked, head;
+    r.self = NULL; /* due tasks go to the injection list, where cancel() finds them */
+    r.here = r.ring = 0;
+    f = parconc__submit_future(p, &r, task, out != NULL, &locked);
+    if (!f) {
+        if (locked) parconc__mutex_unlock_raw(&p->inj_lock);
+        parconc__pool_dequeued(p);
+        return PARCONC_ENOMEM;
+    }
+    parconc__future_extend(f, task, x);
+    f->ext_.at_ = parconc__deadline(task->delay_ns);
+    if (!locked) parconc__ilock(&p->inj_lock);
+    parconc__fetch_add(&p->pending_in, (size_t)1, PARCONC__RELAXED); /* published by the unlock */
+    head = parconc__timed_insert(p, f);
+    parconc__mutex_unlock_raw(&p->inj_lock);
+    if (out) *out = f;
+    if (head) { /* sleepers must sleep no later than this one: see "delayed tasks" */
+        parconc__fetch_add(&p->wake_seq, 1u, PARCONC__SEQ_CST);
+        if (parconc__load(&p->sleepers, PARCONC__SEQ_CST)) parconc__futex_wake(&p->wake_seq, INT_MAX);
+    }
+    parconc__pool_submitted(p); /* a shutdown that raced with us: see there */
+    return PARCONC_OK;
+}
+
 /* Submission of a task with a token, inputs, a group or a continuation:
    always with a future (the pool keeps what it needs there). */
 static PARCONC__NOINLINE int parconc__submit_ext(parconc_pool *p, const parconc_task_desc *task,
@@ -6625,15 +6751,17 @@ static PARCONC__NOINLINE int parconc__submit_ext(parconc_pool *p, const parconc_
     if (n && !inputs) return PARCONC_EINVAL;
     for (i = 0; i < n; i++) if (!inputs[i]) return PARCONC_EINVAL;
     if (n > PARCONC__G_COUNT) return PARCONC_EINVAL;
+    if (task->delay_ns < 0 || (task->delay_ns && (n || (x && (x->serial || x->then_fn))))) return PARCONC_EINVAL;
     if (parconc__pool_inherited(p)) return PARCONC_ESHUTDOWN;
     if (task->priority < 0 || task->priority >= PARCONC_PRIORITY_LEVELS) return PARCONC_EINVAL;
     if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
     rc = parconc__pool_reserve(p, task->timeout_ns);
     if (rc != PARCONC_OK && rc != PARCONC__RUN_HERE) return rc;
-    if (n || (x && x->serial)) {
-        /* a waiting task holds a slot even past the capacity: it cannot
-           run here (its inputs are not done) nor wait for room later */
+    if (n || (x && x->serial) || task->delay_ns) {
+        /* a waiting or delayed task holds a slot even past the capacity:
+           it cannot run here (not yet) nor wait for room later */
         if (rc == PARCONC__RUN_HERE) parconc__fetch_add(&p->queued, (size_t)1, PARCONC__RELAXED);
+        if (task->delay_ns) return parconc__submit_timed(p, task, x, out);
         return parconc__submit_waiting(p, task, x, inputs, n, out);
     }
     r = parconc__submit_route(p, task, rc == PARCONC__RUN_HERE);
@@ -6648,7 +6776,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     if (!p || !task || !task->fn) return PARCONC_EINVAL;
     if (parconc__pool_inherited(p)) return PARCONC_ESHUTDOWN; /* a child after fork: no workers there */
     if (task->priority < 0 || task->priority >= PARCONC_PRIORITY_LEVELS) return PARCONC_EINVAL;
-    if (task->cancel || task->after_count) return parconc__submit_ext(p, task, NULL, out);
+    if (task->cancel || task->after_count || task->delay_ns) return parconc__submit_ext(p, task, NULL, out);
     if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
     rc = parconc__pool_reserve(p, task->timeout_ns);
     if (rc != PARCONC_OK && rc != PARCONC__RUN_HERE) return rc;
@@ -6678,6 +6806,20 @@ static size_t parconc__pool_submit_many(parconc_pool *p, parconc_task_fn fn, voi
     parconc__mutex_unlock_raw(&p->inj_lock);
     parconc__pool_wake(p, n, 0); /* parallel_for's helpers */
     return n;
+}
+
+PARCONC_API int parconc_pool_submit_after(parconc_pool *p, int64_t delay_ns, parconc_task_fn fn, void *arg,
+                                          parconc_future **out)
+{
+    parconc_task_desc t;
+    if (out) *out = NULL;
+    if (delay_ns <= 0) return PARCONC_EINVAL;
+    memset(&t, 0, sizeof t);
+    t.fn = fn;
+    t.arg = arg;
+    t.delay_ns = delay_ns;
+    t.timeout_ns = PARCONC_FOREVER;
+    return parconc_pool_submit_ex(p, &t, out);
 }
 
 PARCONC_API int parconc_pool_submit(parconc_pool *p, parconc_task_fn fn, void *arg, parconc_future **out)
@@ -6802,7 +6944,7 @@ static int parconc__run_awaited(parconc_future *f)
         if (!parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING)) return 0;
     } else {
         parconc__ilock(&p->inj_lock);
-        if (f->linked_ == PARCONC__LINKED_WAITING || !parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING)) {
+        if (f->linked_ >= PARCONC__LINKED_WAITING || !parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING)) {
             parconc__mutex_unlock_raw(&p->inj_lock); /* its inputs are not all done: not ours to run */
             return 0;
         }
@@ -7085,12 +7227,13 @@ static void parconc__pool_cancel_shared_queues(parconc_pool *p)
         parconc_future *f = NULL;
         int won = 0;
         parconc__ilock(&p->inj_lock);
-        if (p->level_mask || p->waiting.head) {
+        if (p->level_mask || p->waiting.head || p->timed.head) {
             /* canceled here, under the lock: once it is gone a worker may
                take, run and free the task (or its caller reuse the storage)
                before a cancel() would look at it.  Linked means PENDING:
                workers and cancel() change a linked task only under it. */
-            f = p->level_mask ? p->levels[31u - (unsigned)__builtin_clz(p->level_mask)].head : p->waiting.head;
+            f = p->level_mask ? p->levels[31u - (unsigned)__builtin_clz(p->level_mask)].head
+                : p->waiting.head ? p->waiting.head : p->timed.head;
             won = parconc__future_transition(f, PARCONC_PENDING, PARCONC_CANCELED);
             PARCONC_ASSERT(won);
             parconc__inj_unlink(p, f);
@@ -7678,6 +7821,97 @@ PARCONC_API int parconc_serial_destroy(parconc_serial *s)
     if (s->last_ && !(s->last_->flags_ & PARCONC__F_CALLER)) parconc_future_release(s->last_);
     s->last_ = NULL;
     s->magic_ = 0;
+    return PARCONC_OK;
+}
+
+/* ---- periodic timers ----
+   A timer's runs are delayed tasks in its two futures, used in turn.  A
+   run calls fn, then, unless the timer was stopped, arms the next run in
+   the other future: the run before it, which armed it and may still be
+   settling (so it waits for that first; at the start the other future is
+   a settled promise).  stopped_ and armed_ change only under lock_: a run
+   sees a stop before it arms, and a stop finds the run it must cancel or
+   wait for.  Runs never overlap: each is armed at the end of the one
+   before it. */
+static void *parconc__timer_run(void *arg);
+
+static int parconc__timer_arm(parconc_timer *t, parconc_future *run, uint64_t at)
+{
+    parconc_task_desc d;
+    uint64_t now = parconc_now_ns();
+    parconc_future *out;
+    int rc;
+    memset(&d, 0, sizeof d);
+    d.fn = parconc__timer_run;
+    d.arg = t;
+    d.storage = run;
+    d.timeout_ns = PARCONC_FOREVER;
+    d.delay_ns = at > now ? (int64_t)(at - now) : 1; /* due no earlier than at */
+    rc = parconc__submit_ext(t->pool_, &d, NULL, &out);
+    t->armed_ = rc == PARCONC_OK ? run : NULL;
+    return rc;
+}
+
+static void *parconc__timer_run(void *arg)
+{
+    parconc_timer *t = (parconc_timer *)arg;
+    (void)t->fn_(t->arg_);
+    parconc__ilock(&t->lock_);
+    if (!t->stopped_) {
+        uint64_t now = parconc_now_ns(), at;
+        parconc_future *next;
+        if (t->mode_ == PARCONC_TIMER_FIXED_RATE) {
+            at = t->next_ + t->period_;
+            if (at <= now) at += ((now - at) / t->period_ + 1u) * t->period_; /* no catching up */
+        } else {
+            at = now + t->period_;
+        }
+        t->next_ = at;
+        t->which_ ^= 1u;
+        next = &t->runs_[t->which_];
+        (void)parconc__future_await_ex(next, PARCONC__DEADLINE_NEVER, 0); /* the run before ours */
+        if (parconc__timer_arm(t, next, at) != PARCONC_OK) t->stopped_ = 1; /* the pool shut down */
+    }
+    parconc__mutex_unlock_raw(&t->lock_);
+    return NULL;
+}
+
+PARCONC_API int parconc_timer_start(parconc_timer *t, parconc_pool *p, int64_t first_ns, int64_t period_ns, int mode,
+                                    parconc_task_fn fn, void *arg)
+{
+    int rc;
+    if (!t || !p || !fn || period_ns <= 0 || first_ns < 0 ||
+        (mode != PARCONC_TIMER_FIXED_RATE && mode != PARCONC_TIMER_FIXED_DELAY))
+        return PARCONC_EINVAL;
+    memset(t, 0, sizeof *t);
+    t->pool_ = p;
+    t->fn_ = fn;
+    t->arg_ = arg;
+    t->period_ = (uint64_t)period_ns;
+    t->mode_ = mode;
+    (void)parconc_future_init(&t->runs_[1]); /* "the run before the first": settled */
+    (void)parconc_future_complete(&t->runs_[1], NULL);
+    t->next_ = parconc_now_ns() + (uint64_t)first_ns;
+    parconc__ilock(&t->lock_);
+    rc = parconc__timer_arm(t, &t->runs_[0], t->next_);
+    if (rc != PARCONC_OK) t->stopped_ = 1;
+    parconc__mutex_unlock_raw(&t->lock_);
+    return rc;
+}
+
+PARCONC_API int parconc_timer_stop(parconc_timer *t)
+{
+    parconc_future *armed;
+    if (!t || !t->pool_) return PARCONC_EINVAL;
+    parconc__ilock(&t->lock_);
+    t->stopped_ = 1;
+    armed = t->armed_;
+    parconc__mutex_unlock_raw(&t->lock_);
+    if (armed && armed == parconc__tls_task) return PARCONC_OK; /* our own run: it arms nothing now */
+    if (armed && parconc_future_cancel(armed) != PARCONC_OK)
+        (void)parconc__future_await_ex(armed, PARCONC__DEADLINE_NEVER, 0); /* running: until it ends */
+    (void)parconc__future_await_ex(&t->runs_[0], PARCONC__DEADLINE_NEVER, 0); /* and the one before it */
+    (void)parconc__future_await_ex(&t->runs_[1], PARCONC__DEADLINE_NEVER, 0);
     return PARCONC_OK;
 }
 

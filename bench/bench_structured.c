@@ -5,7 +5,9 @@
      - a group submit (parconc_group_submit + group_wait) against plain
        submits (with and without futures) + wait_idle;
      - a graph of 10 000 tasks with random inputs (parconc_task_desc.after)
-       against OpenMP tasks with depend clauses.
+       against OpenMP tasks with depend clauses;
+     - how late a delayed task starts (parconc_pool_submit_after) against
+       a thread that sleeps for the same time.
    Medians of BENCH_REPEATS alternating runs; `--quick` for a short run. */
 #define PARCONC_IMPLEMENTATION
 #include "../parconc.h"
@@ -158,6 +160,25 @@ static double dag_omp_ms(int threads)
     return (double)(parconc_now_ns() - t0) / 1e6;
 }
 
+/* ---- lateness: a 1 ms delayed task vs a thread sleeping 1 ms ---- */
+static int64_t late_due, late_ran;
+static void *late_task(void *arg) { (void)arg; late_ran = parconc_now_ns(); return NULL; }
+static double delayed_lateness_us(parconc_pool *p)
+{
+    parconc_future *f;
+    late_due = parconc_now_ns() + MS;
+    parconc_pool_submit_after(p, MS, late_task, NULL, &f);
+    parconc_future_wait(f, PARCONC_FOREVER);
+    parconc_future_release(f);
+    return (double)(late_ran - late_due) / 1e3;
+}
+static double sleep_lateness_us(void)
+{
+    int64_t due = parconc_now_ns() + MS;
+    parconc_sleep_ns(MS);
+    return (double)(parconc_now_ns() - due) / 1e3;
+}
+
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -205,6 +226,17 @@ int main(int argc, char **argv)
         }
         snprintf(what, sizeof what, "DAG, %s tasks", w ? "~1 us" : "empty");
         bench_row("dag", what, bench_median(a, BENCH_REPEATS), bench_median(b, BENCH_REPEATS), "ms");
+    }
+    bench_header("Lateness of a 1 ms delay, median of 101 (lower is better)", "sleep");
+    {
+        double a[101], b[101];
+        for (r = 0; r < 101; r++) {
+            a[r] = delayed_lateness_us(p);
+            b[r] = sleep_lateness_us();
+        }
+        bench_row("timer", "submit_after vs thread sleep", bench_median(a, 101), bench_median(b, 101), "us");
+        bench_row("timer", "p99: submit_after vs thread sleep", bench_percentile(a, 101, 0.99),
+                  bench_percentile(b, 101, 0.99), "us");
     }
     parconc_pool_destroy(p);
     free(outs);

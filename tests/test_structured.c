@@ -1256,6 +1256,167 @@ static void test_serial_cancels_keep_the_order(void)
     parconc_pool_destroy(p);
 }
 
+/* ===================== delayed tasks and timers ===================== */
+
+typedef struct delayed { int64_t due, ran_at; int runs; } delayed;
+static void *delayed_task(void *arg)
+{
+    delayed *d = (delayed *)arg;
+    d->ran_at = parconc_now_ns();
+    __atomic_add_fetch(&d->runs, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* Never early, each once, cancellable before it runs; 10 000 of them with
+   random delays; the pool's accounting exact. */
+static void test_delayed_tasks_never_early(void)
+{
+    enum { N = 10000 };
+    parconc_pool *p = make_pool(2);
+    delayed *d = (delayed *)calloc(N, sizeof *d);
+    parconc_future *f, *c;
+    parconc_pool_stats st;
+    unsigned seed = 99;
+    int64_t t0;
+    int i, early = 0;
+    PT_CHECK(p != NULL && d != NULL);
+    for (i = 0; i < N; i++) {
+        int64_t delay = 1 + (int64_t)((seed = seed * 1103515245u + 12345u) >> 8) % (20 * MS);
+        d[i].due = parconc_now_ns() + delay;
+        PT_CHECK_EQ(parconc_pool_submit_after(p, delay, delayed_task, &d[i], NULL), PARCONC_OK);
+    }
+    /* one canceled before it runs */
+    t0 = parconc_now_ns();
+    PT_CHECK_EQ(parconc_pool_submit_after(p, 200 * MS, count_task, NULL, &c), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, 10 * MS), PARCONC_ETIMEDOUT); /* it counts as queued */
+    PT_CHECK_EQ(parconc_future_cancel(c), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK(parconc_now_ns() - t0 < 150 * MS); /* did not wait for the canceled one */
+    for (i = 0; i < N; i++) {
+        PT_CHECK_EQ(d[i].runs, 1);
+        early += d[i].ran_at < d[i].due;
+    }
+    PT_CHECK_EQ(early, 0);
+    parconc_future_release(c);
+    /* one with a future, among plain tasks */
+    ran_count = 0;
+    memset(&d[0], 0, sizeof d[0]);
+    d[0].due = parconc_now_ns() + 15 * MS;
+    PT_CHECK_EQ(parconc_pool_submit_after(p, 15 * MS, delayed_task, &d[0], &f), PARCONC_OK);
+    for (i = 0; i < 100; i++) PT_CHECK_EQ(parconc_pool_submit(p, count_task, NULL, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_wait(f, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK(d[0].ran_at >= d[0].due);
+    parconc_future_release(f);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_stats_get(p, &st), PARCONC_OK);
+    PT_CHECK_EQ(st.submitted, (uint64_t)N + 2 + 100);
+    PT_CHECK_EQ(st.completed, (uint64_t)N + 1 + 100);
+    PT_CHECK_EQ(st.canceled, 1);
+    /* bad input; shutdown(CANCEL) reaches delayed tasks */
+    PT_CHECK_EQ(parconc_pool_submit_after(p, 0, count_task, NULL, NULL), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_pool_submit_after(p, -5, count_task, NULL, NULL), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_pool_submit_after(NULL, MS, count_task, NULL, NULL), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_pool_submit_after(p, 10000 * MS, count_task, NULL, &c), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_shutdown(p, PARCONC_SHUTDOWN_CANCEL, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_future_state(c), PARCONC_CANCELED);
+    parconc_future_release(c);
+    PT_CHECK_EQ(parconc_pool_submit_after(p, MS, count_task, NULL, NULL), PARCONC_ESHUTDOWN);
+    parconc_pool_destroy(p);
+    free(d);
+}
+
+typedef struct tick { int64_t start[64], end[64]; int n, inside, overlap; int64_t busy_ns; } tick;
+static void *tick_task(void *arg)
+{
+    tick *t = (tick *)arg;
+    int k = __atomic_load_n(&t->n, __ATOMIC_ACQUIRE);
+    if (__atomic_add_fetch(&t->inside, 1, __ATOMIC_SEQ_CST) != 1) t->overlap = 1;
+    if (k < 64) t->start[k] = parconc_now_ns();
+    if (t->busy_ns) parconc_sleep_ns(t->busy_ns);
+    if (k < 64) t->end[k] = parconc_now_ns();
+    __atomic_sub_fetch(&t->inside, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&t->n, k + 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void test_periodic_timers(void)
+{
+    parconc_pool *p = make_pool(2);
+    parconc_timer tm;
+    tick *t = (tick *)calloc(1, sizeof *t);
+    int64_t t0;
+    int i, n;
+    PT_CHECK(p != NULL && t != NULL);
+    /* fixed rate: run k is due at first + k * period, never earlier */
+    t0 = parconc_now_ns();
+    PT_CHECK_EQ(parconc_timer_start(&tm, p, 5 * MS, 5 * MS, PARCONC_TIMER_FIXED_RATE, tick_task, t), PARCONC_OK);
+    while (__atomic_load_n(&t->n, __ATOMIC_ACQUIRE) < 8) parconc_sleep_ns(MS);
+    PT_CHECK_EQ(parconc_timer_stop(&tm), PARCONC_OK);
+    n = __atomic_load_n(&t->n, __ATOMIC_ACQUIRE);
+    for (i = 0; i < n && i < 64; i++) PT_CHECK(t->start[i] >= t0 + (int64_t)(i + 1) * 5 * MS);
+    parconc_sleep_ns(20 * MS);
+    PT_CHECK_EQ(__atomic_load_n(&t->n, __ATOMIC_ACQUIRE), n); /* no run after stop */
+    PT_CHECK_EQ(t->overlap, 0);
+    /* fixed delay: each run starts at least a period after the previous ended */
+    memset(t, 0, sizeof *t);
+    t->busy_ns = 2 * MS;
+    PT_CHECK_EQ(parconc_timer_start(&tm, p, 0, 3 * MS, PARCONC_TIMER_FIXED_DELAY, tick_task, t), PARCONC_OK);
+    while (__atomic_load_n(&t->n, __ATOMIC_ACQUIRE) < 6) parconc_sleep_ns(MS);
+    PT_CHECK_EQ(parconc_timer_stop(&tm), PARCONC_OK);
+    PT_CHECK_EQ(__atomic_load_n(&t->inside, __ATOMIC_ACQUIRE), 0); /* stop returned after the run ended */
+    n = __atomic_load_n(&t->n, __ATOMIC_ACQUIRE);
+    for (i = 1; i < n && i < 64; i++) PT_CHECK(t->start[i] >= t->end[i - 1] + 3 * MS);
+    PT_CHECK_EQ(t->overlap, 0);
+    /* bad input */
+    PT_CHECK_EQ(parconc_timer_start(&tm, p, 0, 0, PARCONC_TIMER_FIXED_RATE, tick_task, t), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_timer_start(&tm, p, -1, MS, PARCONC_TIMER_FIXED_RATE, tick_task, t), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_timer_start(&tm, p, 0, MS, 7, tick_task, t), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_timer_start(&tm, NULL, 0, MS, PARCONC_TIMER_FIXED_RATE, tick_task, t), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_timer_stop(NULL), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    parconc_pool_destroy(p);
+    free(t);
+}
+
+/* stop racing runs, at every phase of a run; and stop from the timer's own run */
+static parconc_timer self_stop_timer;
+static int self_stop_runs;
+static void *stop_self(void *arg)
+{
+    (void)arg;
+    if (__atomic_add_fetch(&self_stop_runs, 1, __ATOMIC_SEQ_CST) == 3)
+        PT_EXPECT_EQ(parconc_timer_stop(&self_stop_timer), PARCONC_OK);
+    return NULL;
+}
+
+static void test_timer_stop_races_a_run(void)
+{
+    parconc_pool *p = make_pool(2);
+    parconc_timer tm;
+    tick *t = (tick *)calloc(1, sizeof *t);
+    int round, n;
+    PT_CHECK(p != NULL && t != NULL);
+    for (round = 0; round < 200; round++) {
+        memset(t, 0, sizeof *t);
+        t->busy_ns = 30000;
+        PT_CHECK_EQ(parconc_timer_start(&tm, p, 0, 50000, round % 2, tick_task, t), PARCONC_OK);
+        parconc_sleep_ns((round * 7919) % 400000);
+        PT_CHECK_EQ(parconc_timer_stop(&tm), PARCONC_OK);
+        PT_CHECK_EQ(__atomic_load_n(&t->inside, __ATOMIC_ACQUIRE), 0);
+        n = __atomic_load_n(&t->n, __ATOMIC_ACQUIRE);
+        parconc_sleep_ns(200000);
+        PT_CHECK_EQ(__atomic_load_n(&t->n, __ATOMIC_ACQUIRE), n);
+        PT_CHECK_EQ(t->overlap, 0);
+    }
+    self_stop_runs = 0;
+    PT_CHECK_EQ(parconc_timer_start(&self_stop_timer, p, 0, MS, PARCONC_TIMER_FIXED_RATE, stop_self, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK); /* ends: the third run stopped it */
+    PT_CHECK_EQ(self_stop_runs, 3);
+    PT_CHECK_EQ(parconc_timer_stop(&self_stop_timer), PARCONC_OK);
+    parconc_pool_destroy(p);
+    free(t);
+}
+
 /* A waiting task canceled, its pool destroyed, then its inputs complete:
    the late callbacks find the task gone without touching freed memory
    (heap pool: the block outlives them; caller memory: destroy waits). */
@@ -1495,6 +1656,9 @@ int main(int argc, char **argv)
         PT_TEST(test_serial_order_and_exclusion),
         PT_TEST(test_serial_failures_cancel_storage),
         PT_TEST(test_serial_cancels_keep_the_order),
+        PT_TEST(test_delayed_tasks_never_early),
+        PT_TEST(test_periodic_timers),
+        PT_TEST(test_timer_stop_races_a_run),
         PT_TEST(test_pool_destroyed_before_inputs_complete),
         PT_TEST(test_out_of_memory_leaves_nothing),
         PT_TEST(test_futures_outlive_pool_with_allocator),
