@@ -334,15 +334,64 @@ static void sc_serial_round(uint32_t *seed)
     INVARIANT(parconc_serial_destroy(&q) == PARCONC_OK);
 }
 
+/* delayed tasks (one canceled) and a periodic timer started and stopped */
+static int g_tick_inside, g_ticks, g_ticks_counted;
+static void *sc_tick(void *arg)
+{
+    INVARIANT(__atomic_add_fetch(&g_tick_inside, 1, __ATOMIC_SEQ_CST) == 1); /* runs never overlap */
+    __atomic_add_fetch(&g_ticks, 1, __ATOMIC_RELAXED);
+    __atomic_sub_fetch(&g_tick_inside, 1, __ATOMIC_SEQ_CST);
+    return arg;
+}
+static void *sc_due(void *arg)
+{
+    INVARIANT(parconc_now_ns() >= *(uint64_t *)arg); /* never early */
+    return arg;
+}
+
+static void sc_timer_round(uint32_t *seed)
+{
+    parconc_future *f[5];
+    uint64_t due[5];
+    parconc_timer tm;
+    long failed = 0, canceled = 0;
+    int i, rc, before;
+    for (i = 0; i < 5; i++) {
+        int64_t delay = 1 + (int64_t)(rng_next(seed) % 300000);
+        due[i] = parconc_now_ns() + (uint64_t)delay;
+        INVARIANT(parconc_pool_submit_after(g_pool, delay, sc_due, &due[i], &f[i]) == PARCONC_OK);
+    }
+    (void)parconc_future_cancel(f[rng_next(seed) % 5]);
+    rc = parconc_timer_start(&tm, g_pool, 0, 100000, (int)(rng_next(seed) % 2), sc_tick, NULL);
+    INVARIANT(rc == PARCONC_OK);
+    parconc_sleep_ns((int64_t)(rng_next(seed) % 500000));
+    INVARIANT(parconc_timer_stop(&tm) == PARCONC_OK);
+    INVARIANT(__atomic_load_n(&g_tick_inside, __ATOMIC_SEQ_CST) == 0);
+    before = __atomic_load_n(&g_ticks, __ATOMIC_SEQ_CST);
+    /* the timer's runs are pool tasks too: the ones that ran, and the one
+       stop canceled (left CANCELED in one of the timer's two futures) */
+    for (i = 0; i < 2; i++)
+        if (parconc_future_state(&tm.runs_[i]) == PARCONC_CANCELED) { g_sc_submitted++; g_sc_canceled++; }
+    g_sc_submitted += before - g_ticks_counted;
+    g_sc_done += before - g_ticks_counted;
+    g_ticks_counted = before;
+    for (i = 0; i < 5; i++) INVARIANT(parconc_future_wait(f[i], PARCONC_FOREVER) != PARCONC_ETIMEDOUT);
+    g_sc_submitted += 5;
+    for (i = 0; i < 5; i++) sc_tally(f[i], &failed, &canceled);
+    INVARIANT(failed == 0);
+    INVARIANT(__atomic_load_n(&g_ticks, __ATOMIC_SEQ_CST) == before); /* none after stop */
+}
+
 static void *structured_loop(void *arg)
 {
     uint32_t seed = 0xC0FFEEu;
     (void)arg;
     while (!parconc__load(&g_stop, PARCONC__ACQUIRE)) {
-        uint32_t pick = rng_next(&seed) % 3;
+        uint32_t pick = rng_next(&seed) % 4;
         if (pick == 0) sc_group_round(&seed);
         else if (pick == 1) sc_graph_round(&seed);
-        else sc_serial_round(&seed);
+        else if (pick == 2) sc_serial_round(&seed);
+        else sc_timer_round(&seed);
         g_sc_rounds++;
     }
     return NULL;
