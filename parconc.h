@@ -109,7 +109,8 @@
             PARCONC_DEBUG_LOCKS             lock-order validator (EDEADLK)
    Pool     parconc_pool_create(&p, &desc_or_NULL), parconc_pool_submit(p, fn,
             arg, &future_or_NULL), parconc_pool_submit_ex, _submit_after,
-            parconc_timer_{start,stop}, _wait_idle,
+            parconc_timer_{start,stop}, desc.hooks, parconc_trace_{start,stop,
+            write_chrome}, _wait_idle,
             _shutdown(DRAIN|CANCEL), _destroy, _stats_get, _worker_stats,
             parconc_task_fail(err), parconc_pool_current()
    Futures  parconc_future_{wait,get,cancel,state,on_done,retain,release,
@@ -741,6 +742,7 @@ struct parconc_future {
     /* structured concurrency (all NULL/0 for a plain task or promise) */
     parconc_cancel *cancel_;              /* parconc_task_desc.cancel */
     parconc_group *group_;                /* the group it belongs to */
+    const char *name_;                    /* parconc_task_desc.name */
     uint32_t deps_;                       /* inputs not yet terminal (+1 while registering) */
     union {
         struct { struct parconc_future *src; parconc_then_fn fn; } then_; /* a continuation: its
@@ -750,6 +752,23 @@ struct parconc_future {
     } ext_;
     parconc_future_link dep_link_;        /* the first input's registration */
 };
+
+/* Hooks a pool calls (parconc_pool_desc.hooks; any may be NULL), for a
+   profiler or a log: from the worker itself (worker = its index), or, for
+   a task another thread runs (caller-runs, a wait that runs the task it
+   waits for), from that thread with worker -1.  name: the task's
+   parconc_task_desc.name, or NULL.  They must not block for long: the
+   worker is held meanwhile.  With no hooks (and no trace) each costs the
+   pool one predictable branch. */
+typedef struct parconc_pool_hooks {
+    void (*worker_start)(int worker, void *user);
+    void (*worker_stop)(int worker, void *user);
+    void (*task_begin)(int worker, const char *name, void *user);
+    void (*task_end)(int worker, const char *name, void *user);
+    void (*idle_begin)(int worker, void *user);  /* found no work: about to spin or sleep */
+    void (*idle_end)(int worker, void *user);    /* looking for work again */
+    void *user;
+} parconc_pool_hooks;
 
 typedef struct parconc_pool_desc {
     int threads;             /* 0: parconc_cpu_count(); < 0 is EINVAL */
@@ -764,6 +783,7 @@ typedef struct parconc_pool_desc {
     size_t deque_capacity;   /* per-worker deque slots, power of two (0: 256); a full
                                 deque doubles (to 1M) unless memory is caller-provided
                                 or caller_runs_when_full is set */
+    const parconc_pool_hooks *hooks; /* copied at create; NULL: none */
     int caller_runs_when_full; /* 1: a full queue makes submit run the task itself,
                                   on the calling thread; wins over block_when_full
                                   (see parconc_pool_submit) */
@@ -788,6 +808,7 @@ typedef struct parconc_task_desc {
                                   (NULL: the first needs none, others allocate) */
     int64_t delay_ns;          /* > 0: accepted now, queued once this much time has passed
                                   (never earlier; not with `after`) */
+    const char *name;          /* for hooks and traces (kept as a pointer: static text) */
 } parconc_task_desc;
 
 typedef struct parconc_worker_stats {
@@ -938,6 +959,23 @@ PARCONC_API int parconc_pool_stats_get(parconc_pool *p, parconc_pool_stats *out)
 PARCONC_API int parconc_pool_worker_stats(parconc_pool *p, int index, parconc_worker_stats *out);
 /* Number of worker threads. */
 PARCONC_API int parconc_pool_threads(const parconc_pool *p);
+
+/* A trace of a pool's tasks and parallel_for chunks, in caller memory (no
+   heap, no stdio): start with a buffer of parconc_trace_memory_size(n)
+   bytes, which keeps the last n events (one per task or chunk: worker,
+   begin, end, name); stop; then write it as Chrome trace JSON (one
+   complete event per task and chunk, one track per worker, -1 for other
+   threads), which chrome://tracing and Perfetto open.  write(data, len,
+   user) gets the text in pieces and answers 0 (else the writing stops
+   with its value).  start: OK, EINVAL (NULL, buffer too small or
+   misaligned), EBUSY (already tracing); stop: OK, EINVAL; write: OK,
+   EINVAL, EBUSY (still tracing), the writer's error.  While tracing, each
+   task and chunk costs two clock reads and a slot. */
+typedef int (*parconc_write_fn)(const char *data, size_t len, void *user);
+PARCONC_API size_t parconc_trace_memory_size(size_t events);
+PARCONC_API int parconc_trace_start(parconc_pool *p, void *buffer, size_t size);
+PARCONC_API int parconc_trace_stop(parconc_pool *p);
+PARCONC_API int parconc_trace_write_chrome(parconc_pool *p, parconc_write_fn write, void *user);
 
 /* From inside a task: mark it FAILED with err (nonzero; 0 becomes EINVAL).
    Use as  `return parconc_task_fail(PARCONC_EINVAL);`.  Outside a task it
@@ -4877,6 +4915,10 @@ struct parconc_pool {
     parconc__list timed;          /* delayed tasks, earliest first (under inj_lock) */
     parconc__u64 timer_next;      /* when the head of `timed` is due, or DEADLINE_NEVER (written
                                      under inj_lock; workers read it without) */
+    parconc_pool_hooks hooks;     /* desc.hooks, copied */
+    void *trace;                  /* the running trace (atomic; see "tracing"), or NULL */
+    void *trace_last;             /* the last trace's buffer, for write_chrome */
+    uint32_t trace_writers;       /* threads between reading `trace` and finishing an event */
     uint32_t input_holds;         /* 1 + registrations of waiting tasks on their inputs not yet
                                      reported (atomic; see "tasks with inputs"): the block
                                      outlives them */
@@ -4891,6 +4933,7 @@ struct parconc_pool {
     uint32_t loop_wanted;         /* helper places still open in it */
     uint32_t shutdown;            /* no more submissions */
     uint32_t stop;                /* workers exit when set */
+    uint32_t observe;             /* PARCONC__OBSERVE_*: hooks set, a trace running (read per task) */
     char pad_polled_[PARCONC_CACHELINE];
     size_t queued;                /* bounded pools: reserved queue slots (atomic) */
     size_t pending_in;            /* tasks counted in by submit (atomic; see the pool's comment) */
@@ -5592,6 +5635,67 @@ static void parconc__pool_settled(parconc_pool *p)
     parconc__pool_check_idle(p);
 }
 
+/* ---- hooks and tracing ----
+   p->observe says whether anything watches the pool (one relaxed load
+   per task; a change takes effect from the next task).  A trace is a
+   ring of events in caller memory: a finished task or chunk takes the
+   next slot with one fetch_add.  Stopping clears p->trace and waits until
+   no thread is between reading it and finishing its event: a writer
+   counts itself in trace_writers, then reads p->trace, both seq_cst, and
+   the stopper stores NULL, then reads trace_writers, also seq_cst, so
+   either the writer sees NULL or the stopper sees the writer. */
+#define PARCONC__OBSERVE_HOOKS 1u
+#define PARCONC__OBSERVE_TRACE 2u
+#define PARCONC__TRACE_TASK  0u
+#define PARCONC__TRACE_CHUNK 1u
+
+typedef struct parconc__trace_event {
+    uint64_t begin, end;
+    const char *name;
+    int32_t worker;
+    uint32_t kind;
+} parconc__trace_event;
+
+typedef struct parconc__trace {
+    uint64_t origin;              /* parconc_now_ns() at start: timestamps count from it */
+    size_t capacity, next;        /* next: atomic, grows past capacity (a ring) */
+    parconc__trace_event events[1];
+} parconc__trace;
+
+static void parconc__trace_record(parconc_pool *p, int worker, const char *name, uint64_t begin, uint32_t kind)
+{
+    parconc__trace *t;
+    parconc__fetch_add(&p->trace_writers, 1u, PARCONC__SEQ_CST);
+    t = (parconc__trace *)parconc__load(&p->trace, PARCONC__SEQ_CST);
+    if (t) {
+        parconc__trace_event *e = &t->events[parconc__fetch_add(&t->next, (size_t)1, PARCONC__RELAXED) % t->capacity];
+        e->begin = begin;
+        e->end = parconc_now_ns();
+        e->name = name;
+        e->worker = worker;
+        e->kind = kind;
+    }
+    parconc__fetch_sub(&p->trace_writers, 1u, PARCONC__RELEASE);
+}
+
+/* Around a task run by `worker` (-1: not one of p's workers): the hooks,
+   and the trace's clock.  Returns the begin time (0: no trace). */
+static PARCONC__NOINLINE uint64_t parconc__observe_begin(parconc_pool *p, uint32_t obs, int worker, const char *name)
+{
+    if ((obs & PARCONC__OBSERVE_HOOKS) && p->hooks.task_begin) p->hooks.task_begin(worker, name, p->hooks.user);
+    return (obs & PARCONC__OBSERVE_TRACE) ? parconc_now_ns() : 0u;
+}
+static PARCONC__NOINLINE void parconc__observe_end(parconc_pool *p, uint32_t obs, int worker, const char *name,
+                                                   uint64_t begin)
+{
+    if (begin) parconc__trace_record(p, worker, name, begin, PARCONC__TRACE_TASK);
+    if ((obs & PARCONC__OBSERVE_HOOKS) && p->hooks.task_end) p->hooks.task_end(worker, name, p->hooks.user);
+}
+static void parconc__hook_worker(parconc_pool *p, void (*hook)(int, void *), int worker)
+{
+    if ((parconc__load(&p->observe, PARCONC__RELAXED) & PARCONC__OBSERVE_HOOKS) && hook) hook(worker, p->hooks.user);
+}
+
 /* ---- running a task ---- */
 
 /* The task this thread is running (NULL for one without a future, or
@@ -5632,11 +5736,15 @@ static int parconc__call_task(parconc__worker *w, const parconc_future *f, parco
     int error = PARCONC_OK, *saved_slot = parconc__tls_fail_slot;
     const parconc_future *saved_task = parconc__tls_task;
     parconc_pool *here = parconc__tls_here_pool; /* non-NULL only inside a task run by its submitter */
+    uint32_t obs = parconc__load(&w->pool->observe, PARCONC__RELAXED);
+    uint64_t begin = 0;
     parconc__store(&w->running, w->running + 1, PARCONC__RELAXED);
     parconc__tls_fail_slot = &error;
     parconc__tls_task = f;
     if (here) parconc__tls_here_pool = NULL;
+    if (PARCONC__UNLIKELY(obs)) begin = parconc__observe_begin(w->pool, obs, w->index, f ? f->name_ : NULL);
     *result = fn(arg);
+    if (PARCONC__UNLIKELY(obs)) parconc__observe_end(w->pool, obs, w->index, f ? f->name_ : NULL, begin);
     if (here) parconc__tls_here_pool = here;
     parconc__tls_task = saved_task;
     parconc__tls_fail_slot = saved_slot;
@@ -5661,6 +5769,8 @@ static int parconc__call_here(parconc_pool *p, const parconc_future *f, parconc_
     parconc_pool *saved_pool = parconc__tls_here_pool;
     parconc__here_frame frame;
     parconc__here_counts *c;
+    uint32_t obs = parconc__load(&p->observe, PARCONC__RELAXED);
+    uint64_t begin = 0;
     if (!parconc__tls_stripe)
         parconc__tls_stripe = 1u + parconc__fetch_add(&parconc__stripe_next, 1u, PARCONC__RELAXED) % PARCONC__HERE_STRIPES;
     c = &p->here[parconc__tls_stripe - 1u];
@@ -5670,7 +5780,9 @@ static int parconc__call_here(parconc_pool *p, const parconc_future *f, parconc_
     parconc__tls_fail_slot = &error;
     parconc__tls_here_pool = p; /* parconc_pool_current() inside the task */
     parconc__tls_task = f;
+    if (PARCONC__UNLIKELY(obs)) begin = parconc__observe_begin(p, obs, -1, f ? f->name_ : NULL);
     *result = fn(arg);
+    if (PARCONC__UNLIKELY(obs)) parconc__observe_end(p, obs, -1, f ? f->name_ : NULL, begin);
     parconc__tls_task = saved_task;
     parconc__tls_here_pool = saved_pool;
     parconc__tls_here_frames = frame.outer;
@@ -5979,6 +6091,7 @@ static void *parconc__worker_main(void *arg)
        (bench_pool's latency rows show it). */
     unsigned streak = 0;
     parconc__tls_worker = w;
+    parconc__hook_worker(p, p->hooks.worker_start, w->index);
     for (;;) {
         int spins, lone;
         uint32_t seq;
@@ -6004,6 +6117,7 @@ static void *parconc__worker_main(void *arg)
         /* out of work: close the busy span, spin briefly, then sleep */
         parconc__worker_idle_look(p, w);
         parconc__worker_close_busy_span(w);
+        parconc__hook_worker(p, p->hooks.idle_begin, w->index);
         lone = w->woken && streak == 1;
         w->woken = 0;
         if (lone && parconc__pool_beside_waker(p)) {
@@ -6034,7 +6148,10 @@ static void *parconc__worker_main(void *arg)
             }
             /* the last spinner leaving with work found: keep someone watching */
             if (parconc__fetch_sub(&p->spinning, 1u, PARCONC__SEQ_CST) == 1 && found) parconc__pool_wake_sleeper(p);
-            if (found) continue;
+            if (found) {
+                parconc__hook_worker(p, p->hooks.idle_end, w->index);
+                continue;
+            }
         }
         if (parconc__load(&p->stop, PARCONC__ACQUIRE)) break;
         parconc__fetch_add(&p->sleepers, 1u, PARCONC__SEQ_CST);
@@ -6047,8 +6164,10 @@ static void *parconc__worker_main(void *arg)
             w->woken = 1;
         }
         parconc__fetch_sub(&p->sleepers, 1u, PARCONC__SEQ_CST);
+        parconc__hook_worker(p, p->hooks.idle_end, w->index);
         streak = 0;
     }
+    parconc__hook_worker(p, p->hooks.worker_stop, w->index);
     parconc__tls_worker = NULL;
     return NULL;
 }
@@ -6153,6 +6272,12 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
     p->capacity = d.queue_capacity;
     p->block_when_full = d.block_when_full;
     p->caller_runs = d.caller_runs_when_full != 0;
+    if (d.hooks) {
+        p->hooks = *d.hooks;
+        if (p->hooks.worker_start || p->hooks.worker_stop || p->hooks.task_begin || p->hooks.task_end ||
+            p->hooks.idle_begin || p->hooks.idle_end)
+            p->observe = PARCONC__OBSERVE_HOOKS;
+    }
     p->waker_cpu = -1;
     p->fork_gen = parconc__load(&parconc__fork_gen, PARCONC__RELAXED);
     parconc__atfork_register();
@@ -6374,6 +6499,7 @@ static PARCONC__INLINE parconc_future *parconc__submit_future(parconc_pool *p, c
     f->arg_ = task->arg;
     f->pool_ = p;
     f->priority_ = (uint32_t)task->priority;
+    f->name_ = task->name;
     return f;
 }
 
@@ -6776,7 +6902,7 @@ PARCONC_API int parconc_pool_submit_ex(parconc_pool *p, const parconc_task_desc 
     if (!p || !task || !task->fn) return PARCONC_EINVAL;
     if (parconc__pool_inherited(p)) return PARCONC_ESHUTDOWN; /* a child after fork: no workers there */
     if (task->priority < 0 || task->priority >= PARCONC_PRIORITY_LEVELS) return PARCONC_EINVAL;
-    if (task->cancel || task->after_count || task->delay_ns) return parconc__submit_ext(p, task, NULL, out);
+    if (task->cancel || task->after_count || task->delay_ns || task->name) return parconc__submit_ext(p, task, NULL, out);
     if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
     rc = parconc__pool_reserve(p, task->timeout_ns);
     if (rc != PARCONC_OK && rc != PARCONC__RUN_HERE) return rc;
@@ -7427,6 +7553,143 @@ PARCONC_API int parconc_pool_worker_stats(parconc_pool *p, int index, parconc_wo
     return PARCONC_OK;
 }
 
+/* ---- tracing (see "hooks and tracing") ---- */
+PARCONC_API size_t parconc_trace_memory_size(size_t events)
+{
+    if (!events || events > (SIZE_MAX - sizeof(parconc__trace)) / sizeof(parconc__trace_event)) return 0;
+    return sizeof(parconc__trace) + (events - 1) * sizeof(parconc__trace_event);
+}
+
+PARCONC_API int parconc_trace_start(parconc_pool *p, void *buffer, size_t size)
+{
+    parconc__trace *t = (parconc__trace *)buffer;
+    void *none = NULL;
+    if (!p || !buffer || size < sizeof(parconc__trace) || ((uintptr_t)buffer & (sizeof(uint64_t) - 1))) return PARCONC_EINVAL;
+    t->origin = parconc_now_ns();
+    t->capacity = 1 + (size - sizeof(parconc__trace)) / sizeof(parconc__trace_event);
+    t->next = 0;
+    if (!parconc__cas(&p->trace, &none, buffer, PARCONC__SEQ_CST, PARCONC__RELAXED)) return PARCONC_EBUSY;
+    p->trace_last = buffer;
+    parconc__fetch_or(&p->observe, PARCONC__OBSERVE_TRACE, PARCONC__RELAXED);
+    return PARCONC_OK;
+}
+
+PARCONC_API int parconc_trace_stop(parconc_pool *p)
+{
+    if (!p) return PARCONC_EINVAL;
+    parconc__fetch_and(&p->observe, ~PARCONC__OBSERVE_TRACE, PARCONC__RELAXED);
+    parconc__store(&p->trace, NULL, PARCONC__SEQ_CST);
+    while (parconc__load(&p->trace_writers, PARCONC__SEQ_CST)) parconc_thread_yield(); /* an event in progress */
+    return PARCONC_OK;
+}
+
+/* Text out in pieces, without stdio. */
+typedef struct parconc__text {
+    char buf[256];
+    size_t len;
+    int rc;
+    parconc_write_fn write;
+    void *user;
+} parconc__text;
+
+static void parconc__text_flush(parconc__text *o)
+{
+    if (o->len && !o->rc) o->rc = o->write(o->buf, o->len, o->user);
+    o->len = 0;
+}
+static void parconc__text_put(parconc__text *o, const char *s, size_t n)
+{
+    while (n--) {
+        if (o->len == sizeof o->buf) parconc__text_flush(o);
+        o->buf[o->len++] = *s++;
+    }
+}
+static void parconc__text_str(parconc__text *o, const char *s) { parconc__text_put(o, s, strlen(s)); }
+static void parconc__text_u64(parconc__text *o, uint64_t v)
+{
+    char d[20];
+    size_t n = 0;
+    do { d[n++] = (char)('0' + v % 10u); v /= 10u; } while (v);
+    while (n) parconc__text_put(o, &d[--n], 1);
+}
+static void parconc__text_int(parconc__text *o, int v)
+{
+    if (v < 0) { parconc__text_put(o, "-", 1); parconc__text_u64(o, (uint64_t)(-(int64_t)v)); }
+    else parconc__text_u64(o, (uint64_t)v);
+}
+/* ns as microseconds with three decimals (Chrome's unit) */
+static void parconc__text_us(parconc__text *o, uint64_t ns)
+{
+    char frac[4];
+    frac[0] = (char)('0' + ns / 100u % 10u);
+    frac[1] = (char)('0' + ns / 10u % 10u);
+    frac[2] = (char)('0' + ns % 10u);
+    frac[3] = 0;
+    parconc__text_u64(o, ns / 1000u);
+    parconc__text_put(o, ".", 1);
+    parconc__text_str(o, frac);
+}
+/* a JSON string: quotes, backslashes and control characters escaped */
+static void parconc__text_json(parconc__text *o, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    parconc__text_put(o, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') { parconc__text_put(o, "\\", 1); parconc__text_put(o, s, 1); }
+        else if (c < 0x20) {
+            char u[6] = {'\\', 'u', '0', '0', 0, 0};
+            u[4] = hex[c >> 4];
+            u[5] = hex[c & 15u];
+            parconc__text_put(o, u, 6);
+        } else parconc__text_put(o, s, 1);
+    }
+    parconc__text_put(o, "\"", 1);
+}
+
+PARCONC_API int parconc_trace_write_chrome(parconc_pool *p, parconc_write_fn write, void *user)
+{
+    parconc__trace *t;
+    parconc__text o;
+    size_t i, n;
+    int k;
+    if (!p || !write || !p->trace_last) return PARCONC_EINVAL;
+    if (parconc__load(&p->trace, PARCONC__ACQUIRE)) return PARCONC_EBUSY;
+    t = (parconc__trace *)p->trace_last;
+    o.len = 0;
+    o.rc = 0;
+    o.write = write;
+    o.user = user;
+    parconc__text_str(&o, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
+    /* one named track per worker, and one for the other threads */
+    for (k = -1; k < p->nthreads; k++) {
+        if (k > -1) parconc__text_put(&o, ",", 1);
+        parconc__text_str(&o, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":");
+        parconc__text_int(&o, k);
+        parconc__text_str(&o, ",\"args\":{\"name\":\"");
+        if (k < 0) parconc__text_str(&o, "other threads");
+        else { parconc__text_str(&o, "worker "); parconc__text_int(&o, k); }
+        parconc__text_str(&o, "\"}}");
+    }
+    n = t->next < t->capacity ? t->next : t->capacity; /* stopped: no writer left */
+    for (i = 0; i < n; i++) {
+        const parconc__trace_event *e = &t->events[i];
+        parconc__text_str(&o, ",\n{\"name\":");
+        parconc__text_json(&o, e->name ? e->name : (e->kind == PARCONC__TRACE_CHUNK ? "parallel_for" : "task"));
+        parconc__text_str(&o, e->kind == PARCONC__TRACE_CHUNK ? ",\"cat\":\"loop\"" : ",\"cat\":\"task\"");
+        parconc__text_str(&o, ",\"ph\":\"X\",\"pid\":1,\"tid\":");
+        parconc__text_int(&o, e->worker);
+        parconc__text_str(&o, ",\"ts\":");
+        parconc__text_us(&o, e->begin > t->origin ? e->begin - t->origin : 0u);
+        parconc__text_str(&o, ",\"dur\":");
+        parconc__text_us(&o, e->end > e->begin ? e->end - e->begin : 0u);
+        parconc__text_put(&o, "}", 1);
+    }
+    parconc__text_str(&o, "]}\n");
+    parconc__text_flush(&o);
+    return o.rc;
+}
+
 /* ===================================================================== */
 /* Groups, continuations, combinators                   >>impl-groups */
 /* ===================================================================== */
@@ -7973,6 +8236,7 @@ typedef struct parconc__loop {
                                  32-bit so any thread may write it on any target) */
     const parconc_for_desc *desc;
     parconc_cancel *cancel;   /* desc->cancel */
+    parconc_pool *traced;     /* the pool, when a trace was running at the loop's start */
     uint64_t interval;
 } parconc__loop;
 
@@ -8154,6 +8418,7 @@ static uint64_t parconc__clock_cost_ns(void)
 static void parconc__loop_run_range(parconc__loop *L, size_t b, size_t e, size_t id)
 {
     parconc__loop_frame frame;
+    uint64_t traced_from = L->traced ? parconc_now_ns() : 0u;
     frame.loop = L;
     frame.outer = parconc__tls_loops;
     parconc__tls_loops = &frame;
@@ -8169,6 +8434,11 @@ static void parconc__loop_run_range(parconc__loop *L, size_t b, size_t e, size_t
         L->fn(b, e, id, L->arg);
     }
     parconc__tls_loops = frame.outer;
+    if (traced_from) {
+        parconc__worker *w = parconc__tls_worker;
+        parconc__trace_record(L->traced, w && w->pool == L->traced ? w->index : -1, "parallel_for", traced_from,
+                              PARCONC__TRACE_CHUNK);
+    }
     parconc__loop_progress(L, e - b);
 }
 
@@ -8176,7 +8446,7 @@ static void parconc__loop_participate(parconc__loop *L, size_t id)
 {
     size_t b, e;
     if (parconc__tls_worker) parconc__tls_worker->woken = 0; /* a loop helper: no lone-task rule */
-    if (L->schedule == PARCONC_DYNAMIC && !(L->desc && L->desc->progress)) {
+    if (L->schedule == PARCONC_DYNAMIC && !(L->desc && L->desc->progress) && !L->traced) {
         /* hot path for fine-grained dynamic loops: one fetch_add and one
            call per chunk, the thread-local loop pointer set once */
         size_t c = L->chunk ? L->chunk : 1, n = L->n;
@@ -8310,6 +8580,7 @@ static int parconc__loop_setup(parconc__loop *L, parconc_pool *p, size_t n, parc
     L->arg = arg;
     L->desc = desc;
     L->cancel = desc ? desc->cancel : NULL;
+    L->traced = p && (parconc__load(&p->observe, PARCONC__RELAXED) & PARCONC__OBSERVE_TRACE) ? p : NULL;
     L->schedule = desc ? desc->schedule : PARCONC_AUTO;
     L->chunk = desc ? desc->chunk : 0;
     L->interval = desc && desc->progress_interval_ns > 0 ? (uint64_t)desc->progress_interval_ns : 100000000u;

@@ -7,7 +7,8 @@
      - a graph of 10 000 tasks with random inputs (parconc_task_desc.after)
        against OpenMP tasks with depend clauses;
      - how late a delayed task starts (parconc_pool_submit_after) against
-       a thread that sleeps for the same time.
+       a thread that sleeps for the same time;
+     - empty tasks with a trace running against the same without.
    Medians of BENCH_REPEATS alternating runs; `--quick` for a short run. */
 #define PARCONC_IMPLEMENTATION
 #include "../parconc.h"
@@ -227,6 +228,20 @@ int main(int argc, char **argv)
         snprintf(what, sizeof what, "DAG, %s tasks", w ? "~1 us" : "empty");
         bench_row("dag", what, bench_median(a, BENCH_REPEATS), bench_median(b, BENCH_REPEATS), "ms");
     }
+    bench_header("Empty fire-and-forget tasks with a trace running (lower is better)", "no trace");
+    {
+        static uint64_t trace_buf[(4u << 20) / sizeof(uint64_t)];
+        double a[BENCH_REPEATS], b[BENCH_REPEATS];
+        for (r = 0; r < BENCH_REPEATS; r++) {
+            b[r] = submit_plain_ns(p, n);
+            parconc_trace_start(p, trace_buf, sizeof trace_buf); /* a ring: keeps the last 131 072 */
+            a[r] = submit_plain_ns(p, n);
+            parconc_trace_stop(p);
+        }
+        bench_row("trace", "empty task, trace on vs off", bench_median(a, BENCH_REPEATS), bench_median(b, BENCH_REPEATS),
+                  "ns/task");
+    }
+
     bench_header("Lateness of a 1 ms delay, median of 101 (lower is better)", "sleep");
     {
         double a[101], b[101];

@@ -10,6 +10,9 @@ static void plain_free(void *p);
 #include "../parconc.h"
 #include "harness.h"
 #include "misuse_log.h"
+#if !defined(PARCONC_PORT_CUSTOM)
+#include <unistd.h> /* getpid, for the trace file python3 checks */
+#endif
 
 static int allocs_left = -1; /* >= 0: that many more succeed, then NULL */
 static void *counting_malloc(size_t n)
@@ -1417,6 +1420,195 @@ static void test_timer_stop_races_a_run(void)
     free(t);
 }
 
+/* ===================== hooks and traces ===================== */
+
+static int hook_worker_start, hook_worker_stop, hook_begin, hook_end, hook_named, hook_idle_begin, hook_idle_end,
+    hook_bad_worker;
+static void h_start(int w, void *u) { (void)u; if (w < 0 || w > 1) counter_add(&hook_bad_worker, 1); counter_add(&hook_worker_start, 1); }
+static void h_stop(int w, void *u) { (void)w; (void)u; counter_add(&hook_worker_stop, 1); }
+static void h_begin(int w, const char *name, void *u)
+{
+    (void)u;
+    if (w < -1 || w > 1) counter_add(&hook_bad_worker, 1);
+    if (name && strcmp(name, "named") == 0) counter_add(&hook_named, 1);
+    counter_add(&hook_begin, 1);
+}
+static void h_end(int w, const char *name, void *u) { (void)w; (void)name; (void)u; counter_add(&hook_end, 1); }
+static void h_idle_begin(int w, void *u) { (void)w; (void)u; counter_add(&hook_idle_begin, 1); }
+static void h_idle_end(int w, void *u) { (void)w; (void)u; counter_add(&hook_idle_end, 1); }
+
+static void test_pool_hooks(void)
+{
+    parconc_pool_hooks hk;
+    parconc_pool_desc d;
+    parconc_pool *p;
+    parconc_task_desc t;
+    int i;
+    memset(&hk, 0, sizeof hk);
+    hk.worker_start = h_start;
+    hk.worker_stop = h_stop;
+    hk.task_begin = h_begin;
+    hk.task_end = h_end;
+    hk.idle_begin = h_idle_begin;
+    hk.idle_end = h_idle_end;
+    memset(&d, 0, sizeof d);
+    d.threads = 2;
+    d.hooks = &hk;
+    hook_worker_start = hook_worker_stop = hook_begin = hook_end = hook_named = hook_idle_begin = hook_idle_end = 0;
+    hook_bad_worker = 0;
+    PT_CHECK_EQ(parconc_pool_create(&p, &d), PARCONC_OK);
+    memset(&hk, 0, sizeof hk); /* copied at create */
+    for (i = 0; i < 100; i++) PT_CHECK_EQ(parconc_pool_submit(p, count_task, NULL, NULL), PARCONC_OK);
+    memset(&t, 0, sizeof t);
+    t.fn = count_task;
+    t.name = "named";
+    for (i = 0; i < 10; i++) PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    parconc_pool_destroy(p);
+    PT_CHECK_EQ(hook_worker_start, 2);
+    PT_CHECK_EQ(hook_worker_stop, 2);
+    PT_CHECK_EQ(hook_begin, 110);
+    PT_CHECK_EQ(hook_end, 110);
+    PT_CHECK_EQ(hook_named, 10);
+    PT_CHECK(hook_idle_begin >= 2); /* each worker went idle at least once */
+    PT_CHECK(hook_idle_end <= hook_idle_begin);
+    PT_CHECK_EQ(hook_bad_worker, 0);
+}
+
+/* The trace as text in memory, then checked: valid JSON (a small checker
+   here; python3 -m json.tool too where Python is), one event per task and
+   per chunk, named tasks named. */
+typedef struct text_buf { char *s; size_t len, cap; } text_buf;
+static int to_buf(const char *data, size_t len, void *user)
+{
+    text_buf *b = (text_buf *)user;
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = (b->len + len + 1) * 2;
+        char *n = (char *)realloc(b->s, cap);
+        if (!n) return PARCONC_ENOMEM;
+        b->s = n;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, data, len);
+    b->len += len;
+    b->s[b->len] = 0;
+    return 0;
+}
+
+/* a minimal JSON validator: 1 if s is one JSON value (then whitespace) */
+static const char *json_value(const char *s);
+static const char *json_ws(const char *s) { while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r') s++; return s; }
+static const char *json_string(const char *s)
+{
+    if (*s++ != '"') return NULL;
+    while (*s && *s != '"') {
+        if ((unsigned char)*s < 0x20) return NULL;
+        if (*s == '\\') { s++; if (!*s) return NULL; }
+        s++;
+    }
+    return *s == '"' ? s + 1 : NULL;
+}
+static const char *json_value(const char *s)
+{
+    s = json_ws(s);
+    if (*s == '"') return json_string(s);
+    if (*s == '{' || *s == '[') {
+        char close = *s == '{' ? '}' : ']';
+        int obj = *s == '{';
+        s = json_ws(s + 1);
+        if (*s == close) return s + 1;
+        for (;;) {
+            if (obj) {
+                s = json_string(json_ws(s));
+                if (!s) return NULL;
+                s = json_ws(s);
+                if (*s++ != ':') return NULL;
+            }
+            s = json_value(s);
+            if (!s) return NULL;
+            s = json_ws(s);
+            if (*s == ',') { s++; continue; }
+            return *s == close ? s + 1 : NULL;
+        }
+    }
+    if (*s == '-' || (*s >= '0' && *s <= '9')) {
+        if (*s == '-') s++;
+        while ((*s >= '0' && *s <= '9') || *s == '.') s++;
+        return s;
+    }
+    return NULL;
+}
+static size_t count_of(const char *s, const char *what)
+{
+    size_t n = 0, k = strlen(what);
+    for (s = strstr(s, what); s; s = strstr(s + k, what)) n++;
+    return n;
+}
+
+static void fib_chunk(size_t b, size_t e, size_t w, void *arg) { (void)w; counter_add((int *)arg, (int)(e - b)); }
+
+static void test_trace_chrome_json(void)
+{
+    static uint64_t buffer[(1 << 20) / sizeof(uint64_t)];
+    parconc_pool *p = make_pool(2);
+    parconc_task_desc t;
+    parconc_for_desc fd;
+    text_buf out;
+    size_t size = parconc_trace_memory_size(5000);
+    int i, items = 0;
+    PT_CHECK(p != NULL);
+    PT_CHECK(size > 0 && size <= sizeof buffer);
+    PT_CHECK_EQ(parconc_trace_memory_size(0), 0);
+    PT_CHECK_EQ(parconc_trace_start(p, buffer, 8), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_trace_start(p, (char *)buffer + 1, size), PARCONC_EINVAL);
+    PT_CHECK_EQ(parconc_trace_write_chrome(p, to_buf, &out), PARCONC_EINVAL); /* no trace yet */
+    PT_CHECK_EQ(parconc_trace_start(p, buffer, size), PARCONC_OK);
+    PT_CHECK_EQ(parconc_trace_start(p, buffer, size), PARCONC_EBUSY);
+    memset(&out, 0, sizeof out);
+    PT_CHECK_EQ(parconc_trace_write_chrome(p, to_buf, &out), PARCONC_EBUSY); /* still tracing */
+    memset(&t, 0, sizeof t);
+    t.fn = count_task;
+    t.name = "say \"hi\"\n";
+    for (i = 0; i < 300; i++) PT_CHECK_EQ(parconc_pool_submit(p, count_task, NULL, NULL), PARCONC_OK);
+    for (i = 0; i < 20; i++) PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, NULL), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    memset(&fd, 0, sizeof fd);
+    fd.schedule = PARCONC_DYNAMIC;
+    fd.chunk = 100;
+    PT_CHECK_EQ(parconc_parallel_for(p, 1000, fib_chunk, &items, &fd), PARCONC_OK);
+    PT_CHECK_EQ(items, 1000);
+    PT_CHECK_EQ(parconc_trace_stop(p), PARCONC_OK);
+    PT_CHECK_EQ(parconc_pool_submit(p, count_task, NULL, NULL), PARCONC_OK); /* after stop: not traced */
+    PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
+    PT_CHECK_EQ(parconc_trace_write_chrome(p, to_buf, &out), PARCONC_OK);
+    PT_CHECK(out.s != NULL);
+    {
+        const char *end = json_value(out.s);
+        PT_CHECK(end != NULL);
+        PT_CHECK_EQ(*json_ws(end), 0);
+    }
+    PT_CHECK_EQ(count_of(out.s, "\"cat\":\"task\""), 320);      /* one per task */
+    PT_CHECK_EQ(count_of(out.s, "\"cat\":\"loop\""), 10);       /* one per chunk */
+    PT_CHECK_EQ(count_of(out.s, "\"name\":\"say \\\"hi\\\"\\u000a\""), 20); /* escaped */
+    PT_CHECK_EQ(count_of(out.s, "\"ph\":\"M\""), 3);            /* tracks: 2 workers + others */
+#if !defined(PARCONC_PORT_CUSTOM) && !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
+    if (system("python3 -c pass > /dev/null 2>&1") == 0) {
+        char path[64], cmd[128];
+        FILE *f;
+        snprintf(path, sizeof path, "/tmp/parconc_trace_%ld.json", (long)getpid());
+        f = fopen(path, "w");
+        PT_CHECK(f != NULL);
+        fwrite(out.s, 1, out.len, f);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "python3 -m json.tool %s > /dev/null", path);
+        PT_EXPECT_EQ(system(cmd), 0);
+        remove(path);
+    }
+#endif
+    free(out.s);
+    parconc_pool_destroy(p);
+}
+
 /* A waiting task canceled, its pool destroyed, then its inputs complete:
    the late callbacks find the task gone without touching freed memory
    (heap pool: the block outlives them; caller memory: destroy waits). */
@@ -1659,6 +1851,8 @@ int main(int argc, char **argv)
         PT_TEST(test_delayed_tasks_never_early),
         PT_TEST(test_periodic_timers),
         PT_TEST(test_timer_stop_races_a_run),
+        PT_TEST(test_pool_hooks),
+        PT_TEST(test_trace_chrome_json),
         PT_TEST(test_pool_destroyed_before_inputs_complete),
         PT_TEST(test_out_of_memory_leaves_nothing),
         PT_TEST(test_futures_outlive_pool_with_allocator),
