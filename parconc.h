@@ -4893,6 +4893,8 @@ typedef struct parconc__worker {
     uint32_t settling;            /* 1 from counting a task with a future out until that future
                                      is settled (owner stores; wait_idle reads) */
     size_t idle_spins;            /* idle spins begun (relaxed, owner writes; for tests) */
+    size_t trace_next;            /* events this worker put in its part of the trace (owner) */
+    uint32_t trace_busy;          /* 1 while it writes a trace event (see "hooks and tracing") */
     parconc__u64 busy_ns;         /* idem */
     parconc__u64 busy_since;      /* 0 while idle */
     char pad_[PARCONC_CACHELINE];
@@ -5638,12 +5640,14 @@ static void parconc__pool_settled(parconc_pool *p)
 /* ---- hooks and tracing ----
    p->observe says whether anything watches the pool (one relaxed load
    per task; a change takes effect from the next task).  A trace is a
-   ring of events in caller memory: a finished task or chunk takes the
-   next slot with one fetch_add.  Stopping clears p->trace and waits until
-   no thread is between reading it and finishing its event: a writer
-   counts itself in trace_writers, then reads p->trace, both seq_cst, and
-   the stopper stores NULL, then reads trace_writers, also seq_cst, so
-   either the writer sees NULL or the stopper sees the writer. */
+   buffer of events in caller memory, cut into one ring per worker (its
+   own count, no shared write per event) and one for other threads (a
+   shared fetch_add).  Stopping clears p->trace and waits until no thread
+   is between reading it and finishing its event: a worker sets its
+   trace_busy, another thread counts itself in trace_writers, then reads
+   p->trace, all seq_cst; the stopper stores NULL, then reads every
+   trace_busy and trace_writers, also seq_cst: either the writer sees
+   NULL or the stopper sees the writer. */
 #define PARCONC__OBSERVE_HOOKS 1u
 #define PARCONC__OBSERVE_TRACE 2u
 #define PARCONC__TRACE_TASK  0u
@@ -5658,22 +5662,40 @@ typedef struct parconc__trace_event {
 
 typedef struct parconc__trace {
     uint64_t origin;              /* parconc_now_ns() at start: timestamps count from it */
-    size_t capacity, next;        /* next: atomic, grows past capacity (a ring) */
+    size_t capacity;              /* events in all */
+    size_t part;                  /* events in each part: worker i uses part i, others the last */
+    size_t others_next;           /* events the other threads put in (atomic, a ring) */
     parconc__trace_event events[1];
 } parconc__trace;
 
-static void parconc__trace_record(parconc_pool *p, int worker, const char *name, uint64_t begin, uint32_t kind)
+static void parconc__trace_put(parconc__trace_event *e, int worker, const char *name, uint64_t begin, uint32_t kind)
+{
+    e->begin = begin;
+    e->end = parconc_now_ns();
+    e->name = name;
+    e->worker = worker;
+    e->kind = kind;
+}
+
+/* w: the recording worker of p, or NULL (another thread: worker -1) */
+static void parconc__trace_record(parconc_pool *p, parconc__worker *w, const char *name, uint64_t begin, uint32_t kind)
 {
     parconc__trace *t;
+    if (w) {
+        parconc__store(&w->trace_busy, 1u, PARCONC__SEQ_CST);
+        t = (parconc__trace *)parconc__load(&p->trace, PARCONC__SEQ_CST);
+        if (t) {
+            size_t i = w->trace_next++ % t->part;
+            parconc__trace_put(&t->events[(size_t)w->index * t->part + i], w->index, name, begin, kind);
+        }
+        parconc__store(&w->trace_busy, 0u, PARCONC__RELEASE);
+        return;
+    }
     parconc__fetch_add(&p->trace_writers, 1u, PARCONC__SEQ_CST);
     t = (parconc__trace *)parconc__load(&p->trace, PARCONC__SEQ_CST);
     if (t) {
-        parconc__trace_event *e = &t->events[parconc__fetch_add(&t->next, (size_t)1, PARCONC__RELAXED) % t->capacity];
-        e->begin = begin;
-        e->end = parconc_now_ns();
-        e->name = name;
-        e->worker = worker;
-        e->kind = kind;
+        size_t i = parconc__fetch_add(&t->others_next, (size_t)1, PARCONC__RELAXED) % t->part;
+        parconc__trace_put(&t->events[(size_t)p->nthreads * t->part + i], -1, name, begin, kind);
     }
     parconc__fetch_sub(&p->trace_writers, 1u, PARCONC__RELEASE);
 }
@@ -5688,7 +5710,7 @@ static PARCONC__NOINLINE uint64_t parconc__observe_begin(parconc_pool *p, uint32
 static PARCONC__NOINLINE void parconc__observe_end(parconc_pool *p, uint32_t obs, int worker, const char *name,
                                                    uint64_t begin)
 {
-    if (begin) parconc__trace_record(p, worker, name, begin, PARCONC__TRACE_TASK);
+    if (begin) parconc__trace_record(p, worker >= 0 ? &p->workers[worker] : NULL, name, begin, PARCONC__TRACE_TASK);
     if ((obs & PARCONC__OBSERVE_HOOKS) && p->hooks.task_end) p->hooks.task_end(worker, name, p->hooks.user);
 }
 static void parconc__hook_worker(parconc_pool *p, void (*hook)(int, void *), int worker)
@@ -7564,10 +7586,18 @@ PARCONC_API int parconc_trace_start(parconc_pool *p, void *buffer, size_t size)
 {
     parconc__trace *t = (parconc__trace *)buffer;
     void *none = NULL;
+    int i;
     if (!p || !buffer || size < sizeof(parconc__trace) || ((uintptr_t)buffer & (sizeof(uint64_t) - 1))) return PARCONC_EINVAL;
+    if (1 + (size - sizeof(parconc__trace)) / sizeof(parconc__trace_event) < (size_t)p->nthreads + 1u)
+        return PARCONC_EINVAL; /* not even one event per worker */
+    if (parconc__load(&p->trace, PARCONC__ACQUIRE)) return PARCONC_EBUSY;
     t->origin = parconc_now_ns();
     t->capacity = 1 + (size - sizeof(parconc__trace)) / sizeof(parconc__trace_event);
-    t->next = 0;
+    t->part = t->capacity / ((size_t)p->nthreads + 1u);
+    t->others_next = 0;
+    /* no event is being written (no trace runs): the counts are ours until
+       the CAS below publishes the trace */
+    for (i = 0; i < p->nthreads; i++) p->workers[i].trace_next = 0;
     if (!parconc__cas(&p->trace, &none, buffer, PARCONC__SEQ_CST, PARCONC__RELAXED)) return PARCONC_EBUSY;
     p->trace_last = buffer;
     parconc__fetch_or(&p->observe, PARCONC__OBSERVE_TRACE, PARCONC__RELAXED);
@@ -7576,10 +7606,14 @@ PARCONC_API int parconc_trace_start(parconc_pool *p, void *buffer, size_t size)
 
 PARCONC_API int parconc_trace_stop(parconc_pool *p)
 {
+    int i;
     if (!p) return PARCONC_EINVAL;
     parconc__fetch_and(&p->observe, ~PARCONC__OBSERVE_TRACE, PARCONC__RELAXED);
     parconc__store(&p->trace, NULL, PARCONC__SEQ_CST);
-    while (parconc__load(&p->trace_writers, PARCONC__SEQ_CST)) parconc_thread_yield(); /* an event in progress */
+    /* events in progress */
+    for (i = 0; i < p->nthreads; i++)
+        while (parconc__load(&p->workers[i].trace_busy, PARCONC__SEQ_CST)) parconc_thread_yield();
+    while (parconc__load(&p->trace_writers, PARCONC__SEQ_CST)) parconc_thread_yield();
     return PARCONC_OK;
 }
 
@@ -7651,7 +7685,7 @@ PARCONC_API int parconc_trace_write_chrome(parconc_pool *p, parconc_write_fn wri
 {
     parconc__trace *t;
     parconc__text o;
-    size_t i, n;
+    size_t i;
     int k;
     if (!p || !write || !p->trace_last) return PARCONC_EINVAL;
     if (parconc__load(&p->trace, PARCONC__ACQUIRE)) return PARCONC_EBUSY;
@@ -7671,9 +7705,10 @@ PARCONC_API int parconc_trace_write_chrome(parconc_pool *p, parconc_write_fn wri
         else { parconc__text_str(&o, "worker "); parconc__text_int(&o, k); }
         parconc__text_str(&o, "\"}}");
     }
-    n = t->next < t->capacity ? t->next : t->capacity; /* stopped: no writer left */
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < t->part * ((size_t)p->nthreads + 1u); i++) {
         const parconc__trace_event *e = &t->events[i];
+        size_t part = i / t->part, used = part < (size_t)p->nthreads ? p->workers[part].trace_next : t->others_next;
+        if (i % t->part >= used) continue; /* stopped: no writer left, the counts are final */
         parconc__text_str(&o, ",\n{\"name\":");
         parconc__text_json(&o, e->name ? e->name : (e->kind == PARCONC__TRACE_CHUNK ? "parallel_for" : "task"));
         parconc__text_str(&o, e->kind == PARCONC__TRACE_CHUNK ? ",\"cat\":\"loop\"" : ",\"cat\":\"task\"");
@@ -8436,7 +8471,7 @@ static void parconc__loop_run_range(parconc__loop *L, size_t b, size_t e, size_t
     parconc__tls_loops = frame.outer;
     if (traced_from) {
         parconc__worker *w = parconc__tls_worker;
-        parconc__trace_record(L->traced, w && w->pool == L->traced ? w->index : -1, "parallel_for", traced_from,
+        parconc__trace_record(L->traced, w && w->pool == L->traced ? w : NULL, "parallel_for", traced_from,
                               PARCONC__TRACE_CHUNK);
     }
     parconc__loop_progress(L, e - b);
