@@ -961,16 +961,18 @@ PARCONC_API int parconc_pool_worker_stats(parconc_pool *p, int index, parconc_wo
 PARCONC_API int parconc_pool_threads(const parconc_pool *p);
 
 /* A trace of a pool's tasks and parallel_for chunks, in caller memory (no
-   heap, no stdio): start with a buffer of parconc_trace_memory_size(n)
-   bytes, which keeps the last n events (one per task or chunk: worker,
-   begin, end, name); stop; then write it as Chrome trace JSON (one
-   complete event per task and chunk, one track per worker, -1 for other
-   threads), which chrome://tracing and Perfetto open.  write(data, len,
-   user) gets the text in pieces and answers 0 (else the writing stops
-   with its value).  start: OK, EINVAL (NULL, buffer too small or
-   misaligned), EBUSY (already tracing); stop: OK, EINVAL; write: OK,
-   EINVAL, EBUSY (still tracing), the writer's error.  While tracing, each
-   task and chunk costs two clock reads and a slot. */
+   heap, no stdio): start with a buffer (8-byte aligned) of
+   parconc_trace_memory_size(n) bytes for n events (one per task or chunk:
+   worker, begin, end, name), shared equally by the workers and the other
+   threads, each part keeping its latest events; stop; then write it as
+   Chrome trace JSON (one complete event per task and chunk, one track per
+   worker, -1 for other threads), which chrome://tracing and Perfetto
+   open.  write(data, len, user) gets the text in pieces and answers 0
+   (else the writing stops with its value).  start: OK, EINVAL (NULL,
+   misaligned, fewer than threads + 1 events), EBUSY (already tracing);
+   stop: OK, EINVAL; write: OK, EINVAL (no trace yet), EBUSY (still
+   tracing), the writer's error.  While tracing, each task and chunk costs
+   two clock reads and an event slot. */
 typedef int (*parconc_write_fn)(const char *data, size_t len, void *user);
 PARCONC_API size_t parconc_trace_memory_size(size_t events);
 PARCONC_API int parconc_trace_start(parconc_pool *p, void *buffer, size_t size);
