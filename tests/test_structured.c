@@ -1546,6 +1546,7 @@ static size_t count_of(const char *s, const char *what)
 }
 
 static void fib_chunk(size_t b, size_t e, size_t w, void *arg) { (void)w; counter_add((int *)arg, (int)(e - b)); }
+static void *sleep_2ms(void *arg) { parconc_sleep_ns(2 * MS); return arg; }
 
 static void test_trace_chrome_json(void)
 {
@@ -1571,6 +1572,9 @@ static void test_trace_chrome_json(void)
     t.name = "say \"hi\"\n";
     for (i = 0; i < 300; i++) PT_CHECK_EQ(parconc_pool_submit(p, count_task, NULL, NULL), PARCONC_OK);
     for (i = 0; i < 20; i++) PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, NULL), PARCONC_OK);
+    t.fn = sleep_2ms;
+    t.name = "sleeper";
+    PT_CHECK_EQ(parconc_pool_submit_ex(p, &t, NULL), PARCONC_OK);
     PT_CHECK_EQ(parconc_pool_wait_idle(p, PARCONC_FOREVER), PARCONC_OK);
     memset(&fd, 0, sizeof fd);
     fd.schedule = PARCONC_DYNAMIC;
@@ -1587,7 +1591,16 @@ static void test_trace_chrome_json(void)
         PT_CHECK(end != NULL);
         PT_CHECK_EQ(*json_ws(end), 0);
     }
-    PT_CHECK_EQ(count_of(out.s, "\"cat\":\"task\""), 320);      /* one per task */
+    PT_CHECK_EQ(count_of(out.s, "\"cat\":\"task\""), 321);      /* one per task */
+    {   /* times in microseconds: the 2 ms task lasted 2 ms */
+        const char *e = strstr(out.s, "\"name\":\"sleeper\"");
+        double dur;
+        PT_CHECK(e != NULL);
+        e = strstr(e, "\"dur\":");
+        PT_CHECK(e != NULL);
+        dur = strtod(e + 6, NULL);
+        PT_CHECK(dur >= 1900.0 && dur < 2000000.0);
+    }
     PT_CHECK_EQ(count_of(out.s, "\"cat\":\"loop\""), 10);       /* one per chunk */
     PT_CHECK_EQ(count_of(out.s, "\"name\":\"say \\\"hi\\\"\\u000a\""), 20); /* escaped */
     PT_CHECK_EQ(count_of(out.s, "\"ph\":\"M\""), 3);            /* tracks: 2 workers + others */
