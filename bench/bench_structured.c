@@ -8,7 +8,8 @@
        against OpenMP tasks with depend clauses;
      - how late a delayed task starts (parconc_pool_submit_after) against
        a thread that sleeps for the same time;
-     - empty tasks with a trace running against the same without.
+     - a trace's cost per task: one worker running empty children of its
+       own, with a trace running against the same without.
    Medians of BENCH_REPEATS alternating runs; `--quick` for a short run. */
 #define PARCONC_IMPLEMENTATION
 #include "../parconc.h"
@@ -161,6 +162,23 @@ static double dag_omp_ms(int threads)
     return (double)(parconc_now_ns() - t0) / 1e6;
 }
 
+/* ---- a trace's cost: 100 000 children a task submits to its own worker ---- */
+static parconc_pool *own_pool;
+static void *own_root(void *arg)
+{
+    int i;
+    for (i = 0; i < 100000; i++) parconc_pool_submit(own_pool, empty, NULL, NULL);
+    return arg;
+}
+static double own_children_ns(parconc_pool *one)
+{
+    int64_t t0 = parconc_now_ns();
+    own_pool = one;
+    parconc_pool_submit(one, own_root, NULL, NULL);
+    parconc_pool_wait_idle(one, PARCONC_FOREVER);
+    return (double)(parconc_now_ns() - t0) / 100000;
+}
+
 /* ---- lateness: a 1 ms delayed task vs a thread sleeping 1 ms ---- */
 static int64_t late_due, late_ran;
 static void *late_task(void *arg) { (void)arg; late_ran = parconc_now_ns(); return NULL; }
@@ -228,19 +246,26 @@ int main(int argc, char **argv)
         snprintf(what, sizeof what, "DAG, %s tasks", w ? "~1 us" : "empty");
         bench_row("dag", what, bench_median(a, BENCH_REPEATS), bench_median(b, BENCH_REPEATS), "ms");
     }
-    bench_header("Empty fire-and-forget tasks with a trace running (lower is better)", "no trace");
+    bench_header("A trace's cost: one worker running 100 000 empty children of its own, medians of 21 (lower is better)",
+                 "no trace");
     {
-        static uint64_t trace_buf[(4u << 20) / sizeof(uint64_t)];
-        double a[BENCH_REPEATS], b[BENCH_REPEATS];
+        static uint64_t trace_buf[(8u << 20) / sizeof(uint64_t)];
+        double a[21], b[21];
+        parconc_pool *one;
+        parconc_pool_desc d1;
+        memset(&d1, 0, sizeof d1);
+        d1.threads = 1;
+        d1.deque_capacity = (size_t)1 << 17; /* all children in its own deque: no submitter, no wake-ups */
+        parconc_pool_create(&one, &d1);
         memset(trace_buf, 0, sizeof trace_buf); /* its pages present: a first touch is the kernel's cost */
-        for (r = 0; r < BENCH_REPEATS; r++) {
-            b[r] = submit_plain_ns(p, n);
-            parconc_trace_start(p, trace_buf, sizeof trace_buf); /* a ring: keeps the last 131 072 */
-            a[r] = submit_plain_ns(p, n);
-            parconc_trace_stop(p);
+        for (r = 0; r < 21; r++) {
+            b[r] = own_children_ns(one);
+            parconc_trace_start(one, trace_buf, sizeof trace_buf);
+            a[r] = own_children_ns(one);
+            parconc_trace_stop(one);
         }
-        bench_row("trace", "empty task, trace on vs off", bench_median(a, BENCH_REPEATS), bench_median(b, BENCH_REPEATS),
-                  "ns/task");
+        bench_row("trace", "empty task, trace on vs off", bench_median(a, 21), bench_median(b, 21), "ns/task");
+        parconc_pool_destroy(one);
     }
 
     bench_header("Lateness of a 1 ms delay, median of 101 (lower is better)", "sleep");
