@@ -65,7 +65,7 @@
                    combinators) >>serial >>division
    implementation  >>platform (atomics, clock, futex or parking table)
                    >>impl-errors >>impl-locks >>impl-threads >>impl-cancel
-                   >>impl-futures >>impl-pool (fork too) >>impl-groups
+                   >>impl-futures >>impl-pool (fork, tracing too) >>impl-groups
                    >>impl-division
    Options: OPTIONS above.  Each declaration carries its
    contract.
@@ -7751,7 +7751,7 @@ PARCONC_API int parconc_trace_write_chrome(parconc_pool *p, parconc_write_fn wri
 }
 
 /* ===================================================================== */
-/* Groups, continuations, combinators                   >>impl-groups */
+/* Groups, continuations, combinators, serial queues, timers >>impl-groups */
 /* ===================================================================== */
 /* A group is a token (a child of desc.parent, whose hook wakes the
    group's sleepers when it fires) and the count of its unsettled members
