@@ -6970,27 +6970,31 @@ static size_t parconc__pool_submit_many(parconc_pool *p, parconc_task_fn fn, voi
     return n;
 }
 
+/* The desc of the plain submit functions: fn(arg), defaults otherwise;
+   timeout_ns for room (a bounded blocking pool, a group at its limit). */
+static void parconc__task_plain(parconc_task_desc *t, parconc_task_fn fn, void *arg, int64_t timeout_ns)
+{
+    memset(t, 0, sizeof *t);
+    t->fn = fn;
+    t->arg = arg;
+    t->timeout_ns = timeout_ns;
+}
+
 PARCONC_API int parconc_pool_submit_after(parconc_pool *p, int64_t delay_ns, parconc_task_fn fn, void *arg,
                                           parconc_future **out)
 {
     parconc_task_desc t;
     if (out) *out = NULL;
     if (delay_ns <= 0) return PARCONC_EINVAL;
-    memset(&t, 0, sizeof t);
-    t.fn = fn;
-    t.arg = arg;
+    parconc__task_plain(&t, fn, arg, PARCONC_FOREVER);
     t.delay_ns = delay_ns;
-    t.timeout_ns = PARCONC_FOREVER;
     return parconc_pool_submit_ex(p, &t, out);
 }
 
 PARCONC_API int parconc_pool_submit(parconc_pool *p, parconc_task_fn fn, void *arg, parconc_future **out)
 {
     parconc_task_desc t;
-    memset(&t, 0, sizeof t);
-    t.fn = fn;
-    t.arg = arg;
-    t.timeout_ns = PARCONC_FOREVER; /* a full blocking pool: wait for room */
+    parconc__task_plain(&t, fn, arg, PARCONC_FOREVER); /* a full blocking pool: wait for room */
     return parconc_pool_submit_ex(p, &t, out);
 }
 
@@ -7796,6 +7800,9 @@ static int parconc__group_enter(parconc_group *g, uint64_t deadline, int try_onl
         uint64_t until;
         if (parconc__cancel_reason(&g->token_)) return PARCONC_ECANCELED;
         if ((c & PARCONC__G_COUNT) < g->limit_) {
+            /* relaxed: a slot publishes nothing (the task is published by
+               the submit that follows); the limit holds because every
+               change of count_ is one RMW on the same word */
             if (parconc__cas_weak(&g->count_, &c, c + 1u, PARCONC__RELAXED, PARCONC__RELAXED)) return PARCONC_OK;
             continue;
         }
@@ -7847,19 +7854,14 @@ PARCONC_API int parconc_group_submit_ex(parconc_group *g, const parconc_task_des
 PARCONC_API int parconc_group_submit(parconc_group *g, parconc_task_fn fn, void *arg, parconc_future **out)
 {
     parconc_task_desc t;
-    memset(&t, 0, sizeof t);
-    t.fn = fn;
-    t.arg = arg;
-    t.timeout_ns = PARCONC_FOREVER;
+    parconc__task_plain(&t, fn, arg, PARCONC_FOREVER);
     return parconc__group_submit(g, &t, out, 0);
 }
 
 PARCONC_API int parconc_group_try_submit(parconc_group *g, parconc_task_fn fn, void *arg, parconc_future **out)
 {
     parconc_task_desc t;
-    memset(&t, 0, sizeof t);
-    t.fn = fn;
-    t.arg = arg;
+    parconc__task_plain(&t, fn, arg, 0); /* the pool too: try once */
     return parconc__group_submit(g, &t, out, 1);
 }
 
@@ -7933,10 +7935,8 @@ PARCONC_API int parconc_future_then_ex(parconc_future *f, parconc_pool *pool, pa
     int rc;
     if (out) *out = NULL;
     if (!f || !pool || !fn || !out) return PARCONC_EINVAL;
-    memset(&t, 0, sizeof t);
-    t.fn = parconc__then_call; /* replaced with the same by future_extend */
+    parconc__task_plain(&t, parconc__then_call, NULL, PARCONC_FOREVER); /* future_extend sets fn_/arg_ */
     t.storage = storage;
-    t.timeout_ns = PARCONC_FOREVER;
     memset(&x, 0, sizeof x);
     x.src = f;
     x.then_fn = fn;
@@ -8106,10 +8106,7 @@ PARCONC_API int parconc_serial_submit_ex(parconc_serial *s, const parconc_task_d
 PARCONC_API int parconc_serial_submit(parconc_serial *s, parconc_task_fn fn, void *arg, parconc_future **out)
 {
     parconc_task_desc t;
-    memset(&t, 0, sizeof t);
-    t.fn = fn;
-    t.arg = arg;
-    t.timeout_ns = PARCONC_FOREVER;
+    parconc__task_plain(&t, fn, arg, PARCONC_FOREVER);
     return parconc_serial_submit_ex(s, &t, out);
 }
 
@@ -8164,11 +8161,8 @@ static int parconc__timer_arm(parconc_timer *t, parconc_future *run, uint64_t at
     uint64_t now = parconc_now_ns();
     parconc_future *out;
     int rc;
-    memset(&d, 0, sizeof d);
-    d.fn = parconc__timer_run;
-    d.arg = t;
+    parconc__task_plain(&d, parconc__timer_run, t, PARCONC_FOREVER);
     d.storage = run;
-    d.timeout_ns = PARCONC_FOREVER;
     d.delay_ns = at > now ? (int64_t)(at - now) : 1; /* due no earlier than at */
     rc = parconc__submit_ext(t->pool_, &d, NULL, &out);
     t->armed_ = rc == PARCONC_OK ? run : NULL;

@@ -60,6 +60,18 @@ static void loop_body(size_t b, size_t e, size_t worker, void *arg)
     for (; b < e; b++) __atomic_add_fetch(&seen[b], 1, __ATOMIC_RELAXED);
 }
 
+/* What a submission into slot s may answer; 1 if it was accepted. */
+static int submitted_into(slot *s, int rc, int have_pool, int stopping)
+{
+    if (!have_pool) CHECK(rc == PARCONC_EINVAL);
+    else if (stopping) CHECK(rc == PARCONC_ESHUTDOWN);
+    else CHECK(rc == PARCONC_OK || rc == PARCONC_EAGAIN || rc == PARCONC_ETIMEDOUT);
+    if (rc != PARCONC_OK) { CHECK(s->f == NULL); return 0; }
+    s->is_promise = 0;
+    s->callbacks = 0;
+    return 1;
+}
+
 static int terminal(int s) { return s == PARCONC_DONE || s == PARCONC_FAILED || s == PARCONC_CANCELED; }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -110,11 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 t.priority = arg % 8;
                 t.timeout_ns = (arg & 0x20) ? 50000 : -1; /* blocking pools: 50 us, or try once */
                 rc = parconc_pool_submit_ex(pool, &t, &s->f);
-                if (!pool) CHECK(rc == PARCONC_EINVAL);
-                else if (stopping) CHECK(rc == PARCONC_ESHUTDOWN);
-                else CHECK(rc == PARCONC_OK || rc == PARCONC_EAGAIN || rc == PARCONC_ETIMEDOUT);
-                if (rc == PARCONC_OK) { accepted++; s->is_promise = 0; s->callbacks = 0; }
-                else CHECK(s->f == NULL);
+                accepted += submitted_into(s, rc, pool != NULL, stopping);
             }
             break;
         case 2: /* timed wait: 0, 10 us or 1 ms */
@@ -296,11 +304,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     t.timeout_ns = (arg & 0x20) ? 50000 : -1;
                     rc = parconc_pool_submit_ex(pool, &t, &s->f);
                 }
-                if (!pool) CHECK(rc == PARCONC_EINVAL);
-                else if (stopping) CHECK(rc == PARCONC_ESHUTDOWN);
-                else CHECK(rc == PARCONC_OK || rc == PARCONC_EAGAIN || rc == PARCONC_ETIMEDOUT);
-                if (rc == PARCONC_OK) { accepted++; s->is_promise = 0; s->callbacks = 0; }
-                else CHECK(s->f == NULL);
+                accepted += submitted_into(s, rc, pool != NULL, stopping);
             }
             break;
         case 19: /* when_all / when_any of the held futures: a promise of ours */
