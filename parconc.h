@@ -39,7 +39,7 @@
    PARCONC_NO_FUTEX        use the portable parking table instead of the
                            Linux futex even on Linux (testing, odd kernels).
    PARCONC_PORT_CUSTOM     no pthreads and no OS calls at all: the program
-                           supplies the nine parconc_port_* functions (see
+                           supplies the ten parconc_port_* functions (see
                            "Port layer" below) for an RTOS or bare metal.
                            Robust mutexes then return PARCONC_ENOTSUP.
    PARCONC_VALGRIND        announce locks, semaphores, wait groups and once
@@ -126,7 +126,7 @@
             arg, &desc_or_NULL) with AUTO/STATIC/DYNAMIC/GUIDED/RESPAWN,
             parconc_for_stop(), parconc_parallel_reduce, parconc_for_advise
    CUDA     parconc_cuda.h (optional companion header)
-   Port     PARCONC_PORT_CUSTOM: nine parconc_port_* functions replace
+   Port     PARCONC_PORT_CUSTOM: ten parconc_port_* functions replace
             pthreads and the OS (RTOS, bare metal); see "Port layer"
 
    THREAD SAFETY: every function may be called from any thread at any time
@@ -264,6 +264,9 @@ typedef struct parconc_thread_opts {
     const char *name;   /* shown by ps/top/gdb (Linux keeps 15 bytes); NULL: none */
     size_t stack_size;  /* 0: platform default; else PARCONC_THREAD_STACK_MIN..MAX */
     int detached;       /* nonzero: never joined, frees itself on exit */
+    int priority;       /* 0: the platform's default.  Custom ports: passed on in the
+                           port's own scale (see >>port).  POSIX: nonzero is
+                           PARCONC_ENOTSUP (set the policy inside the thread) */
 } parconc_thread_opts;
 
 #ifndef PARCONC_THREAD_STACK_MIN
@@ -299,7 +302,7 @@ PARCONC_API int parconc_cpu_count(void);
 /* With PARCONC_PORT_CUSTOM the implementation calls no OS function and
    includes no OS header (only <stddef.h>, <stdint.h>, <string.h>,
    <limits.h>, <errno.h>, and <stdlib.h> / <assert.h> unless
-   PARCONC_NO_MALLOC / PARCONC_NO_STDIO), and every thread, clock and sleep goes through these nine
+   PARCONC_NO_MALLOC / PARCONC_NO_STDIO), and every thread, clock and sleep goes through these ten
    functions, which the program defines once (C linkage).  Everything else
    (locks, pools, futures, parallel_for) is built on them.  Requirements:
    32-bit atomics (LDREX/STREX on Cortex-M3/M4 is enough; no 64-bit atomic
@@ -309,11 +312,17 @@ PARCONC_API int parconc_cpu_count(void);
    pthreads and the futex (the whole test suite runs on it) and
    examples/firmware/ a Cortex-M4 sample with a stub port. */
 #ifdef PARCONC_PORT_CUSTOM
+/* What a new thread asks of the port (zero fields: the port's defaults). */
+typedef struct parconc_port_thread_attr {
+    size_t stack_size;  /* bytes the thread's own frames may use; 0: the port's default */
+    const char *name;   /* may be NULL */
+    int priority;       /* the port's own scale; 0: the port's default */
+} parconc_port_thread_attr;
 /* Start fn(arg) on a new thread; *handle is any non-NULL token for join and
-   detach.  stack_size 0 means the port's default; name may be NULL.  Return
-   PARCONC_OK or PARCONC_EAGAIN / PARCONC_ENOMEM. */
+   detach.  Return PARCONC_OK, PARCONC_EAGAIN / PARCONC_ENOMEM, or
+   PARCONC_EINVAL for a priority or stack size the port cannot give. */
 int parconc_port_thread_create(void **handle, void *(*fn)(void *), void *arg,
-                               size_t stack_size, const char *name);
+                               const parconc_port_thread_attr *attr);
 /* Wait for the thread to end, store fn's return value (result may be NULL);
    PARCONC_EDEADLK when a thread joins itself, if the port can tell. */
 int parconc_port_thread_join(void *handle, void **result);
@@ -325,13 +334,14 @@ uintptr_t parconc_port_thread_self(void);
 void parconc_port_thread_yield(void);
 /* A monotonic clock in nanoseconds (any origin; never goes back). */
 uint64_t parconc_port_now_ns(void);
+/* The smallest step parconc_port_now_ns takes, in ns (a tick-only clock at
+   1 kHz: 1000000). */
+uint64_t parconc_port_clock_resolution_ns(void);
 /* Block while *addr == expected, until parconc_port_wake(addr, ...) or the
    absolute deadline on parconc_port_now_ns (UINT64_MAX: no deadline).
-   Checking *addr and going to sleep must be atomic with respect to wake
-   (a futex does this; on an RTOS: a critical section, or a mutex+condvar
-   parking table like the PARCONC_NO_FUTEX one in this file).  May return
-   early for any reason; return PARCONC_ETIMEDOUT only if the deadline has
-   passed, else PARCONC_OK. */
+   Checking *addr and going to sleep must be atomic with respect to wake.
+   May return early for any reason; return PARCONC_ETIMEDOUT only if the
+   deadline has passed, else PARCONC_OK. */
 int parconc_port_wait(uint32_t *addr, uint32_t expected, uint64_t deadline_ns);
 /* Wake up to n threads blocked on addr (n is 1 or INT_MAX); waking more is
    allowed, fewer is not. */
@@ -787,6 +797,8 @@ typedef struct parconc_pool_desc {
     int caller_runs_when_full; /* 1: a full queue makes submit run the task itself,
                                   on the calling thread; wins over block_when_full
                                   (see parconc_pool_submit) */
+    size_t stack_size;       /* worker stacks (parconc_thread_opts.stack_size; 0: default) */
+    int priority;            /* worker priority (parconc_thread_opts.priority; 0: default) */
 } parconc_pool_desc;
 
 /* Options of one submission (parconc_pool_submit_ex); zero = defaults. */
@@ -3850,7 +3862,15 @@ static int parconc__thread_start(parconc_thread *t, parconc_thread_fn fn, void *
                                  const parconc_thread_opts *opts, int detached)
 {
     void *h = NULL;
-    int e = parconc_port_thread_create(&h, fn, arg, opts ? opts->stack_size : 0, opts ? opts->name : NULL);
+    parconc_port_thread_attr attr;
+    int e;
+    memset(&attr, 0, sizeof attr);
+    if (opts) {
+        attr.stack_size = opts->stack_size;
+        attr.name = opts->name;
+        attr.priority = opts->priority;
+    }
+    e = parconc_port_thread_create(&h, fn, arg, &attr);
     if (e != PARCONC_OK) return e < 0 ? e : PARCONC_EAGAIN;
     if (!h) return PARCONC_EAGAIN; /* a port bug; never store a NULL handle */
     if (detached) parconc_port_thread_detach(h);
@@ -3890,6 +3910,7 @@ static int parconc__thread_start(parconc_thread *t, parconc_thread_fn fn, void *
     pthread_attr_t attr;
     pthread_t h;
     int e;
+    if (opts && opts->priority) return PARCONC_ENOTSUP; /* no portable meaning, often privileged */
     if (pthread_attr_init(&attr) != 0) return PARCONC_ENOMEM;
     if (opts && opts->stack_size) {
         /* round up to whole pages; below the platform minimum, raise it */
@@ -6360,6 +6381,8 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
             name[len + 1] = '\0';
         }
         o.name = name;
+        o.stack_size = d.stack_size;
+        o.priority = d.priority;
         rc = parconc_thread_create(&p->workers[i].thread, parconc__worker_main, &p->workers[i], &o);
         if (rc != PARCONC_OK) {
             parconc__pool_join(p, (int)i);

@@ -3,8 +3,8 @@
    written it has one thread and no scheduler, so thread creation reports
    PARCONC_EAGAIN (the sample then runs its work on the calling thread).
 
-   A real port: FreeRTOS (xTaskCreate / a task-notification wait on a word
-   under taskENTER_CRITICAL), Zephyr (k_thread_create / k_futex_wait), or
+   A real port: FreeRTOS (examples/freertos/port_freertos.c, run under QEMU
+   by `make rtos`), Zephyr (k_thread_create / k_futex_wait), or
    any POSIX layer (see tests/port/port_posix.c). */
 #define PARCONC_PORT_CUSTOM
 #include "../../parconc.h"
@@ -14,9 +14,9 @@
 static volatile uint64_t fake_clock_ns;
 
 int parconc_port_thread_create(void **handle, void *(*fn)(void *), void *arg,
-                               size_t stack_size, const char *name)
+                               const parconc_port_thread_attr *attr)
 {
-    (void)handle; (void)fn; (void)arg; (void)stack_size; (void)name;
+    (void)handle; (void)fn; (void)arg; (void)attr;
     return PARCONC_EAGAIN; /* RTOS: create a task running fn(arg) */
 }
 
@@ -41,6 +41,8 @@ uint64_t parconc_port_now_ns(void)
     fake_clock_ns += 1000;
     return fake_clock_ns;
 }
+
+uint64_t parconc_port_clock_resolution_ns(void) { return 1000; /* RTOS: its timer's period */ }
 
 int parconc_port_wait(uint32_t *addr, uint32_t expected, uint64_t deadline_ns)
 {

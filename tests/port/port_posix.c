@@ -1,7 +1,7 @@
 /* port_posix.c - a complete PARCONC_PORT_CUSTOM port over pthreads and the
    Linux futex.  It proves the port layer: `make test` builds the whole test
    suite against it (variant "port"), so every module runs on nothing but
-   these nine functions.  It doubles as the reference for writing a port to
+   these ten functions.  It doubles as the reference for writing a port to
    an RTOS, and has one test hook: fail the k-th thread creation.
 
    Build it as its own file, or #include it after parconc.h. */
@@ -41,14 +41,17 @@ void port_posix_fail_thread(long kth)
 }
 
 int parconc_port_thread_create(void **handle, void *(*fn)(void *), void *arg,
-                               size_t stack_size, const char *name)
+                               const parconc_port_thread_attr *a)
 {
+    size_t stack_size = a->stack_size;
+    const char *name = a->name;
     pthread_attr_t attr;
     pthread_t *h;
     long fail_at = __atomic_load_n(&port_posix_fail_thread_at, __ATOMIC_SEQ_CST);
     int e;
     if (fail_at > 0 && __atomic_add_fetch(&port_posix_threads_created, 1, __ATOMIC_SEQ_CST) == fail_at)
         return PARCONC_EAGAIN;
+    if (a->priority) return PARCONC_EINVAL; /* this port has one priority */
     /* the handle is a heap copy of pthread_t: a port owns its handles */
     h = (pthread_t *)malloc(sizeof *h);
     if (!h) return PARCONC_ENOMEM;
@@ -104,6 +107,13 @@ uint64_t parconc_port_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t parconc_port_clock_resolution_ns(void)
+{
+    struct timespec ts;
+    clock_getres(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
