@@ -166,7 +166,10 @@ ARM_FLAGS := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -std=c99
              -Wall -Wextra -Wpedantic -Werror -Os -ffunction-sections -fdata-sections
 cross:
 	@mkdir -p $(BUILD)/cross
-	$(ARM_CC) $(ARM_FLAGS) -c examples/firmware/firmware.c -o $(BUILD)/cross/firmware.o
+	$(ARM_CC) $(ARM_FLAGS) -fstack-usage -c examples/firmware/firmware.c -o $(BUILD)/cross/firmware.o
+	@# every function's own frame within 1 KB: an RTOS task has a few KB of stack
+	@sort -t '	' -k2 -n -r $(BUILD)/cross/firmware.su | head -n 1 | awk -F '	' '{ n = split($$1, a, ":"); \
+	    printf "cross: largest frame %s, %d bytes (limit 1024)\n", a[n], $$2; exit ($$2 > 1024) }'
 	$(ARM_CC) $(ARM_FLAGS) -c examples/firmware/stub_port.c -o $(BUILD)/cross/stub_port.o
 	$(ARM_CC) $(ARM_FLAGS) -Wl,--gc-sections --specs=nano.specs --specs=nosys.specs \
 	    $(BUILD)/cross/firmware.o $(BUILD)/cross/stub_port.o -o $(BUILD)/cross/firmware.elf

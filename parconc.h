@@ -1377,6 +1377,21 @@ static int parconc__fence_dummy;
    On a strict-priority RTOS a reader that outranks a writer preempted
    mid-write would spin; the readers are parconc_pool_worker_stats and the
    progress clock, so call those at or below the workers' priority. */
+/* Waiting for another thread to finish a step of a few instructions (a
+   write under a sequence count, a flag it clears when done): yield a few
+   times, then sleep a microsecond a turn.  Yielding alone could wait
+   forever on an RTOS, where a yield lets only equal priorities run and
+   the other thread may have a lower one; a sleep lets every priority run. */
+static void parconc__backoff(unsigned *turn)
+{
+    if (*turn < 8u) {
+        ++*turn;
+        parconc_thread_yield();
+    } else {
+        parconc_sleep_ns(1000);
+    }
+}
+
 #if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ >= 8 && !defined(PARCONC_SEQLOCK64)
 typedef struct parconc__u64 { uint64_t v; } parconc__u64;
 static inline uint64_t parconc__u64_get(parconc__u64 *x) { return parconc__load(&x->v, PARCONC__RELAXED); }
@@ -1385,9 +1400,10 @@ static inline void parconc__u64_set(parconc__u64 *x, uint64_t v) { parconc__stor
 typedef struct parconc__u64 { uint32_t seq, lo, hi; } parconc__u64;
 static inline uint64_t parconc__u64_get(parconc__u64 *x)
 {
+    unsigned turn = 0;
     for (;;) {
         uint32_t s1 = parconc__load(&x->seq, PARCONC__ACQUIRE), lo, hi;
-        if (s1 & 1u) { parconc_thread_yield(); continue; } /* a write is under way */
+        if (s1 & 1u) { parconc__backoff(&turn); continue; } /* a write is under way */
         lo = parconc__load(&x->lo, PARCONC__RELAXED);
         hi = parconc__load(&x->hi, PARCONC__RELAXED);
         /* acquire fence: the halves are read before seq is read again */
@@ -1500,6 +1516,27 @@ PARCONC__PRIVATE void parconc__free(void *p)
 #endif
 }
 
+/* Frames stay small (an RTOS task may have 1-2 KB of stack): a function
+   that needs an array as long as a pool is wide keeps a few entries in its
+   frame and takes a longer one from the heap; without a heap
+   (PARCONC_NO_MALLOC) or out of memory it makes do with the few.  Returns
+   the array and its length in *n; free it with parconc__free_unless. */
+static void *parconc__frame_or_heap(void *local, size_t local_n, size_t want, size_t each, size_t *n)
+{
+    void *big;
+    *n = want <= local_n ? want : local_n;
+    if (want <= local_n) return local;
+    big = want <= SIZE_MAX / each ? parconc__malloc(want * each) : NULL;
+    if (!big) return local;
+    *n = want;
+    return big;
+}
+
+static void parconc__free_unless(void *array, const void *local)
+{
+    if (array != local) parconc__free(array);
+}
+
 /* ---- clock and deadlines -------------------------------------------- */
 
 PARCONC_API uint64_t parconc_now_ns(void)
@@ -1540,6 +1577,70 @@ PARCONC__PRIVATE uint64_t parconc__deadline_left(uint64_t deadline)
     if (deadline == PARCONC__DEADLINE_NEVER) return PARCONC__DEADLINE_NEVER;
     now = parconc_now_ns();
     return deadline > now ? deadline - now : 0;
+}
+
+/* ---- spinning and backing off ---------------------------------------- */
+/* A waiter spins briefly before it sleeps where that pays: a lock is often
+   free again within a few hundred ns, an idle worker often gets its next
+   task within tens of us.  Spinning is off where it cannot pay:
+   - PARCONC_NO_SPIN is defined;
+   - one CPU is usable: a spinner only delays the thread it waits for (on
+     an RTOS a higher-priority spinner keeps it from running at all);
+   - the clock cannot time the spin: its resolution is coarser than a
+     quarter of the spin, which would last a whole tick instead.
+   Both facts are read once and cached (relaxed: any answer is safe,
+   spinning is only a guess about cost). */
+#ifndef PARCONC_WORKER_SPIN_NS
+#define PARCONC_WORKER_SPIN_NS 50000u
+#endif
+#ifndef PARCONC_RW_SPIN_NS
+#define PARCONC_RW_SPIN_NS 20000u
+#endif
+#ifndef PARCONC_MUTEX_SPINS
+#define PARCONC_MUTEX_SPINS 10
+#endif
+#ifndef PARCONC_TIMED_WAIT_SLACK_NS
+#ifdef PARCONC_PORT_CUSTOM
+#define PARCONC_TIMED_WAIT_SLACK_NS 0u
+#else
+#define PARCONC_TIMED_WAIT_SLACK_NS 60000u
+#endif
+#endif
+
+static uint64_t parconc__clock_resolution_ns(void)
+{
+#ifdef PARCONC_PORT_CUSTOM
+    return parconc_port_clock_resolution_ns();
+#else
+    struct timespec ts;
+    if (clock_getres(CLOCK_MONOTONIC, &ts) != 0) return 1000000u; /* unknown: assume a coarse one */
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+/* May a waiter spin for about spin_ns (0: a spin counted in pauses)? */
+static int parconc__spin_ok(uint64_t spin_ns)
+{
+#ifdef PARCONC_NO_SPIN
+    (void)spin_ns;
+    return 0;
+#else
+    static int cpus;          /* 0: not read yet */
+    static uint32_t res_plus; /* the clock's resolution + 1 (32 bits: no 64-bit atomics); 0: not read yet */
+    int n = parconc__load(&cpus, PARCONC__RELAXED);
+    uint32_t r = parconc__load(&res_plus, PARCONC__RELAXED);
+    if (n == 0) {
+        n = parconc_cpu_count();
+        parconc__store(&cpus, n, PARCONC__RELAXED);
+    }
+    if (n <= 1) return 0;
+    if (r == 0) {
+        uint64_t res = parconc__clock_resolution_ns();
+        r = res >= UINT32_MAX / 8u ? UINT32_MAX / 8u : (uint32_t)res + 1u;
+        parconc__store(&res_plus, r, PARCONC__RELAXED);
+    }
+    return spin_ns == 0 || (uint64_t)(r - 1u) * 4u <= spin_ns;
+#endif
 }
 
 #ifndef PARCONC_PORT_CUSTOM
@@ -1788,16 +1889,20 @@ PARCONC__PRIVATE void parconc__futex_wake_bits(uint32_t *addr, int n, uint32_t b
    ordinary threads) late.  For the timeouts users see (locks, semaphores,
    condition variables, wait groups) sleep until PARCONC__SLACK_NS before
    the deadline and watch the word for the rest, so a timed wait ends within
-   a few us of its deadline, never before it.  Same return contract as
-   parconc__futex_wait; no extra spurious returns. */
-#define PARCONC__SLACK_NS 60000u
+   a few us of its deadline, never before it.  Not where spinning is off
+   (one CPU: the watcher would keep the waker off it) nor with a custom
+   port (PARCONC_TIMED_WAIT_SLACK_NS is 0 there: an RTOS sleeps to the
+   tick).  Same return contract as parconc__futex_wait; no extra spurious
+   returns. */
+#define PARCONC__SLACK_NS ((uint64_t)PARCONC_TIMED_WAIT_SLACK_NS)
 
 PARCONC__PRIVATE int parconc__futex_wait_precise_bits(uint32_t *addr, uint32_t expected, uint64_t deadline, uint32_t bits)
 {
     for (;;) {
         uint64_t now;
         int spins = 0;
-        if (deadline == PARCONC__DEADLINE_NEVER) return parconc__futex_wait_bits(addr, expected, deadline, bits);
+        if (deadline == PARCONC__DEADLINE_NEVER || PARCONC__SLACK_NS == 0 || !parconc__spin_ok(PARCONC__SLACK_NS))
+            return parconc__futex_wait_bits(addr, expected, deadline, bits);
         now = parconc_now_ns();
         if (now >= deadline) return PARCONC_ETIMEDOUT;
         if (deadline - now > PARCONC__SLACK_NS) {
@@ -2035,9 +2140,10 @@ static int parconc__dbg_full_reported;
 static void parconc__dbg_lock(void)
 {
     uint32_t expected = 0;
+    unsigned turn = 0;
     while (!parconc__cas_weak(&parconc__dbg_mutex, &expected, 1u, PARCONC__ACQUIRE, PARCONC__RELAXED)) {
         expected = 0;
-        parconc_thread_yield();
+        parconc__backoff(&turn);
     }
 }
 static void parconc__dbg_unlock(void)
@@ -2266,7 +2372,7 @@ static void parconc__dbg_forget(const void *lock)
 #define PARCONC__M_CONTENDED 8u
 #define PARCONC__M_OLD_ONE   0x100u
 #define PARCONC__M_OLD_MASK  0xFFFFFF00u
-#define PARCONC__M_SPINS    10 /* pauses: a short spin, since a spinning waiter takes the CPU its holder may need */
+#define PARCONC__M_SPINS    PARCONC_MUTEX_SPINS /* pauses: short, since a spinning waiter takes the CPU its holder may need */
 #define PARCONC__MUTEX_STARVE_NS 1000000u /* waited this long: counted for a hand-off */
 /* futex tags: waiters not yet old, and old ones */
 #define PARCONC__M_TAG_WAITER  1u
@@ -2315,7 +2421,7 @@ static int parconc__mutex_lock_slow(uint32_t *w, uint64_t deadline, int fair)
         return PARCONC_ETIMEDOUT;
     }
     /* 1. Spin briefly: critical sections are usually shorter than a sleep. */
-    for (spins = 0; spins < PARCONC__M_SPINS; spins++) {
+    for (spins = parconc__spin_ok(0) ? 0 : PARCONC__M_SPINS; spins < PARCONC__M_SPINS; spins++) {
         s = parconc__load(w, PARCONC__RELAXED);
         if (s & PARCONC__M_OLD_MASK) break; /* old waiters are owed the lock */
         if (!(s & PARCONC__M_LOCKED)) {
@@ -2767,28 +2873,13 @@ PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m)
 #define PARCONC__RW_COUNT(x) ((x) >> 8)
 #define PARCONC__RW_MAX_HOLDS 0x7FFFF0u
 
-/* How long a waiter spins before it sleeps.  Whoever waits for a writer
-   phase to end (a reader, or the queued writer) waits for one short
-   critical section, so it spins longer than a writer waiting for a whole
-   read phase to drain.  Time-bounded, so the spin does not depend on what
-   a pause instruction costs. */
-#define PARCONC__RW_READER_SPIN_NS 20000u
-#define PARCONC__RW_WRITER_SPIN_NS 5000u
-
-/* Is there more than one CPU to spin on?  On one CPU a spinning waiter
-   only delays the thread it waits for.  Read once (parconc_cpu_count reads
-   the affinity mask and the cgroup quota); a relaxed cache is enough: any
-   answer is safe, spinning is only a guess about cost. */
-static int parconc__spin_is_useful(void)
-{
-    static int cpus; /* 0: not read yet */
-    int n = parconc__load(&cpus, PARCONC__RELAXED);
-    if (n == 0) {
-        n = parconc_cpu_count();
-        parconc__store(&cpus, n, PARCONC__RELAXED);
-    }
-    return n > 1;
-}
+/* How long a waiter spins before it sleeps (PARCONC_RW_SPIN_NS).  Whoever
+   waits for a writer phase to end (a reader, or the queued writer) waits
+   for one short critical section, so it spins longer than a writer
+   waiting for a whole read phase to drain.  Time-bounded, so the spin does
+   not depend on what a pause instruction costs. */
+#define PARCONC__RW_READER_SPIN_NS ((uint32_t)PARCONC_RW_SPIN_NS)
+#define PARCONC__RW_WRITER_SPIN_NS ((uint32_t)PARCONC_RW_SPIN_NS / 4u)
 
 /* Spin until done(rw, arg) or the spin time or deadline passes; 1 if done. */
 static int parconc__rw_spin(parconc_rwlock *rw, int (*done)(parconc_rwlock *, uint32_t), uint32_t arg,
@@ -2796,7 +2887,7 @@ static int parconc__rw_spin(parconc_rwlock *rw, int (*done)(parconc_rwlock *, ui
 {
     uint64_t spin_end = 0;
     unsigned spins;
-    if (!parconc__spin_is_useful()) return done(rw, arg);
+    if (!parconc__spin_ok(limit)) return done(rw, arg);
     for (spins = 1; !done(rw, arg); spins++) {
         parconc__cpu_relax();
         if ((spins & 63) == 0) {
@@ -3197,7 +3288,7 @@ static int parconc__rw_bias_wait(parconc_rwlock *rw, void **table, uint64_t dead
        before or while we sleep on it. */
     while (parconc__rw_bias_held(table, rw)) {
         if (deadline == PARCONC__DEADLINE_NOW || parconc_now_ns() >= deadline) { rc = PARCONC_ETIMEDOUT; break; }
-        if (++rounds < 64 && parconc__spin_is_useful()) {
+        if (++rounds < 64 && parconc__spin_ok(0)) {
             parconc__cpu_relax();
         } else {
             uint32_t b = parconc__fetch_or(&rw->bseq_, 1u, PARCONC__SEQ_CST) | 1u;
@@ -4856,7 +4947,7 @@ PARCONC_API int parconc_future_on_done(parconc_future *f, parconc_future_callbac
 #if PARCONC_POOL_RING != 0 && (PARCONC_POOL_RING < 2 || (PARCONC_POOL_RING & (PARCONC_POOL_RING - 1)) != 0)
 #error "PARCONC_POOL_RING must be 0 or a power of two >= 2"
 #endif
-#define PARCONC__IDLE_SPIN_NS 50000u
+#define PARCONC__IDLE_SPIN_NS ((uint64_t)PARCONC_WORKER_SPIN_NS)
 
 /* A queued task in a deque, as in the ring: fn/arg of a task without a
    future (fn != NULL), or its future (fn == NULL, arg = the future). */
@@ -6190,7 +6281,8 @@ static void *parconc__worker_main(void *arg)
                worker that never spun).  After a run of tasks (a stream), or
                after finding nothing (woken for a loop that ended before we
                came: the next may follow at once), the spin stays. */
-        } else if (parconc__load(&p->spinning, PARCONC__RELAXED) < (uint32_t)max_spinners) {
+        } else if (parconc__load(&p->spinning, PARCONC__RELAXED) < (uint32_t)max_spinners &&
+                   parconc__spin_ok(PARCONC__IDLE_SPIN_NS)) {
             int found = 0;
             uint64_t spin_end = parconc_now_ns() + PARCONC__IDLE_SPIN_NS;
             parconc__store(&w->idle_spins, w->idle_spins + 1, PARCONC__RELAXED);
@@ -6411,6 +6503,7 @@ static int parconc__pool_reserve(parconc_pool *p, int64_t timeout_ns)
 {
     size_t q;
     uint64_t deadline;
+    unsigned turn = 0;
     if (!p->capacity) return PARCONC_OK; /* unbounded: nothing to reserve */
     deadline = p->block_when_full && !p->caller_runs ? parconc__deadline(timeout_ns) : PARCONC__DEADLINE_NOW;
     for (;;) {
@@ -6423,7 +6516,7 @@ static int parconc__pool_reserve(parconc_pool *p, int64_t timeout_ns)
         if (parconc__load(&p->shutdown, PARCONC__ACQUIRE)) return PARCONC_ESHUTDOWN;
         if (parconc__tls_worker && parconc__tls_worker->pool == p) {
             /* a task waiting for room would block the room-maker: help */
-            if (!parconc__run_one(p, parconc__tls_worker)) parconc_thread_yield();
+            if (!parconc__run_one(p, parconc__tls_worker)) parconc__backoff(&turn);
         } else {
             /* the loop re-checks room and the deadline after any wake-up */
             parconc__fetch_add(&p->space_waiters, 1u, PARCONC__SEQ_CST);
@@ -7253,19 +7346,17 @@ static int parconc__wait_any_runs(parconc_future *const *fs, size_t n, parconc__
     return 0;
 }
 
-PARCONC_API int parconc_wait_any(parconc_future *const *fs, size_t n, size_t *index, int64_t timeout_ns)
+/* Up to PARCONC__WAIT_ANY_LOCAL futures get a wait node from this frame,
+   more from the heap; without one (PARCONC_NO_MALLOC or out of memory) a
+   longer list is polled in short slices instead. */
+#define PARCONC__WAIT_ANY_LOCAL 16
+static int parconc__wait_any_loop(parconc_future *const *fs, size_t n, size_t *index, uint64_t deadline,
+                                  parconc__wait_node *nodes, size_t reg)
 {
-    enum { BATCH = 64 };
-    uint64_t deadline = parconc__deadline(timeout_ns);
     parconc__worker *w = parconc__tls_worker;
-    size_t i;
-    if (!fs || n == 0 || !index) return PARCONC_EINVAL;
-    for (i = 0; i < n; i++)
-        if (!fs[i]) return PARCONC_EINVAL;
+    size_t i, k;
     for (;;) {
-        parconc__wait_node nodes[BATCH];
         uint32_t word = 0;
-        size_t reg = n <= BATCH ? n : 0, k;
         uint64_t until;
         for (i = 0; i < n; i++)
             if (parconc__settled(fs[i])) { *index = i; return PARCONC_OK; }
@@ -7274,8 +7365,7 @@ PARCONC_API int parconc_wait_any(parconc_future *const *fs, size_t n, size_t *in
         if (deadline == PARCONC__DEADLINE_NOW || (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline))
             return PARCONC_ETIMEDOUT;
         if (deadline == PARCONC__DEADLINE_NEVER && parconc__wait_any_runs(fs, n, w)) continue;
-        /* up to 64 futures: register a node on each and sleep on our own
-           word; more than that: sleep in short slices and poll */
+        /* a node on each future, all pointing at our own word, and sleep on it */
         for (k = 0; k < reg; k++) {
             parconc_future *f = fs[k];
             nodes[k].word = &word;
@@ -7308,6 +7398,23 @@ PARCONC_API int parconc_wait_any(parconc_future *const *fs, size_t n, size_t *in
                 break;
             }
     }
+}
+
+PARCONC_API int parconc_wait_any(parconc_future *const *fs, size_t n, size_t *index, int64_t timeout_ns)
+{
+    uint64_t deadline = parconc__deadline(timeout_ns);
+    parconc__wait_node local[PARCONC__WAIT_ANY_LOCAL], *nodes;
+    size_t i, room;
+    int rc;
+    if (!fs || n == 0 || !index) return PARCONC_EINVAL;
+    for (i = 0; i < n; i++)
+        if (!fs[i]) return PARCONC_EINVAL;
+    for (i = 0; i < n; i++) /* settled already: no nodes needed */
+        if (parconc__settled(fs[i])) { *index = i; return PARCONC_OK; }
+    nodes = (parconc__wait_node *)parconc__frame_or_heap(local, PARCONC__WAIT_ANY_LOCAL, n, sizeof *nodes, &room);
+    rc = parconc__wait_any_loop(fs, n, index, deadline, nodes, room == n ? n : 0);
+    parconc__free_unless(nodes, local);
+    return rc;
 }
 
 PARCONC_API int parconc_as_completed_init(parconc_as_completed *it, parconc_future **fs, size_t n)
@@ -7356,10 +7463,11 @@ static int parconc__in_own_task(const parconc_pool *p)
 static int parconc__pool_idle_settled(parconc_pool *p)
 {
     int i;
+    unsigned turn = 0;
     if (!parconc__pool_idle(p)) return 0;
     for (i = 0; i < p->nthreads; i++)
-        while (parconc__load(&p->workers[i].settling, PARCONC__ACQUIRE)) parconc_thread_yield();
-    while (parconc__load(&p->claiming, PARCONC__ACQUIRE)) parconc_thread_yield();
+        while (parconc__load(&p->workers[i].settling, PARCONC__ACQUIRE)) parconc__backoff(&turn);
+    while (parconc__load(&p->claiming, PARCONC__ACQUIRE)) parconc__backoff(&turn);
     return 1;
 }
 
@@ -7651,13 +7759,14 @@ PARCONC_API int parconc_trace_start(parconc_pool *p, void *buffer, size_t size)
 PARCONC_API int parconc_trace_stop(parconc_pool *p)
 {
     int i;
+    unsigned turn = 0;
     if (!p) return PARCONC_EINVAL;
     parconc__fetch_and(&p->observe, ~PARCONC__OBSERVE_TRACE, PARCONC__RELAXED);
     parconc__store(&p->trace, NULL, PARCONC__SEQ_CST);
     /* events in progress */
     for (i = 0; i < p->nthreads; i++)
-        while (parconc__load(&p->workers[i].trace_busy, PARCONC__SEQ_CST)) parconc_thread_yield();
-    while (parconc__load(&p->trace_writers, PARCONC__SEQ_CST)) parconc_thread_yield();
+        while (parconc__load(&p->workers[i].trace_busy, PARCONC__SEQ_CST)) parconc__backoff(&turn);
+    while (parconc__load(&p->trace_writers, PARCONC__SEQ_CST)) parconc__backoff(&turn);
     if (p->trace_last) {
         parconc__trace *t = (parconc__trace *)p->trace_last;
         t->end = parconc_now_ns();
@@ -8457,9 +8566,10 @@ static void parconc__loop_progress(parconc__loop *L, size_t items)
     if (!d || !d->progress) return;
     done = parconc__fetch_add(&L->done, items, PARCONC__ACQ_REL) + items;
     if (done == L->n) { /* the final report: exactly once, after any other */
+        unsigned turn = 0;
         while (!parconc__cas(&L->progress_busy, &zero, 1u, PARCONC__ACQUIRE, PARCONC__RELAXED)) {
             zero = 0;
-            parconc_thread_yield();
+            parconc__backoff(&turn);
         }
         d->progress(L->n, L->n, d->progress_user);
         parconc__store(&L->progress_busy, 0u, PARCONC__RELEASE);
@@ -8621,11 +8731,16 @@ static void *parconc__respawn_main(void *arg)
     return NULL;
 }
 
+/* Live threads at once: one slot each, PARCONC__RESPAWN_LOCAL in the
+   frame, the rest (up to the loop's participants) from the heap. */
+#define PARCONC__RESPAWN_LOCAL 8
 static void parconc__loop_respawn(parconc__loop *L)
 {
-    parconc__respawn_slot slots[PARCONC__FOR_MAX_PARTICIPANTS];
-    size_t k = L->participants, next_slot = 0, i, b, e;
-    memset(slots, 0, sizeof slots);
+    parconc__respawn_slot local[PARCONC__RESPAWN_LOCAL], *slots;
+    size_t k, next_slot = 0, i, b, e;
+    slots = (parconc__respawn_slot *)parconc__frame_or_heap(local, PARCONC__RESPAWN_LOCAL, L->participants,
+                                                            sizeof *slots, &k);
+    memset(slots, 0, k * sizeof *slots);
     /* chunks come from the DYNAMIC claim with the respawn chunk size */
     L->schedule = PARCONC_DYNAMIC;
     while (parconc__loop_claim(L, &b, &e)) {
@@ -8642,6 +8757,7 @@ static void parconc__loop_respawn(parconc__loop *L)
     for (i = 0; i < k; i++)
         if (slots[i].live) parconc_thread_join(slots[i].thread, NULL);
     L->schedule = PARCONC_RESPAWN;
+    parconc__free_unless(slots, local);
 }
 
 static int parconc__loop_setup(parconc__loop *L, parconc_pool *p, size_t n, parconc_range_fn fn, void *arg,
@@ -8678,26 +8794,28 @@ static int parconc__loop_setup(parconc__loop *L, parconc_pool *p, size_t n, parc
     return PARCONC_OK;
 }
 
-/* Runs a set-up loop with helpers from p. */
-/* The pool's loop slot is taken (a loop inside a loop's body, or two loops
-   at once): the helpers are queued as tasks instead, at most
-   PARCONC__FOR_QUEUED_HELPERS of them, whose futures live in this frame
-   (kept out of parconc__loop_execute's, so a loop that publishes needs no
-   such stack). */
+/* Runs a set-up loop with helpers from p when the pool's loop slot is
+   taken (a loop inside a loop's body, or two loops at once): the helpers
+   are queued as tasks instead, at most PARCONC__FOR_QUEUED_HELPERS of
+   them, whose futures live in this frame (PARCONC__FOR_QUEUED_LOCAL) or on
+   the heap (kept out of parconc__loop_execute's frame, so a loop that
+   publishes needs no such stack). */
 #define PARCONC__FOR_QUEUED_HELPERS 15
+#define PARCONC__FOR_QUEUED_LOCAL 4
 static PARCONC__NOINLINE void parconc__loop_with_queued_helpers(parconc__loop *L, parconc_pool *p)
 {
-    parconc_future helpers[PARCONC__FOR_QUEUED_HELPERS];
-    parconc_future *started[PARCONC__FOR_QUEUED_HELPERS];
-    size_t i, nh, ns = 0, want = L->participants - 1;
+    parconc_future local[PARCONC__FOR_QUEUED_LOCAL], *helpers;
+    size_t i, nh, room, want = L->participants - 1;
     if (want > PARCONC__FOR_QUEUED_HELPERS) want = PARCONC__FOR_QUEUED_HELPERS;
-    nh = parconc__pool_submit_many(p, parconc__loop_helper, L, helpers, want);
+    helpers = (parconc_future *)parconc__frame_or_heap(local, PARCONC__FOR_QUEUED_LOCAL, want, sizeof *helpers, &room);
+    nh = parconc__pool_submit_many(p, parconc__loop_helper, L, helpers, room);
     parconc__loop_participate(L, 0);
-    /* out of work: helpers that never started never will; wait for the rest */
-    for (i = 0; i < nh; i++)
-        if (parconc_future_cancel(&helpers[i]) != PARCONC_OK) started[ns++] = &helpers[i];
-    parconc_wait_all(started, ns, PARCONC_FOREVER);
-    for (i = 0; i < nh; i++) parconc_future_wait(&helpers[i], PARCONC_FOREVER); /* canceled ones settle too */
+    /* out of work: helpers that never started never will (cancel ends
+       them); the started ones are waited for, as are the canceled ones,
+       which settle at once */
+    for (i = 0; i < nh; i++) (void)parconc_future_cancel(&helpers[i]);
+    for (i = 0; i < nh; i++) parconc_future_wait(&helpers[i], PARCONC_FOREVER);
+    parconc__free_unless(helpers, local);
 }
 
 static int parconc__loop_execute(parconc__loop *L, parconc_pool *p)
@@ -8774,12 +8892,12 @@ PARCONC_API int parconc_parallel_reduce(parconc_pool *p, size_t n, parconc_reduc
     parconc_for_desc d;
     size_t i, k;
     int rc;
-    /* up to 1 KiB of partials (64 blocks of 16 bytes: 16 workers) live on
-       the stack, aligned for any scalar; more take one heap block (or,
+    /* up to 256 bytes of partials (32 blocks of 8 bytes: 8 workers) live
+       on the stack, aligned for any scalar; more take one heap block (or,
        with PARCONC_NO_MALLOC, fewer blocks: a fixed rule, so the result
        stays the same every run) */
     union {
-        unsigned char bytes[1024];
+        unsigned char bytes[256];
         long double ld;
         double d;
         uint64_t u;

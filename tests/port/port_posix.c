@@ -138,6 +138,8 @@ void parconc_port_wake(uint32_t *addr, int n)
 
 int parconc_port_cpu_count(void)
 {
+    cpu_set_t set;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
     return n > 0 ? (int)n : 1;
 }
