@@ -178,6 +178,9 @@ cross:
 	    echo "cross: the firmware object needs something it must not (above)"; exit 1; fi
 	@if arm-none-eabi-nm $(BUILD)/cross/firmware.elf | grep -wE 'malloc|_malloc_r|_vfprintf_r'; then \
 	    echo "cross: the linked firmware contains a heap or stdio (above)"; exit 1; fi
+	@# parallel_for (AUTO) and the locks use integers only: no software double routines
+	@if arm-none-eabi-nm $(BUILD)/cross/firmware.elf | grep -E ' __aeabi_d[a-z0-9]+$$'; then \
+	    echo "cross: the linked firmware does double-precision arithmetic (above)"; exit 1; fi
 	@arm-none-eabi-size $(BUILD)/cross/firmware.elf | awk 'NR == 2 { printf "cross: Cortex-M4 firmware (pool + locks + parallel_for, stub port): text %s, data %s, bss %s bytes\n", $$1, $$2, $$3 }'
 	@# the ELF is only linked (no Cortex-M4 to run it on), so the same source
 	@# also runs here over the POSIX port, 64-bit and 32-bit: its pool really

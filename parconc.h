@@ -8398,9 +8398,9 @@ PARCONC_API int parconc_split_checked(size_t n, size_t parts, size_t index, size
    takes about PARCONC__AUTO_TARGET_NS: small enough that a long item only
    holds up its own participant, large enough to amortise the claim. */
 #define PARCONC__FOR_MAX_PARTICIPANTS 64
-#define PARCONC__AUTO_TARGET_NS 50000.0
-#define PARCONC__INLINE_NS 20000.0     /* loops cheaper than this run inline */
-#define PARCONC__HELPER_COST_NS 5000.0 /* rough cost of one helper task start */
+#define PARCONC__AUTO_TARGET_NS 50000u
+#define PARCONC__INLINE_NS 20000u      /* loops cheaper than this run inline */
+#define PARCONC__HELPER_COST_NS 5000u  /* rough cost of one helper task start */
 
 typedef struct parconc__loop {
     size_t n, chunk, participants;
@@ -8418,8 +8418,8 @@ typedef struct parconc__loop {
     uint32_t next_id;         /* atomic: helper ids */
     uint32_t progress_busy;   /* atomic: a progress call is running */
     parconc__u64 last_report; /* written under progress_busy */
-    uint32_t est_bits;        /* atomic: AUTO cost per item (a float, by its bits:
-                                 32-bit so any thread may write it on any target) */
+    uint32_t est_q4;          /* atomic: AUTO cost per item in 1/16 ns (32-bit so any
+                                 thread may write it on any target) */
     const parconc_for_desc *desc;
     parconc_cancel *cancel;   /* desc->cancel */
     parconc_pool *traced;     /* the pool, when a trace was running at the loop's start */
@@ -8479,26 +8479,35 @@ PARCONC_API int parconc_for_stop(void)
     return PARCONC_OK;
 }
 
-static double parconc__loop_estimate(parconc__loop *L)
+/* AUTO's estimate of the cost of one item, in 1/16 ns (integers only: a
+   Cortex-M3 or M4F has no double-precision unit, and software floating
+   point made each estimate cost more than a small chunk).  0: none yet;
+   else at least 8 (0.5 ns) and at most UINT32_MAX (about 268 s). */
+#define PARCONC__EST_SHIFT 4
+static uint32_t parconc__loop_estimate(parconc__loop *L)
 {
-    uint32_t bits = parconc__load(&L->est_bits, PARCONC__RELAXED);
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return (double)f;
+    return parconc__load(&L->est_q4, PARCONC__RELAXED);
 }
 
 static void parconc__loop_learn(parconc__loop *L, size_t items, uint64_t ns)
 {
-    /* exponential moving average of the cost per item */
-    double sample = (double)ns / (double)items, old = parconc__loop_estimate(L), d;
-    float f;
-    uint32_t bits;
-    d = old > 0 ? old * 0.75 + sample * 0.25 : sample;
-    if (d <= 0) d = 0.5;
-    if (d > 1e30) d = 1e30; /* stays a finite float */
-    f = (float)d;
-    memcpy(&bits, &f, sizeof bits);
-    parconc__store(&L->est_bits, bits, PARCONC__RELAXED);
+    /* exponential moving average of the cost per item, weight 1/4 */
+    uint64_t sample, old = parconc__loop_estimate(L), d;
+    sample = ns > (UINT64_MAX >> PARCONC__EST_SHIFT) ? UINT64_MAX : (ns << PARCONC__EST_SHIFT) / (items ? items : 1);
+    if (sample > UINT32_MAX) sample = UINT32_MAX;
+    d = old ? (old * 3u + sample) / 4u : sample;
+    if (d < 8u) d = 8u;
+    parconc__store(&L->est_q4, (uint32_t)d, PARCONC__RELAXED);
+}
+
+/* Items that take about `ns` at the estimated cost (at least 1). */
+static uint64_t parconc__loop_items_for(parconc__loop *L, uint64_t ns)
+{
+    uint32_t est = parconc__loop_estimate(L);
+    uint64_t k;
+    if (!est) return 1;
+    k = (ns << PARCONC__EST_SHIFT) / est;
+    return k ? k : 1;
 }
 
 /* DYNAMIC claims with one fetch_add of the chunk, which each participant
@@ -8542,9 +8551,9 @@ static int parconc__loop_claim(parconc__loop *L, size_t *b, size_t *e)
             c = left / (2 * k);
             if (c < (L->chunk ? L->chunk : 1)) c = L->chunk ? L->chunk : 1;
         } else if (L->schedule == PARCONC_AUTO) {
-            double est = parconc__loop_estimate(L), want = est > 0 ? PARCONC__AUTO_TARGET_NS / est : 1.0;
+            uint64_t want = parconc__loop_items_for(L, PARCONC__AUTO_TARGET_NS);
             size_t cap = left / (2 * k);
-            c = want >= (double)SIZE_MAX ? SIZE_MAX : (size_t)want;
+            c = want >= (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)want;
             if (c > cap) c = cap; /* never more than a fair share of what is left */
             if (c < 1) c = 1;
         } else {
@@ -8837,7 +8846,7 @@ static int parconc__loop_execute(parconc__loop *L, parconc_pool *p)
         e = probe;
         parconc__store(&L->next, probe, PARCONC__RELAXED);
         parconc__loop_run_range(L, b, e, 0);
-        if ((double)(L->n - probe) * parconc__loop_estimate(L) < PARCONC__INLINE_NS) L->participants = 1;
+        if ((uint64_t)(L->n - probe) < parconc__loop_items_for(L, PARCONC__INLINE_NS)) L->participants = 1;
     }
     if (p && L->participants > 1 && !parconc__loop_stopped(L)) {
         published = parconc__loop_publish(p, L, (uint32_t)(L->participants - 1));
@@ -8953,7 +8962,7 @@ PARCONC_API int parconc_for_advise(const parconc_pool *p, size_t n, double ns_pe
     total = (double)n * ns_per_item;
     k_max = p ? (double)p->loop_team : 1;
     if (k_max > PARCONC__FOR_MAX_PARTICIPANTS) k_max = PARCONC__FOR_MAX_PARTICIPANTS;
-    if (n <= 1 || k_max <= 1 || total < PARCONC__INLINE_NS) {
+    if (n <= 1 || k_max <= 1 || total < (double)PARCONC__INLINE_NS) {
         out->workers = 1;
         out->chunk = n;
         out->expected_speedup = 1.0;
@@ -8963,12 +8972,12 @@ PARCONC_API int parconc_for_advise(const parconc_pool *p, size_t n, double ns_pe
         return PARCONC_OK;
     }
     /* each helper must have at least a few helper-starts' worth of work */
-    k_useful = total / (4 * PARCONC__HELPER_COST_NS);
+    k_useful = total / (4.0 * PARCONC__HELPER_COST_NS);
     if (k_useful > (double)n) k_useful = (double)n;
     out->workers = (int)(k_useful < k_max ? (k_useful < 1 ? 1 : k_useful) : k_max);
     chunk = n / (2 * (size_t)out->workers); /* a fair share at most */
-    if (ns_per_item > 0 && PARCONC__AUTO_TARGET_NS / ns_per_item < (double)chunk)
-        chunk = (size_t)(PARCONC__AUTO_TARGET_NS / ns_per_item); /* below a size_t: the conversion is defined */
+    if (ns_per_item > 0 && (double)PARCONC__AUTO_TARGET_NS / ns_per_item < (double)chunk)
+        chunk = (size_t)((double)PARCONC__AUTO_TARGET_NS / ns_per_item); /* below a size_t: the conversion is defined */
     if (chunk < 1) chunk = 1;
     out->chunk = chunk;
     /* total / (total / w + cost * (w - 1)), in a form that stays finite
