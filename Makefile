@@ -14,6 +14,7 @@
 #   make bench-scale  scaling curves up to the CPU count (build/bench_scale.csv).
 #   make plots      PNG charts of those CSV files in build/plots/.
 #   make fuzz FUZZ_SECONDS=n | make soak SECONDS=n | make model | make cross
+#   make rtos FREERTOS_KERNEL=path (FreeRTOS under QEMU)
 #   make static | make helgrind   the reliability checks one by one.
 
 CC      := gcc
@@ -61,13 +62,13 @@ CFLAGS_m32     := $(STD) $(WARN) -O2 -g -m32
 
 TEST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/$(v)/,$(TEST_NAMES)))
 
-.PHONY: test examples bench bench-scale clean test-quick mpi bench-cuda plots install cross fuzz soak model static helgrind
+.PHONY: test examples bench bench-scale clean test-quick mpi bench-cuda plots install cross rtos fuzz soak model static helgrind
 .SUFFIXES:
 
 EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLE_NAMES)) $(BUILD)/examples/deadlock_debug $(CUDA_EXAMPLE_BINS)
 
 test: $(TEST_BINS) $(EXAMPLE_BINS) $(CUDA_TEST_BINS)
-	@EXAMPLE_BINS="$(EXAMPLE_BINS)" VALGRIND_BINS="$(BUILD)/gcc/test_pool" TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	@EXAMPLE_BINS="$(EXAMPLE_BINS)" FREERTOS_KERNEL="$(FREERTOS_KERNEL)" VALGRIND_BINS="$(BUILD)/gcc/test_pool" TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	 ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" UBSAN_OPTIONS="print_stacktrace=1" \
 	 sh tests/run.sh $(addprefix $(BUILD)/,$(VARIANTS)) $(if $(NVCC),$(BUILD)/cuda)
 
@@ -191,6 +192,16 @@ cross:
 	    $(CC) -m32 -std=c99 $(WARN) -O2 examples/firmware/firmware.c tests/port/port_posix.c -o $(BUILD)/cross/firmware_host32 -pthread && \
 	    $(BUILD)/cross/firmware_host32; fi
 	@echo "cross: the same firmware ran on the host over the POSIX port (threads, pool in its 8 KB buffer): OK"
+
+# FreeRTOS on QEMU: make rtos FREERTOS_KERNEL=path (a FreeRTOS-Kernel V11
+# tree with the GCC ARM_CM3 and ARM_CM4F ports).  Builds examples/freertos
+# for mps2-an386 (Cortex-M4F) and mps2-an385 (Cortex-M3; also with a
+# tick-only clock) and runs rtos_test and rtos_soak on each under
+# qemu-system-arm; a program's exit status is its failed checks.
+FREERTOS_KERNEL ?= $(wildcard ../shared/third_party/FreeRTOS-Kernel)
+RTOS_SOAK_SECONDS ?= 8
+rtos:
+	@FREERTOS_KERNEL="$(FREERTOS_KERNEL)" RTOS_SOAK_SECONDS=$(RTOS_SOAK_SECONDS) BUILD="$(abspath $(BUILD))" sh tools/rtos.sh
 
 # libFuzzer API harness (clang, -fsanitize=fuzzer,address,undefined):
 # make fuzz FUZZ_SECONDS=n.  The committed corpus is tests/fuzz/corpus.

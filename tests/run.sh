@@ -77,7 +77,7 @@ section() {
     log="$top/build/$name.log"
     "$@" >"$log" 2>&1
     rc=$?
-    grep -E '^(fuzz|soak|model|helgrind|static analysis|cross):|FAILED|FINDING|BROKEN|violated' "$log" | head -20
+    grep -E '^(fuzz|soak|model|helgrind|static analysis|cross|rtos):|FAILED|FINDING|BROKEN|violated' "$log" | head -20
     if grep -qE '^[0-9]+ passed, [0-9]+ failed' "$log"; then
         tail -n 1 "$log"; tally "$log"
         if [ $rc -ne 0 ] && ! grep -qE '^[0-9]+ passed, [1-9][0-9]* failed' "$log"; then total_fail=$((total_fail+1)); fi
@@ -93,6 +93,11 @@ if [ -z "${SKIP_COMPILE_CHECKS:-}" ]; then
     section soak gcc $mk soak SECONDS="${SOAK_SECONDS:-20}"
     section model spin sh "$top/tools/model.sh" quick
     section cross arm-none-eabi-gcc $mk cross
+    if [ -n "${FREERTOS_KERNEL:-}" ] && [ -d "${FREERTOS_KERNEL}/include" ] && command -v arm-none-eabi-gcc >/dev/null 2>&1; then
+        section rtos qemu-system-arm $mk rtos FREERTOS_KERNEL="$(cd "$FREERTOS_KERNEL" && pwd)"
+    else
+        echo "== rtos"; echo "  skipped (FREERTOS_KERNEL, a FreeRTOS-Kernel tree, not given)"; total_skip=$((total_skip+1))
+    fi
     section static clang-tidy sh "$top/tools/static.sh"
     section helgrind valgrind sh "$top/tools/helgrind.sh"
 fi

@@ -414,6 +414,8 @@ static void test_lifecycle(void)
 /* ---- worker priority: a higher-priority pool preempts its submitter ---- */
 static volatile UBaseType_t seen_priority;
 static void *report_priority(void *arg) { (void)arg; seen_priority = uxTaskPriorityGet(NULL); return NULL; }
+static volatile uint64_t started_at;
+static void *note_start(void *arg) { (void)arg; started_at = parconc_now_ns(); return NULL; }
 
 static void test_priority(void)
 {
@@ -425,6 +427,22 @@ static void test_priority(void)
     /* the worker outranks this task (priority 2): it has run by now */
     CHECK(parconc_future_state(&futs[0]) == PARCONC_DONE);
     CHECK(seen_priority == 4);
+    {   /* submit to an idle higher-priority worker: time until the task starts */
+        uint64_t worst = 0, sum = 0;
+        int i;
+        for (i = 0; i < 50; i++) {
+            uint64_t t0;
+            vTaskDelay(2); /* the workers are asleep */
+            t0 = parconc_now_ns();
+            submit_to(p, &futs[1], note_start, NULL);
+            CHECK(parconc_future_wait(&futs[1], PARCONC_FOREVER) == PARCONC_OK);
+            sum += started_at - t0;
+            if (started_at - t0 > worst) worst = started_at - t0;
+        }
+        rtos_line("  submit to an idle priority-4 worker: starts after ", sum / 50 / 1000, " us on average");
+        rtos_line(", ", worst / 1000, " us at worst\n");
+        CHECK(worst < 1 * MS); /* no spin, no tick in between */
+    }
     parconc_pool_destroy(p);
     {
         parconc_pool_desc desc;
