@@ -49,6 +49,20 @@
                            pthread_atfork (call it in a child yourself).
    PARCONC_HELP_DEPTH      waits a worker may nest while it runs other tasks
                            during a wait (default 16; see "Pool and futures").
+                           Each level adds a task's frames to a worker's stack.
+   PARCONC_NO_SPIN         waiters never spin; they sleep at once.  Spinning
+                           is also off by itself when one CPU is usable or the
+                           clock is too coarse to time a spin.
+   PARCONC_WORKER_SPIN_NS  how long an idle worker looks for work before it
+                           sleeps (default 50000).
+   PARCONC_RW_SPIN_NS      how long an rwlock waiter spins for a writer to
+                           leave (default 20000; a writer waiting for readers
+                           to drain spins a quarter of it).
+   PARCONC_MUTEX_SPINS     pauses a mutex waiter spins before it sleeps (10).
+   PARCONC_TIMED_WAIT_SLACK_NS  a timed wait sleeps until this long before
+                           its deadline and watches the clock for the rest,
+                           against the OS's timer slack (default 60000; 0 with
+                           PARCONC_PORT_CUSTOM, and where spinning is off).
    PARCONC_POOL_RING       slots of a FIFO pool's lock-free submission ring
                            (power of two >= 2; default 1024; 0: no ring, every
                            submission takes the queue lock).  12 or 24 bytes
@@ -302,15 +316,55 @@ PARCONC_API int parconc_cpu_count(void);
 /* With PARCONC_PORT_CUSTOM the implementation calls no OS function and
    includes no OS header (only <stddef.h>, <stdint.h>, <string.h>,
    <limits.h>, <errno.h>, and <stdlib.h> / <assert.h> unless
-   PARCONC_NO_MALLOC / PARCONC_NO_STDIO), and every thread, clock and sleep goes through these ten
-   functions, which the program defines once (C linkage).  Everything else
-   (locks, pools, futures, parallel_for) is built on them.  Requirements:
-   32-bit atomics (LDREX/STREX on Cortex-M3/M4 is enough; no 64-bit atomic
-   is used anywhere) and compiler thread-local storage (__thread; on ARM
-   EABI bare metal the port provides __aeabi_read_tp for it).  Return values
-   are PARCONC_* codes.  tests/port/port_posix.c is a complete port over
-   pthreads and the futex (the whole test suite runs on it) and
-   examples/firmware/ a Cortex-M4 sample with a stub port. */
+   PARCONC_NO_MALLOC / PARCONC_NO_STDIO): every thread, clock and sleep goes
+   through the ten functions below, which the program defines once (C
+   linkage).  examples/freertos/port_freertos.c is a complete FreeRTOS port
+   (`make rtos` runs it under QEMU on Cortex-M3 and M4F boards);
+   tests/port/port_posix.c one over pthreads (the whole test suite runs on
+   it).  What a port must give:
+
+   THREADS AND THEIR TLS.  parconc keeps per-thread state in __thread
+   variables (the worker a thread is, the task it runs, nested waits), so
+   every thread the port starts, and the start-up code if it calls parconc,
+   needs its own TLS block: a copy of .tdata followed by .tbss zeroed.  On
+   ARM EABI bare metal the compiler reads the thread pointer by calling
+   __aeabi_read_tp, which may change r0 and nothing else: write it in
+   assembly (a C function may clobber r1-r3, and the caller's values with
+   them, silently).  Stack sizes are bytes of the thread's own use (the
+   port converts to its unit and adds what it carves off, such as the TLS
+   block); priorities are in the port's own scale, 0 meaning its default.
+   Creating threads before the scheduler starts is allowed if the RTOS
+   allows it; blocking calls need the scheduler running.
+   THE CLOCK.  64 bits that never wrap and never go back, any origin.  A raw
+   32-bit tick counter wraps in 49 days at 1 kHz and a timed wait across
+   the wrap never ends: extend it with an overflow count.  The resolution
+   (parconc_port_clock_resolution_ns) decides spinning: a spin shorter than
+   four steps of the clock is skipped, so a tick-only clock turns every
+   spin off.  Timed waits never end early and may end a tick late; with a
+   custom port they sleep straight to the deadline (PARCONC_TIMED_WAIT_SLACK_NS
+   is 0), so how late is the port's wait's business.
+   WAIT AND WAKE on a 32-bit word (a futex).  Checking the word and going
+   to sleep must be atomic with respect to wake (a critical section around
+   "compare, then link a waiter record" does it).  wake must work from an
+   interrupt handler: parconc_sem_post calls nothing else, and it is the one
+   parconc call an interrupt handler may make.  wait is never called from
+   an interrupt.
+   YIELD lets another ready thread run; under a priority scheduler that is
+   an equal-priority one only.  parconc never waits for another thread by
+   yielding alone: after a few yields it sleeps, so a lower-priority thread
+   it waits for gets the CPU.
+   ATOMICS: 32-bit only (LDREX/STREX on Cortex-M3/M4 is enough); no 64-bit
+   atomic is used anywhere.
+   PRIORITY INHERITANCE: none.  A parconc_mutex is one 32-bit word and
+   records no owner a port could boost, so a high-priority thread waiting
+   on it can be held up by any medium-priority thread that keeps its
+   low-priority holder off the CPU (rtos_test measures it).  Locks shared
+   across priorities on an RTOS belong in the RTOS's own mutex.
+   STACKS: no parconc function's own frame exceeds 1 KB (`make cross` checks
+   it).  What each entry point needs in all, on Cortex-M4 (-Os), is in
+   docs/GUIDE.md "Embedding"; a pool worker's needs grow with the tasks it
+   runs, and with each wait inside a task that runs another task meanwhile
+   (at most PARCONC_HELP_DEPTH deep: set it low for small stacks). */
 #ifdef PARCONC_PORT_CUSTOM
 /* What a new thread asks of the port (zero fields: the port's defaults). */
 typedef struct parconc_port_thread_attr {
@@ -499,7 +553,9 @@ typedef struct parconc_sem { uint32_t count_; uint32_t waiters_; } parconc_sem;
 
 PARCONC_API int parconc_sem_init(parconc_sem *s, uint32_t initial);
 PARCONC_API int parconc_sem_destroy(parconc_sem *s);     /* EBUSY if threads wait */
-PARCONC_API int parconc_sem_post(parconc_sem *s);        /* ERANGE at UINT32_MAX */
+/* ERANGE at UINT32_MAX.  Never blocks; on a custom port whose wake works
+   there (see >>port), callable from an interrupt handler. */
+PARCONC_API int parconc_sem_post(parconc_sem *s);
 PARCONC_API int parconc_sem_wait(parconc_sem *s);
 PARCONC_API int parconc_sem_trywait(parconc_sem *s);     /* OK or EBUSY */
 PARCONC_API int parconc_sem_timedwait(parconc_sem *s, int64_t timeout_ns);

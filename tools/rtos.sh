@@ -47,7 +47,16 @@ for config in an386 an385 an385-tick; do
                 --specs=nano.specs --specs=nosys.specs $objs "$dir/$prog.o" -o "$elf"; then
             echo "rtos: $config $prog: build FAILED"; fail=$((fail+1)); continue
         fi
-        arm-none-eabi-size "$elf" | awk -v b="$config" -v p="$prog" 'NR == 2 { printf "rtos: %s %s: flash %d bytes (text %d + data %d), RAM %d bytes (data %d + bss %d, the kernel heap %d KB in it)\n", b, p, $1 + $2, $1, $2, $2 + $3, $2, $3, 160 }'
+        # flash and RAM of the image; parconc's own code (its functions and
+        # their constants) and the FreeRTOS heap (task stacks) apart
+        lib=0; heap=0
+        for size in $(arm-none-eabi-nm -S "$elf" | awk '$4 ~ /^parconc_/ && $3 ~ /^[tTrR]$/ { print $2 }'); do
+            lib=$((lib + 0x$size))
+        done
+        for size in $(arm-none-eabi-nm -S "$elf" | awk '$4 == "ucHeap" { print $2 }'); do heap=$((0x$size)); done
+        arm-none-eabi-size "$elf" | awk -v c="$config" -v p="$prog" -v lib="$lib" -v heap="$heap" 'NR == 2 {
+            printf "rtos: %s %s: flash %d bytes (parconc %d of them), RAM %d bytes besides the %d-byte kernel heap for task stacks\n",
+                   c, p, $1 + $2, lib, $2 + $3 - heap, heap }'
         timeout $((soak_seconds + 300)) qemu-system-arm -M mps2-$board -display none -monitor none -serial null \
             -semihosting-config enable=on,target=native -kernel "$elf" >"$dir/$prog.log" 2>&1
         rc=$?
