@@ -90,7 +90,8 @@
      PARCONC_E* code; parconc_strerror() describes any code.
    * Bad input (NULL pointers, impossible sizes) returns PARCONC_EINVAL and
      never crashes.
-   * TIMEOUTS are relative int64_t nanoseconds on CLOCK_MONOTONIC:
+   * TIMEOUTS are relative int64_t nanoseconds on the monotonic clock
+     (parconc_now_ns: CLOCK_MONOTONIC, or a custom port's clock):
          PARCONC_FOREVER (INT64_MAX)  wait without limit;
          > 0                          wait at most that long, never less;
          0 or negative                try once, never wait (an expired
@@ -255,7 +256,8 @@ PARCONC_API void parconc_log(int level, int code, const char *message, const cha
 
 #define PARCONC_FOREVER INT64_MAX
 
-/* Nanoseconds on CLOCK_MONOTONIC (arbitrary origin, never goes back). */
+/* Nanoseconds on CLOCK_MONOTONIC, or a custom port's clock (arbitrary
+   origin, never goes back). */
 PARCONC_API uint64_t parconc_now_ns(void);
 /* Sleeps at least ns nanoseconds (resumes after signals); ns <= 0 returns
    at once.  PARCONC_FOREVER sleeps for ~292 years. */
