@@ -1345,7 +1345,29 @@ PARCONC_API int parconc_for_advise(const parconc_pool *p, size_t n, double ns_pe
 #include <float.h>
 #include <limits.h>
 #include <string.h>
-#ifndef PARCONC_PORT_CUSTOM
+/* Backends: a custom port (PARCONC_PORT_CUSTOM), Win32 (threads, the
+   WaitOnAddress futex, QueryPerformanceCounter; no pthreads), or POSIX
+   (pthreads, with the Linux futex or the portable parking table). */
+#if defined(_WIN32) && !defined(PARCONC_PORT_CUSTOM)
+#define PARCONC__WIN32 1
+#else
+#define PARCONC__WIN32 0
+#endif
+#if PARCONC__WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT 0x0602 /* Windows 8: WaitOnAddress */
+#elif _WIN32_WINNT < 0x0602
+#error "parconc: the Win32 backend needs _WIN32_WINNT >= 0x0602 (Windows 8) for WaitOnAddress"
+#endif
+#include <windows.h>
+#include <process.h>
+#ifdef _MSC_VER
+#pragma comment(lib, "synchronization.lib") /* WaitOnAddress; mingw: link -lsynchronization */
+#endif
+#elif !defined(PARCONC_PORT_CUSTOM)
 #include <time.h>
 #include <pthread.h>
 #include <sched.h>
@@ -1354,7 +1376,7 @@ PARCONC_API int parconc_for_advise(const parconc_pool *p, size_t n, double ns_pe
 #if defined(__linux__)
 #include <sys/syscall.h>
 #endif
-#endif /* !PARCONC_PORT_CUSTOM */
+#endif
 
 #if defined(__linux__) && !defined(PARCONC_NO_FUTEX) && !defined(PARCONC_PORT_CUSTOM)
 #define PARCONC__USE_FUTEX 1
@@ -1423,18 +1445,6 @@ static int parconc__fence_dummy;
 #define parconc__fence(mo) __atomic_thread_fence(mo)
 #endif
 
-/* ---- 64-bit values with one writer --------------------------------------
-   A few 64-bit values (busy time, clock stamps) have one writer at a time
-   and any number of readers.  With 64-bit pointers they are relaxed 64-bit
-   atomics.  32-bit targets may have no 64-bit atomic at all (Cortex-M: no
-   LDREXD, no libatomic), so there they are a sequence lock over two 32-bit
-   halves: the writer makes seq odd, writes the halves, makes seq even; a
-   reader retries while seq is odd or changed under it.  Readers never see
-   a torn value and no 64-bit atomic is emitted.  PARCONC_SEQLOCK64 forces
-   the 32-bit form on any target (the test suite's "port" build uses it).
-   On a strict-priority RTOS a reader that outranks a writer preempted
-   mid-write would spin; the readers are parconc_pool_worker_stats and the
-   progress clock, so call those at or below the workers' priority. */
 /* Waiting for another thread to finish a step of a few instructions (a
    write under a sequence count, a flag it clears when done): yield a few
    times, then sleep a microsecond a turn.  Yielding alone could wait
@@ -1449,6 +1459,19 @@ static void parconc__backoff(unsigned *turn)
         parconc_sleep_ns(1000);
     }
 }
+
+/* ---- 64-bit values with one writer --------------------------------------
+   A few 64-bit values (busy time, clock stamps) have one writer at a time
+   and any number of readers.  With 64-bit pointers they are relaxed 64-bit
+   atomics.  32-bit targets may have no 64-bit atomic at all (Cortex-M: no
+   LDREXD, no libatomic), so there they are a sequence lock over two 32-bit
+   halves: the writer makes seq odd, writes the halves, makes seq even; a
+   reader retries while seq is odd or changed under it.  Readers never see
+   a torn value and no 64-bit atomic is emitted.  PARCONC_SEQLOCK64 forces
+   the 32-bit form on any target (the test suite's "port" build uses it).
+   A reader that finds a write under way backs off (yields, then sleeps), so
+   on a strict-priority RTOS a lower-priority writer preempted mid-write
+   still gets to finish it. */
 
 #if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ >= 8 && !defined(PARCONC_SEQLOCK64)
 typedef struct parconc__u64 { uint64_t v; } parconc__u64;
@@ -1601,6 +1624,16 @@ PARCONC_API uint64_t parconc_now_ns(void)
 {
 #ifdef PARCONC_PORT_CUSTOM
     return parconc_port_now_ns();
+#elif PARCONC__WIN32
+    /* QueryPerformanceCounter: monotonic, never goes back; whole seconds
+       and the remainder apart, so the product cannot overflow */
+    LARGE_INTEGER c, f;
+    uint64_t q, hz;
+    QueryPerformanceCounter(&c);
+    QueryPerformanceFrequency(&f);
+    q = (uint64_t)c.QuadPart;
+    hz = (uint64_t)f.QuadPart;
+    return q / hz * 1000000000u + q % hz * 1000000000u / hz;
 #else
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -1669,6 +1702,10 @@ static uint64_t parconc__clock_resolution_ns(void)
 {
 #ifdef PARCONC_PORT_CUSTOM
     return parconc_port_clock_resolution_ns();
+#elif PARCONC__WIN32
+    LARGE_INTEGER f;
+    QueryPerformanceFrequency(&f);
+    return (1000000000u + (uint64_t)f.QuadPart - 1u) / (uint64_t)f.QuadPart;
 #else
     struct timespec ts;
     if (clock_getres(CLOCK_MONOTONIC, &ts) != 0) return 1000000u; /* unknown: assume a coarse one */
@@ -1701,7 +1738,17 @@ static int parconc__spin_ok(uint64_t spin_ns)
 #endif
 }
 
-#ifndef PARCONC_PORT_CUSTOM
+#if PARCONC__WIN32
+/* ns as whole milliseconds for Win32 waits, rounded up (a wait never ends
+   early) and kept below INFINITE */
+PARCONC__PRIVATE DWORD parconc__win_ms(uint64_t ns)
+{
+    uint64_t ms = ns / 1000000u + (ns % 1000000u != 0u);
+    return ms >= 0xFFFFFFFEu ? (DWORD)0xFFFFFFFEu : (DWORD)ms;
+}
+#endif
+
+#if !defined(PARCONC_PORT_CUSTOM) && !PARCONC__WIN32
 PARCONC__PRIVATE struct timespec parconc__timespec(uint64_t ns)
 {
     struct timespec ts;
@@ -1721,6 +1768,12 @@ PARCONC_API void parconc_sleep_ns(int64_t ns)
         /* a wait on a word nobody wakes, until the deadline */
         uint32_t never_woken = 0;
         while (parconc_port_wait(&never_woken, 0, deadline) != PARCONC_ETIMEDOUT) {}
+    }
+#elif PARCONC__WIN32
+    for (;;) { /* Sleep counts whole ms and may end early by a tick: re-check */
+        uint64_t left = parconc__deadline_left(deadline);
+        if (left == 0) break;
+        Sleep(parconc__win_ms(left));
     }
 #elif defined(__linux__)
     {
@@ -1799,6 +1852,32 @@ PARCONC__PRIVATE int parconc__futex_wait(uint32_t *addr, uint32_t expected, uint
 PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
 {
     parconc_port_wake(addr, n);
+}
+
+#elif PARCONC__WIN32
+
+/* WaitOnAddress compares *addr with expected and sleeps atomically with
+   respect to WakeByAddress*, as the futex does; it counts whole ms, so a
+   wait is rounded up and a wake-up before the deadline by the clock is
+   reported as spurious (callers re-check and wait again). */
+PARCONC__PRIVATE int parconc__futex_wait(uint32_t *addr, uint32_t expected, uint64_t deadline)
+{
+    DWORD ms = INFINITE;
+    if (deadline != PARCONC__DEADLINE_NEVER) {
+        uint64_t left = parconc__deadline_left(deadline);
+        if (left == 0) return PARCONC_ETIMEDOUT;
+        ms = parconc__win_ms(left);
+    }
+    if (!WaitOnAddress((volatile VOID *)addr, &expected, sizeof expected, ms) && GetLastError() == ERROR_TIMEOUT &&
+        deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline)
+        return PARCONC_ETIMEDOUT;
+    return PARCONC_OK;
+}
+
+PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
+{
+    if (n == 1) WakeByAddressSingle((PVOID)addr);
+    else WakeByAddressAll((PVOID)addr);
 }
 
 #else /* portable parking table */
@@ -1926,7 +2005,7 @@ PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
 }
 
 #endif /* PARCONC__USE_FUTEX */
-#if PARCONC__USE_FUTEX || defined(PARCONC_PORT_CUSTOM)
+#if PARCONC__USE_FUTEX || defined(PARCONC_PORT_CUSTOM) || PARCONC__WIN32
 static void parconc__park_after_fork(void) {} /* the kernel keeps no waiters of ours */
 #endif
 
@@ -1983,7 +2062,7 @@ PARCONC__PRIVATE int parconc__futex_wait_precise(uint32_t *addr, uint32_t expect
 
 /* ---- small helpers --------------------------------------------------- */
 
-#ifndef PARCONC_PORT_CUSTOM
+#if !defined(PARCONC_PORT_CUSTOM) && !PARCONC__WIN32
 /* Reads a small text file without stdio into buf (NUL-terminated).
    Returns the length read, or -1. */
 PARCONC__PRIVATE long parconc__read_small_file(const char *path, char *buf, size_t cap)
@@ -2150,6 +2229,8 @@ static inline uintptr_t parconc__self(void)
 {
 #ifdef PARCONC_PORT_CUSTOM
     return parconc_port_thread_self();
+#elif PARCONC__WIN32
+    return (uintptr_t)GetCurrentThreadId();
 #else
     return (uintptr_t)pthread_self();
 #endif
@@ -2744,14 +2825,10 @@ PARCONC_API int parconc_rmutex_unlock(parconc_rmutex *m)
 
 static PARCONC__THREAD_LOCAL parconc_robust_mutex *parconc__robust_held;
 #ifndef PARCONC_PORT_CUSTOM
-static pthread_key_t parconc__robust_key;
-static pthread_once_t parconc__robust_key_once = PTHREAD_ONCE_INIT;
-static int parconc__robust_key_ok;
-
-static void parconc__robust_thread_exit(void *unused)
+/* Releases every robust mutex on the list that starts at m (the exiting
+   thread's), marked OWNERDEAD. */
+static void parconc__robust_release_all(parconc_robust_mutex *m)
 {
-    parconc_robust_mutex *m = parconc__robust_held;
-    (void)unused;
     while (m) {
         parconc_robust_mutex *next = m->next_;
         m->next_ = m->prev_ = NULL;
@@ -2762,6 +2839,51 @@ static void parconc__robust_thread_exit(void *unused)
         PARCONC__TSAN_POST_UNLOCK(m, 0);
         m = next;
     }
+}
+
+#if PARCONC__WIN32
+/* A fiber-local slot whose callback runs when a thread exits (ExitThread
+   or returning from its function; not TerminateThread, which runs no
+   code).  The slot holds the list's head itself, kept current on every
+   lock and unlock, so the callback needs no thread-local storage, which
+   may be torn down before it runs. */
+static DWORD parconc__robust_fls = FLS_OUT_OF_INDEXES;
+static uint32_t parconc__robust_fls_state; /* 0 none yet, 1 being made, 2 ready, 3 failed */
+
+static void NTAPI parconc__robust_fls_exit(void *head)
+{
+    parconc__robust_release_all((parconc_robust_mutex *)head);
+}
+
+static int parconc__robust_exit_hook_ready(void)
+{
+    uint32_t st = 0;
+    unsigned turn = 0;
+    if (parconc__cas(&parconc__robust_fls_state, &st, 1u, PARCONC__ACQUIRE, PARCONC__ACQUIRE)) {
+        parconc__robust_fls = FlsAlloc(parconc__robust_fls_exit);
+        parconc__store(&parconc__robust_fls_state, parconc__robust_fls == FLS_OUT_OF_INDEXES ? 3u : 2u,
+                       PARCONC__RELEASE);
+    }
+    while ((st = parconc__load(&parconc__robust_fls_state, PARCONC__ACQUIRE)) == 1u) parconc__backoff(&turn);
+    return st == 2u;
+}
+
+/* the list's head changed: keep the exit callback's copy current */
+static void parconc__robust_head_changed(void)
+{
+    FlsSetValue(parconc__robust_fls, parconc__robust_held);
+}
+#else
+/* A pthread key whose destructor runs at thread exit; its value only needs
+   to be non-NULL (set at the first lock) and the list is the thread's. */
+static pthread_key_t parconc__robust_key;
+static pthread_once_t parconc__robust_key_once = PTHREAD_ONCE_INIT;
+static int parconc__robust_key_ok;
+
+static void parconc__robust_thread_exit(void *unused)
+{
+    (void)unused;
+    parconc__robust_release_all(parconc__robust_held);
     parconc__robust_held = NULL;
 }
 
@@ -2769,6 +2891,18 @@ static void parconc__robust_key_init(void)
 {
     parconc__robust_key_ok = pthread_key_create(&parconc__robust_key, parconc__robust_thread_exit) == 0;
 }
+
+static int parconc__robust_exit_hook_ready(void)
+{
+    pthread_once(&parconc__robust_key_once, parconc__robust_key_init);
+    return parconc__robust_key_ok;
+}
+
+static void parconc__robust_head_changed(void)
+{
+    if (parconc__robust_held) pthread_setspecific(parconc__robust_key, (void *)parconc__robust_held);
+}
+#endif
 #endif
 
 #ifdef PARCONC_PORT_CUSTOM
@@ -2789,8 +2923,7 @@ static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
     if (!m) return PARCONC_EINVAL;
     if (parconc__load(&m->status_, PARCONC__ACQUIRE) == PARCONC__ROBUST_NOTRECOVERABLE) return PARCONC_ENOTRECOVERABLE;
     if (parconc__load(&m->owner_, PARCONC__RELAXED) == parconc__self()) return PARCONC_EDEADLK;
-    pthread_once(&parconc__robust_key_once, parconc__robust_key_init);
-    if (!parconc__robust_key_ok) return PARCONC_EAGAIN;
+    if (!parconc__robust_exit_hook_ready()) return PARCONC_EAGAIN;
     if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(m, 0, 0);
     PARCONC__TSAN_PRE_LOCK(m, kind);
     rc = parconc__mutex_lock_raw(&m->mutex_, deadline);
@@ -2801,13 +2934,12 @@ static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
     }
     PARCONC__TSAN_POST_LOCK(m, PARCONC__TSAN_RESULT(kind, rc), 0);
     if (rc != PARCONC_OK) return rc;
-    /* arm the thread-exit destructor (its value only needs to be non-NULL) */
-    pthread_setspecific(parconc__robust_key, (void *)m);
     parconc__store(&m->owner_, parconc__self(), PARCONC__RELAXED);
     m->prev_ = NULL;
     m->next_ = parconc__robust_held;
     if (m->next_) m->next_->prev_ = m;
     parconc__robust_held = m;
+    parconc__robust_head_changed(); /* arms the thread-exit hook */
     PARCONC__DBG_ACQUIRED(m, 0);
     return status == PARCONC__ROBUST_OWNERDEAD ? PARCONC_EOWNERDEAD : PARCONC_OK;
 }
@@ -2847,6 +2979,9 @@ PARCONC_API int parconc_robust_mutex_unlock(parconc_robust_mutex *m)
     if (m->prev_) m->prev_->next_ = m->next_; else parconc__robust_held = m->next_;
     if (m->next_) m->next_->prev_ = m->prev_;
     m->next_ = m->prev_ = NULL;
+#if PARCONC__WIN32
+    parconc__robust_head_changed();
+#endif
     /* unlocked while still abandoned: nobody repaired the data */
     if (parconc__load(&m->status_, PARCONC__RELAXED) == PARCONC__ROBUST_OWNERDEAD)
         parconc__store(&m->status_, PARCONC__ROBUST_NOTRECOVERABLE, PARCONC__RELEASE);
@@ -4042,6 +4177,108 @@ PARCONC_API void parconc_thread_yield(void)
     parconc_port_thread_yield();
 }
 
+#elif PARCONC__WIN32
+
+/* A thread is a record (fn, arg, its result, the handle) from the process
+   heap (an OS call, so PARCONC_NO_MALLOC builds have threads too).  Who
+   frees it: join, or for a detached thread the last of the thread's end
+   and the detach, told apart by two bits in `state`. */
+#define PARCONC__WIN_ENDED    1u
+#define PARCONC__WIN_DETACHED 2u
+typedef struct parconc__win_thread {
+    parconc_thread_fn fn;
+    void *arg, *result;
+    HANDLE handle;
+    uint32_t state;
+} parconc__win_thread;
+
+static parconc__win_thread *parconc__win_record(const parconc_thread *t)
+{
+    parconc__win_thread *r;
+    memcpy(&r, t->native_, sizeof r);
+    return r;
+}
+
+static unsigned __stdcall parconc__win_thread_main(void *p)
+{
+    parconc__win_thread *r = (parconc__win_thread *)p;
+    r->result = r->fn(r->arg);
+    /* acq_rel: the result is published to a detacher that frees the
+       record, and a detacher's bit is seen here */
+    if (parconc__fetch_or(&r->state, PARCONC__WIN_ENDED, PARCONC__ACQ_REL) & PARCONC__WIN_DETACHED) {
+        CloseHandle(r->handle);
+        HeapFree(GetProcessHeap(), 0, r);
+    }
+    return 0;
+}
+
+/* Names show in debuggers and profilers; SetThreadDescription exists from
+   Windows 10 1607, so it is looked up rather than linked. */
+static void parconc__win_name(HANDLE h, const char *name)
+{
+    typedef HRESULT(WINAPI * set_fn)(HANDLE, PCWSTR);
+    set_fn set;
+    WCHAR wide[64];
+    size_t i;
+    FARPROC f = GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "SetThreadDescription");
+    if (!f || !name) return;
+    memcpy(&set, &f, sizeof set);
+    for (i = 0; name[i] && i + 1 < sizeof wide / sizeof wide[0]; i++) wide[i] = (WCHAR)(unsigned char)name[i];
+    wide[i] = 0;
+    (void)set(h, wide);
+}
+
+static int parconc__thread_start(parconc_thread *t, parconc_thread_fn fn, void *arg,
+                                 const parconc_thread_opts *opts, int detached)
+{
+    parconc__win_thread *r;
+    uintptr_t h;
+    if (opts && opts->priority) return PARCONC_ENOTSUP; /* as on POSIX: set it inside the thread */
+    r = (parconc__win_thread *)HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *r);
+    if (!r) return PARCONC_ENOMEM;
+    r->fn = fn;
+    r->arg = arg;
+    /* suspended until its handle is stored: the thread may free r itself */
+    h = _beginthreadex(NULL, opts ? (unsigned)opts->stack_size : 0u, parconc__win_thread_main, r,
+                       CREATE_SUSPENDED | (opts && opts->stack_size ? STACK_SIZE_PARAM_IS_A_RESERVATION : 0u), NULL);
+    if (!h) {
+        HeapFree(GetProcessHeap(), 0, r);
+        return errno == EAGAIN ? PARCONC_EAGAIN : PARCONC_ENOMEM;
+    }
+    r->handle = (HANDLE)h;
+    if (opts && opts->name && opts->name[0]) parconc__win_name(r->handle, opts->name);
+    if (detached) r->state = PARCONC__WIN_DETACHED;
+    memcpy(t->native_, &r, sizeof r);
+    ResumeThread(r->handle);
+    return PARCONC_OK;
+}
+
+static int parconc__thread_wait(const parconc_thread *t, void **result)
+{
+    parconc__win_thread *r = parconc__win_record(t);
+    if (GetThreadId(r->handle) == GetCurrentThreadId()) return PARCONC_EDEADLK;
+    if (WaitForSingleObject(r->handle, INFINITE) != WAIT_OBJECT_0) return PARCONC_EINVAL;
+    if (result) *result = r->result;
+    CloseHandle(r->handle);
+    HeapFree(GetProcessHeap(), 0, r);
+    return PARCONC_OK;
+}
+
+static int parconc__thread_forget(const parconc_thread *t)
+{
+    parconc__win_thread *r = parconc__win_record(t);
+    if (parconc__fetch_or(&r->state, PARCONC__WIN_DETACHED, PARCONC__ACQ_REL) & PARCONC__WIN_ENDED) {
+        CloseHandle(r->handle);
+        HeapFree(GetProcessHeap(), 0, r);
+    }
+    return PARCONC_OK;
+}
+
+PARCONC_API void parconc_thread_yield(void)
+{
+    SwitchToThread();
+}
+
 #else /* pthreads */
 
 typedef char parconc__pthread_fits[sizeof(pthread_t) <= sizeof(((parconc_thread *)0)->native_) ? 1 : -1];
@@ -4231,7 +4468,41 @@ PARCONC__PRIVATE int parconc__cpu_count_combine(int affinity_cpus, int quota_cpu
     return n;
 }
 
-#ifndef PARCONC_PORT_CUSTOM
+#if PARCONC__WIN32
+/* The process's affinity mask counts the CPUs of its processor group; a
+   process with the whole machine (the default on Windows 11) may run on
+   every group, so then every active processor counts. */
+static int parconc__affinity_cpus(void)
+{
+    DWORD_PTR mine = 0, all = 0;
+    int n = 0;
+    if (GetProcessAffinityMask(GetCurrentProcess(), &mine, &all)) {
+        DWORD_PTR m;
+        for (m = mine; m; m &= m - 1) n++;
+        if (mine == all && GetActiveProcessorGroupCount() > 1) {
+            DWORD every = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+            if (every > (DWORD)n) n = every > (DWORD)INT_MAX ? INT_MAX : (int)every;
+        }
+    }
+    return n > 0 ? n : 1;
+}
+
+/* A job object's hard CPU rate cap (CpuRate: 1/100 of a percent of the
+   whole machine), as a CPU count rounded up; 0 if none. */
+static int parconc__job_quota_cpus(void)
+{
+    JOBOBJECT_CPU_RATE_CONTROL_INFORMATION info;
+    DWORD every;
+    uint64_t q;
+    memset(&info, 0, sizeof info);
+    if (!QueryInformationJobObject(NULL, JobObjectCpuRateControlInformation, &info, sizeof info, NULL)) return 0;
+    if (!(info.ControlFlags & JOB_OBJECT_CPU_RATE_CONTROL_ENABLE) || !(info.ControlFlags & JOB_OBJECT_CPU_RATE_CONTROL_HARD_CAP))
+        return 0;
+    every = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+    q = ((uint64_t)every * info.CpuRate + 9999u) / 10000u;
+    return q == 0 ? 1 : q > (uint64_t)INT_MAX ? INT_MAX : (int)q;
+}
+#elif !defined(PARCONC_PORT_CUSTOM)
 static int parconc__affinity_cpus(void)
 {
 #if defined(__linux__)
@@ -4294,12 +4565,14 @@ static int parconc__cgroup_quota_cpus(void)
     return 0;
 #endif
 }
-#endif /* !PARCONC_PORT_CUSTOM */
+#endif /* POSIX */
 
 PARCONC_API int parconc_cpu_count(void)
 {
 #ifdef PARCONC_PORT_CUSTOM
     return parconc__cpu_count_combine(parconc_port_cpu_count(), 0);
+#elif PARCONC__WIN32
+    return parconc__cpu_count_combine(parconc__affinity_cpus(), parconc__job_quota_cpus());
 #else
     return parconc__cpu_count_combine(parconc__affinity_cpus(), parconc__cgroup_quota_cpus());
 #endif
@@ -5214,7 +5487,7 @@ PARCONC_API void parconc_after_fork_child(void)
     parconc__park_after_fork();
 }
 
-#if !defined(PARCONC_PORT_CUSTOM) && !defined(PARCONC_NO_ATFORK)
+#if !defined(PARCONC_PORT_CUSTOM) && !PARCONC__WIN32 && !defined(PARCONC_NO_ATFORK)
 static pthread_once_t parconc__atfork_once = PTHREAD_ONCE_INIT;
 static void parconc__atfork_register_once(void)
 {
@@ -8480,6 +8753,7 @@ typedef struct parconc__loop {
                                  thread may write it on any target) */
     const parconc_for_desc *desc;
     parconc_cancel *cancel;   /* desc->cancel */
+    parconc_pool *pool;       /* the pool it runs on (NULL: the caller alone) */
     parconc_pool *traced;     /* the pool, when a trace was running at the loop's start */
     uint64_t interval;
 } parconc__loop;
@@ -8494,6 +8768,19 @@ static PARCONC__THREAD_LOCAL const parconc__loop_frame *parconc__tls_loops;
 static int parconc__in_loop_body(void)
 {
     return parconc__tls_loops != NULL;
+}
+/* Is this thread inside the body of a loop that runs on p?  A worker that
+   joined such a loop is counted in p->loop_users until its part is done,
+   and the loop's caller may already have taken it off p->loop_slot: a loop
+   published from here would wait, when it ends, for loop_users to drain,
+   its own count included.  Loops nested in a body on the same pool
+   therefore queue helper tasks instead. */
+static int parconc__in_loop_body_on(const parconc_pool *p)
+{
+    const parconc__loop_frame *f;
+    for (f = parconc__tls_loops; f; f = f->outer)
+        if (f->loop->pool == p) return 1;
+    return 0;
 }
 /* stop: 1 after parconc_for_stop, or the (negative) reason of the loop's
    token once a participant saw it fired; the token is looked at before
@@ -8727,7 +9014,8 @@ static void parconc__loop_participate(parconc__loop *L, size_t id)
    A parallel_for publishes its loop in p->loop_slot with the number of helper
    places (loop_wanted); idle and spinning workers join it with a few atomic
    operations: no task, no queue lock, like an OpenMP team picking up a
-   parallel region.  One loop at a time; others use helper tasks.
+   parallel region.  One loop at a time; others, and loops nested in a body
+   on the same pool (see parconc__in_loop_body_on), use helper tasks.
 
    Lifetime (the loop is on the caller's stack): a worker increments
    loop_users BEFORE it reads loop_slot and decrements it when it is done
@@ -8840,6 +9128,7 @@ static int parconc__loop_setup(parconc__loop *L, parconc_pool *p, size_t n, parc
     L->arg = arg;
     L->desc = desc;
     L->cancel = desc ? desc->cancel : NULL;
+    L->pool = p;
     L->traced = p && (parconc__load(&p->observe, PARCONC__RELAXED) & PARCONC__OBSERVE_TRACE) ? p : NULL;
     L->schedule = desc ? desc->schedule : PARCONC_AUTO;
     L->chunk = desc ? desc->chunk : 0;
@@ -8907,7 +9196,7 @@ static int parconc__loop_execute(parconc__loop *L, parconc_pool *p)
         if ((uint64_t)(L->n - probe) < parconc__loop_items_for(L, PARCONC__INLINE_NS)) L->participants = 1;
     }
     if (p && L->participants > 1 && !parconc__loop_stopped(L)) {
-        published = parconc__loop_publish(p, L, (uint32_t)(L->participants - 1));
+        published = !parconc__in_loop_body_on(p) && parconc__loop_publish(p, L, (uint32_t)(L->participants - 1));
         if (!published) {
             parconc__loop_with_queued_helpers(L, p);
             return parconc__loop_result(L);

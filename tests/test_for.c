@@ -507,6 +507,70 @@ static void test_huge_ranges_no_wrap(void)
 /* parallel_reduce and parallel_for (also nested, where the helpers are
    queued as tasks) on a thread with the smallest stack parconc allows:
    their frames fit (they once needed 17 and 9 KiB). */
+/* A loop inside a loop's body, on the same pool, started by a worker just
+   after the outer loop's caller ran out of work and took the loop off the
+   pool's slot (it then waits for the workers still inside it).  The inner
+   loop must not take the freed slot: its caller would wait for the
+   workers inside the outer loop, itself among them. */
+#define MS 1000000ull
+static parconc_pool *race_pool;
+static int race_worker_in, race_inner_rc = -1;
+static unsigned char race_inner_visits[64];
+static void race_inner(size_t b, size_t e, size_t worker, void *arg)
+{
+    (void)worker; (void)arg;
+    for (; b < e; b++) __atomic_fetch_add(&race_inner_visits[b], 1, __ATOMIC_RELAXED);
+}
+static void race_outer(size_t b, size_t e, size_t worker, void *arg)
+{
+    uint64_t until = parconc_now_ns() + 2000 * MS;
+    (void)b; (void)e; (void)arg;
+    if (worker == 0) { /* the caller: hold its item until a worker is inside */
+        while (!__atomic_load_n(&race_worker_in, __ATOMIC_ACQUIRE) && parconc_now_ns() < until) parconc_sleep_ns(100000);
+        return;
+    }
+    __atomic_store_n(&race_worker_in, 1, __ATOMIC_RELEASE);
+    /* wait for the caller to run out of work and free the slot */
+    while (parconc__load(&race_pool->loop_slot, PARCONC__SEQ_CST) != NULL && parconc_now_ns() < until) parconc_sleep_ns(100000);
+    race_inner_rc = parconc_parallel_for(race_pool, sizeof race_inner_visits, race_inner, NULL, NULL);
+}
+static int race_done;
+static void *race_main(void *arg)
+{
+    parconc_for_desc d;
+    (void)arg;
+    memset(&d, 0, sizeof d);
+    d.schedule = PARCONC_DYNAMIC;
+    d.chunk = 1;
+    parconc_parallel_for(race_pool, 2, race_outer, NULL, &d);
+    __atomic_store_n(&race_done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void test_inner_loop_after_outer_unpublished(void)
+{
+    parconc_pool_desc pd;
+    parconc_thread t;
+    uint64_t until;
+    size_t i;
+    memset(&pd, 0, sizeof pd);
+    pd.threads = 1;
+    PT_CHECK_EQ(parconc_pool_create(&race_pool, &pd), PARCONC_OK);
+    PT_CHECK_EQ(parconc_thread_create(&t, race_main, NULL, NULL), PARCONC_OK);
+    until = parconc_now_ns() + 10000 * MS;
+    while (!__atomic_load_n(&race_done, __ATOMIC_ACQUIRE) && parconc_now_ns() < until) parconc_sleep_ns(MS);
+    if (!__atomic_load_n(&race_done, __ATOMIC_ACQUIRE)) {
+        printf("\n    the outer loop never returned (the inner one waits for itself)\n");
+        fflush(stdout);
+        abort(); /* a hang cannot be cleaned up */
+    }
+    PT_CHECK_EQ(parconc_thread_join(t, NULL), PARCONC_OK);
+    PT_EXPECT_EQ(__atomic_load_n(&race_worker_in, __ATOMIC_ACQUIRE), 1); /* the scenario happened */
+    PT_EXPECT_EQ(race_inner_rc, PARCONC_OK);
+    for (i = 0; i < sizeof race_inner_visits; i++) PT_EXPECT_EQ(race_inner_visits[i], 1);
+    parconc_pool_destroy(race_pool);
+}
+
 typedef struct small_stack_job { parconc_pool *pool; int rc_reduce, rc_for; double sum; size_t visited; } small_stack_job;
 static void reduce_sum64(size_t b, size_t e, void *partial, void *arg)
 {
@@ -587,6 +651,7 @@ int main(int argc, char **argv)
         PT_TEST(test_bad_input),
         PT_TEST(test_huge_ranges_no_wrap),
         PT_TEST(test_small_stack_thread),
+        PT_TEST(test_inner_loop_after_outer_unpublished),
         PT_TEST(test_advisor),
         PT_TEST(test_advisor_extremes),
         PT_TEST(test_helpers_not_in_task_counters),

@@ -7,9 +7,11 @@
 #define PARCONC_IMPLEMENTATION
 #include "../parconc.h"
 #include "harness.h"
+#ifndef _WIN32
 #include <sched.h>
 #include <sys/prctl.h>
 #include <time.h>
+#endif
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define ONECPU_SANITIZED 1
@@ -62,11 +64,19 @@ static void test_idle_workers_never_spin(void)
     parconc_pool_destroy(p);
 }
 
+/* CPU time of the calling thread */
 static uint64_t cpu_ns(void)
 {
+#ifdef _WIN32
+    FILETIME created, ended, kernel, user;
+    GetThreadTimes(GetCurrentThread(), &created, &ended, &kernel, &user);
+    return ((((uint64_t)kernel.dwHighDateTime << 32) | kernel.dwLowDateTime) +
+            (((uint64_t)user.dwHighDateTime << 32) | user.dwLowDateTime)) * 100u;
+#else
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
 }
 
 static void test_timed_waits_sleep_to_the_deadline(void)
@@ -141,10 +151,16 @@ int main(int argc, char **argv)
         PT_TEST(test_timed_waits_sleep_to_the_deadline),
         PT_TEST(test_locks_exact_on_one_cpu),
     };
+#ifdef _WIN32
+    DWORD_PTR mine = 0, all = 0;
+    if (GetProcessAffinityMask(GetCurrentProcess(), &mine, &all) && mine)
+        pinned = SetProcessAffinityMask(GetCurrentProcess(), mine & (~mine + 1)) != 0; /* our lowest CPU */
+#else
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
     pinned = sched_setaffinity(0, sizeof one, &one) == 0;
     prctl(PR_SET_TIMERSLACK, 1ul, 0ul, 0ul, 0ul); /* timers fire on time: a busy tail would show */
+#endif
     return pt_main(tests, PT_COUNT(tests), argc, argv);
 }

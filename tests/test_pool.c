@@ -1254,7 +1254,7 @@ static void test_timed_waits_run_nothing(void)
 }
 
 /* ---- fork ---- */
-#if !defined(PARCONC_PORT_CUSTOM) && !defined(__SANITIZE_THREAD__)
+#if !defined(PARCONC_PORT_CUSTOM) && !defined(__SANITIZE_THREAD__) && !defined(_WIN32)
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1511,11 +1511,11 @@ static void test_thousand_forks_under_load(void)
 #else
 static void test_fork_child_never_runs_parent_work(void)
 {
-    PT_SKIP("fork with a custom port, or under ThreadSanitizer");
+    PT_SKIP("no fork on Windows or with a custom port; not under ThreadSanitizer");
 }
 static void test_thousand_forks_under_load(void)
 {
-    PT_SKIP("fork with a custom port, or under ThreadSanitizer");
+    PT_SKIP("no fork on Windows or with a custom port; not under ThreadSanitizer");
 }
 #endif
 
