@@ -14,7 +14,7 @@
 #   make bench-scale  scaling curves up to the CPU count (build/bench_scale.csv).
 #   make plots      PNG charts of those CSV files in build/plots/.
 #   make fuzz FUZZ_SECONDS=n | make soak SECONDS=n | make model | make cross
-#   make rtos FREERTOS_KERNEL=path (FreeRTOS under QEMU)
+#   make rtos FREERTOS_KERNEL=path (FreeRTOS under QEMU) | make test-windows (Wine)
 #   make static | make helgrind   the reliability checks one by one.
 
 CC      := gcc
@@ -62,7 +62,7 @@ CFLAGS_m32     := $(STD) $(WARN) -O2 -g -m32
 
 TEST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/$(v)/,$(TEST_NAMES)))
 
-.PHONY: test examples bench bench-scale clean test-quick mpi bench-cuda plots install cross rtos fuzz soak model static helgrind
+.PHONY: test examples bench bench-scale clean test-quick mpi bench-cuda plots install cross rtos test-windows fuzz soak model static helgrind
 .SUFFIXES:
 
 EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLE_NAMES)) $(BUILD)/examples/deadlock_debug $(CUDA_EXAMPLE_BINS)
@@ -202,6 +202,12 @@ FREERTOS_KERNEL ?= $(wildcard ../shared/third_party/FreeRTOS-Kernel)
 RTOS_SOAK_SECONDS ?= 8
 rtos:
 	@FREERTOS_KERNEL="$(FREERTOS_KERNEL)" RTOS_SOAK_SECONDS=$(RTOS_SOAK_SECONDS) BUILD="$(abspath $(BUILD))" sh tools/rtos.sh
+
+# Windows: make test-windows builds every test and example with mingw-w64
+# (gcc, and clang for the mingw target), runs them under Wine, and checks
+# that the MSVC branches compile (clang -fms-compatibility)
+test-windows:
+	@BUILD="$(abspath $(BUILD))" sh tools/windows.sh
 
 # libFuzzer API harness (clang, -fsanitize=fuzzer,address,undefined):
 # make fuzz FUZZ_SECONDS=n.  The committed corpus is tests/fuzz/corpus.

@@ -14,6 +14,10 @@
    Everywhere else just #include "parconc.h".  Link with -pthread.
    (The implementation defines _GNU_SOURCE for itself; if other system
    headers come first in that file, build it with -D_GNU_SOURCE.)
+   Windows (8 or later): no pthreads; the Win32 backend uses
+   _beginthreadex, WaitOnAddress and QueryPerformanceCounter.  mingw-w64:
+   link with -lsynchronization; MSVC links it by itself (Visual Studio
+   2022 17.9 or later for C, any C++11 compiler for C++).
 
    OPTIONS (define before including the implementation)
    ------------------------------------------------------
@@ -616,7 +620,10 @@ PARCONC_API int parconc_unlock_many(parconc_mutex *const *locks, size_t n);
        { PARCONC_GUARD(&m);  ... }   locks m; every way out of the enclosing
                                      block (break, continue, return, goto)
                                      unlocks it.  Guards in one block (on one
-                                     line too) unlock in reverse order. */
+                                     line too) unlock in reverse order.
+   It rests on GCC's cleanup attribute (gcc, clang, mingw-w64): MSVC has
+   no equivalent in C, so there PARCONC_GUARD is not defined (C++ code
+   can hold a lock in an object whose destructor unlocks). */
 #if defined(__GNUC__) || defined(__clang__)
 #define PARCONC__CAT2(a, b) a##b
 #define PARCONC__CAT(a, b) PARCONC__CAT2(a, b)
@@ -1417,7 +1424,11 @@ extern "C" {
 
 /* Atomics: the GCC/Clang __atomic builtins work on plain integers in both C
    and C++ builds (C11 <stdatomic.h> does not compile as C++11), and TSan
-   understands them.  Every use names its memory order and says why. */
+   understands them.  Every use names its memory order and says why.
+   MSVC (and clang-cl) has no __atomic: the branch after this one maps the
+   same macros onto its interlocked intrinsics. */
+#if !defined(_MSC_VER) || defined(__GNUC__)
+#define PARCONC__MSVC_ATOMICS 0
 #define PARCONC__RELAXED __ATOMIC_RELAXED
 #define PARCONC__ACQUIRE __ATOMIC_ACQUIRE
 #define PARCONC__RELEASE __ATOMIC_RELEASE
@@ -1435,7 +1446,123 @@ extern "C" {
     __atomic_compare_exchange_n((p), (expected), (desired), 0, (mo_ok), (mo_fail))
 #define parconc__cas_weak(p, expected, desired, mo_ok, mo_fail) \
     __atomic_compare_exchange_n((p), (expected), (desired), 1, (mo_ok), (mo_fail))
-#if defined(__SANITIZE_THREAD__)
+#else
+/* MSVC: the _Interlocked* read-modify-writes are full barriers on x86, x64
+   and ARM64 (the plain, unsuffixed forms), so they serve every order.
+   Loads and stores are __iso_volatile accesses (never torn, never merged)
+   with a barrier where the order asks for one: a compiler barrier on x86
+   and x64, whose loads already acquire and stores already release, and a
+   DMB on ARM64; a seq_cst store is an exchange.  The macros dispatch on
+   the operand's size and give the result the operand's type (decltype in
+   C++, __typeof__ in C: Visual Studio 2022 17.9 or clang-cl).  64-bit
+   operands appear only on 64-bit targets (see parconc__u64). */
+#include <intrin.h>
+#define PARCONC__MSVC_ATOMICS 1
+#define PARCONC__RELAXED 0
+#define PARCONC__ACQUIRE 2
+#define PARCONC__RELEASE 3
+#define PARCONC__ACQ_REL 4
+#define PARCONC__SEQ_CST 5
+#if defined(_M_ARM64) || defined(_M_ARM)
+#define PARCONC__MSVC_FENCE() __dmb(0xB) /* ISH */
+#else
+#define PARCONC__MSVC_FENCE() _ReadWriteBarrier()
+#endif
+#ifdef __cplusplus
+} /* templates need C++ linkage */
+template <class T> struct parconc__bare { typedef T type; };
+template <class T> struct parconc__bare<T &> : parconc__bare<T> {};
+template <class T> struct parconc__bare<const T> : parconc__bare<T> {};
+template <class T> struct parconc__bare<volatile T> : parconc__bare<T> {};
+template <class T> struct parconc__bare<const volatile T> : parconc__bare<T> {};
+extern "C" {
+#define PARCONC__TYPEOF(x) parconc__bare<decltype(x)>::type
+#else
+#define PARCONC__TYPEOF(x) __typeof__(x)
+#endif
+static __forceinline uint64_t parconc__msvc_load(const volatile void *p, size_t size, int mo)
+{
+    uint64_t v;
+    switch (size) {
+    case 1: v = (uint8_t)__iso_volatile_load8((const volatile char *)p); break;
+    case 2: v = (uint16_t)__iso_volatile_load16((const volatile short *)p); break;
+    case 4: v = (uint32_t)__iso_volatile_load32((const volatile int *)p); break;
+    default: v = (uint64_t)__iso_volatile_load64((const volatile __int64 *)p); break;
+    }
+    if (mo != PARCONC__RELAXED) PARCONC__MSVC_FENCE();
+    return v;
+}
+static __forceinline uint64_t parconc__msvc_rmw(volatile void *p, size_t size, int op, uint64_t v)
+{
+    /* op: 0 exchange, 1 add, 2 or, 3 and; returns the old value */
+    switch (size) {
+    case 1:
+        return (uint8_t)(op == 0 ? _InterlockedExchange8((volatile char *)p, (char)v)
+                       : op == 1 ? _InterlockedExchangeAdd8((volatile char *)p, (char)v)
+                       : op == 2 ? _InterlockedOr8((volatile char *)p, (char)v)
+                                 : _InterlockedAnd8((volatile char *)p, (char)v));
+    case 2:
+        return (uint16_t)(op == 0 ? _InterlockedExchange16((volatile short *)p, (short)v)
+                        : op == 1 ? _InterlockedExchangeAdd16((volatile short *)p, (short)v)
+                        : op == 2 ? _InterlockedOr16((volatile short *)p, (short)v)
+                                  : _InterlockedAnd16((volatile short *)p, (short)v));
+    case 4:
+        return (uint32_t)(op == 0 ? _InterlockedExchange((volatile long *)p, (long)v)
+                        : op == 1 ? _InterlockedExchangeAdd((volatile long *)p, (long)v)
+                        : op == 2 ? _InterlockedOr((volatile long *)p, (long)v)
+                                  : _InterlockedAnd((volatile long *)p, (long)v));
+    default:
+        return (uint64_t)(op == 0 ? _InterlockedExchange64((volatile __int64 *)p, (__int64)v)
+                        : op == 1 ? _InterlockedExchangeAdd64((volatile __int64 *)p, (__int64)v)
+                        : op == 2 ? _InterlockedOr64((volatile __int64 *)p, (__int64)v)
+                                  : _InterlockedAnd64((volatile __int64 *)p, (__int64)v));
+    }
+}
+static __forceinline void parconc__msvc_store(volatile void *p, size_t size, uint64_t v, int mo)
+{
+    if (mo == PARCONC__SEQ_CST) {
+        (void)parconc__msvc_rmw(p, size, 0, v);
+        return;
+    }
+    if (mo != PARCONC__RELAXED) PARCONC__MSVC_FENCE();
+    switch (size) {
+    case 1: __iso_volatile_store8((volatile char *)p, (char)v); break;
+    case 2: __iso_volatile_store16((volatile short *)p, (short)v); break;
+    case 4: __iso_volatile_store32((volatile int *)p, (int)v); break;
+    default: __iso_volatile_store64((volatile __int64 *)p, (__int64)v); break;
+    }
+}
+/* Strong CAS on size bytes; *expected holds the same type as *p. */
+static __forceinline int parconc__msvc_cas(volatile void *p, void *expected, size_t size, uint64_t desired)
+{
+    uint64_t want = 0, seen;
+    memcpy(&want, expected, size); /* little-endian: the low bytes */
+    switch (size) {
+    case 1: seen = (uint8_t)_InterlockedCompareExchange8((volatile char *)p, (char)desired, (char)want); break;
+    case 2: seen = (uint16_t)_InterlockedCompareExchange16((volatile short *)p, (short)desired, (short)want); break;
+    case 4: seen = (uint32_t)_InterlockedCompareExchange((volatile long *)p, (long)desired, (long)want); break;
+    default: seen = (uint64_t)_InterlockedCompareExchange64((volatile __int64 *)p, (__int64)desired, (__int64)want); break;
+    }
+    if (seen == want) return 1;
+    memcpy(expected, &seen, size);
+    return 0;
+}
+#define PARCONC__MSVC_AS(p, v) ((PARCONC__TYPEOF(*(p)))(uintptr_t)(v))
+#define PARCONC__MSVC_BITS(v)  ((uint64_t)(uintptr_t)(v))
+#define parconc__load(p, mo)          PARCONC__MSVC_AS(p, parconc__msvc_load((p), sizeof *(p), (mo)))
+#define parconc__store(p, v, mo)      parconc__msvc_store((p), sizeof *(p), PARCONC__MSVC_BITS(v), (mo))
+#define parconc__exchange(p, v, mo)   PARCONC__MSVC_AS(p, parconc__msvc_rmw((p), sizeof *(p), 0, PARCONC__MSVC_BITS(v)))
+#define parconc__fetch_add(p, v, mo)  PARCONC__MSVC_AS(p, parconc__msvc_rmw((p), sizeof *(p), 1, PARCONC__MSVC_BITS(v)))
+#define parconc__fetch_sub(p, v, mo)  PARCONC__MSVC_AS(p, parconc__msvc_rmw((p), sizeof *(p), 1, (uint64_t)0 - PARCONC__MSVC_BITS(v)))
+#define parconc__fetch_or(p, v, mo)   PARCONC__MSVC_AS(p, parconc__msvc_rmw((p), sizeof *(p), 2, PARCONC__MSVC_BITS(v)))
+#define parconc__fetch_and(p, v, mo)  PARCONC__MSVC_AS(p, parconc__msvc_rmw((p), sizeof *(p), 3, PARCONC__MSVC_BITS(v)))
+#define parconc__cas(p, expected, desired, mo_ok, mo_fail) \
+    parconc__msvc_cas((p), (expected), sizeof *(p), PARCONC__MSVC_BITS(desired))
+#define parconc__cas_weak(p, expected, desired, mo_ok, mo_fail) parconc__cas(p, expected, desired, mo_ok, mo_fail)
+#endif
+#if PARCONC__MSVC_ATOMICS
+#define parconc__fence(mo) ((mo) == PARCONC__SEQ_CST ? MemoryBarrier() : PARCONC__MSVC_FENCE())
+#elif defined(__SANITIZE_THREAD__)
 /* TSan does not model fences (gcc refuses them under -fsanitize=thread); a
    locked RMW on a dummy word is a full barrier on x86, where the TSan
    builds run, and keeps the Dekker-style orderings below intact there. */
@@ -1473,7 +1600,7 @@ static void parconc__backoff(unsigned *turn)
    on a strict-priority RTOS a lower-priority writer preempted mid-write
    still gets to finish it. */
 
-#if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ >= 8 && !defined(PARCONC_SEQLOCK64)
+#if ((defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ >= 8) || defined(_WIN64)) && !defined(PARCONC_SEQLOCK64)
 typedef struct parconc__u64 { uint64_t v; } parconc__u64;
 static inline uint64_t parconc__u64_get(parconc__u64 *x) { return parconc__load(&x->v, PARCONC__RELAXED); }
 static inline void parconc__u64_set(parconc__u64 *x, uint64_t v) { parconc__store(&x->v, v, PARCONC__RELAXED); }
@@ -1508,12 +1635,26 @@ static inline void parconc__u64_set(parconc__u64 *x, uint64_t v)
 /* One pause in a spin loop: lets the sibling hyper-thread run and saves power. */
 static inline void parconc__cpu_relax(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(_MSC_VER) && !defined(__GNUC__)
+    YieldProcessor();
+#elif defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #elif defined(__aarch64__) || (defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7)
     __asm__ __volatile__("yield" ::: "memory");
 #else
     __asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/* Index of the highest set bit of x (x != 0). */
+static inline unsigned parconc__highest_bit(uint32_t x)
+{
+#if defined(_MSC_VER) && !defined(__GNUC__)
+    unsigned long i;
+    _BitScanReverse(&i, x);
+    return (unsigned)i;
+#else
+    return 31u - (unsigned)__builtin_clz(x);
 #endif
 }
 
@@ -1547,6 +1688,9 @@ PARCONC__PRIVATE void parconc__trap(void)
 {
 #if defined(__GNUC__) || defined(__clang__)
     __builtin_trap();
+#elif defined(_MSC_VER)
+    __debugbreak();
+    for (;;) {}
 #else
     for (;;) {}
 #endif
@@ -2238,6 +2382,8 @@ static inline uintptr_t parconc__self(void)
 
 #if defined(__cplusplus) && __cplusplus >= 201103L
 #define PARCONC__THREAD_LOCAL thread_local
+#elif defined(_MSC_VER) && !defined(__GNUC__)
+#define PARCONC__THREAD_LOCAL __declspec(thread)
 #elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 #define PARCONC__THREAD_LOCAL _Thread_local
 #else
@@ -5885,7 +6031,7 @@ static parconc_future *parconc__inj_pop(parconc_pool *p, parconc__worker *w)
         w->stash_len = 0;
     }
     if (p->level_mask) {
-        unsigned level = 31u - (unsigned)__builtin_clz(p->level_mask); /* highest non-empty */
+        unsigned level = parconc__highest_bit(p->level_mask); /* highest non-empty */
         f = p->levels[level].head;
         parconc__inj_unlink(p, f);
         parconc__future_move(f, PARCONC_PENDING, PARCONC_RUNNING); /* linked => PENDING */
@@ -7860,7 +8006,7 @@ static void parconc__pool_cancel_shared_queues(parconc_pool *p)
                take, run and free the task (or its caller reuse the storage)
                before a cancel() would look at it.  Linked means PENDING:
                workers and cancel() change a linked task only under it. */
-            f = p->level_mask ? p->levels[31u - (unsigned)__builtin_clz(p->level_mask)].head
+            f = p->level_mask ? p->levels[parconc__highest_bit(p->level_mask)].head
                 : p->waiting.head ? p->waiting.head : p->timed.head;
             won = parconc__future_transition(f, PARCONC_PENDING, PARCONC_CANCELED);
             PARCONC_ASSERT(won);

@@ -9,7 +9,7 @@
 static void *sleep_then_square(void *arg)
 {
     uintptr_t x = (uintptr_t)arg;
-    parconc_sleep_ns((int64_t)(x * 10) * MS); /* bigger inputs finish later */
+    parconc_sleep_ns((int64_t)(x * 40) * MS); /* bigger inputs finish later (40 ms apart: robust to a busy machine and to coarse Windows timers) */
     return (void *)(x * x);
 }
 static void *refuse(void *arg) { (void)arg; return parconc_task_fail(PARCONC_EINVAL); }

@@ -25,10 +25,12 @@ static void *teller(void *arg)
     return NULL;
 }
 
+static parconc_sem holding; /* posted once the holder has the lock */
 static void *hold_a_while(void *arg)
 {
     (void)arg;
     parconc_mutex_lock(&bank);
+    parconc_sem_post(&holding);
     parconc_sleep_ns(50000000);
     parconc_mutex_unlock(&bank);
     return NULL;
@@ -45,11 +47,13 @@ int main(void)
     for (i = 0; i < THREADS; i++) parconc_thread_join(t[i], NULL);
     for (i = 0; i < ACCOUNTS; i++) total += balance[i];
     printf("%d transfers by %d threads: total %ld (expected %d)\n", THREADS * TRANSFERS, THREADS, total, ACCOUNTS * 1000);
+    parconc_sem_init(&holding, 0);
     parconc_thread_create(&t[0], hold_a_while, NULL, NULL);
-    parconc_sleep_ns(5000000);
+    parconc_sem_wait(&holding); /* the other thread holds the lock now, for 50 ms */
     t0 = parconc_now_ns();
     rc = parconc_mutex_timedlock(&bank, 10000000); /* 10 ms */
     printf("timed lock on a busy mutex: %s after %.1f ms\n", parconc_strerror(rc), (double)(parconc_now_ns() - t0) / 1e6);
+    if (rc == PARCONC_OK) parconc_mutex_unlock(&bank);
     parconc_thread_join(t[0], NULL);
     return total == ACCOUNTS * 1000 && rc == PARCONC_ETIMEDOUT ? 0 : 1;
 }

@@ -6,17 +6,19 @@
 #include "../parconc.h"
 #include <stdio.h>
 #include <stdlib.h>
+#ifndef _WIN32
 #include <sys/resource.h>
 #include <unistd.h>
+#endif
 
 enum { IMAGES = 200, W = 256, H = 256, F = 4 };
-static char dir[64];
+static char dir[200];
 
 static void path(char *out, size_t cap, const char *kind, int i) { snprintf(out, cap, "%s/%s%03d.ppm", dir, kind, i); }
 
 static int make_image(int i)
 {
-    char p[128];
+    char p[300];
     FILE *f;
     int x, y;
     path(p, sizeof p, "img", i);
@@ -36,7 +38,7 @@ static void *thumbnail(void *arg)
     int i = (int)(intptr_t)arg & 0xffff, parallel = (int)(intptr_t)arg >> 16, x, y, c, dx, dy, w, h, maxv;
     static const char *kinds[2] = { "serial", "pool" };
     unsigned char *in, out[(W / F) * (H / F) * 3];
-    char p[128];
+    char p[300];
     FILE *f;
     path(p, sizeof p, "img", i);
     if (!(f = fopen(p, "rb"))) return parconc_task_fail(PARCONC_EINVAL);
@@ -62,11 +64,18 @@ static void *thumbnail(void *arg)
     return NULL;
 }
 
+/* CPU time the process spent in user mode, ms */
 static double user_ms(void)
 {
+#ifdef _WIN32
+    FILETIME created, ended, kernel, user;
+    GetProcessTimes(GetCurrentProcess(), &created, &ended, &kernel, &user);
+    return (double)(((uint64_t)user.dwHighDateTime << 32) | user.dwLowDateTime) / 1e4;
+#else
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3;
+#endif
 }
 
 static int same_file(const char *a, const char *b)
@@ -80,6 +89,30 @@ static int same_file(const char *a, const char *b)
     return same;
 }
 
+/* a fresh directory for the images (dir) */
+static int make_temp_dir(void)
+{
+#ifdef _WIN32
+    char base[MAX_PATH];
+    DWORD n = GetTempPathA(sizeof base, base);
+    if (n == 0 || n >= sizeof base) return 0;
+    snprintf(dir, sizeof dir, "%sparconc-thumbs-%lu", base, (unsigned long)GetCurrentProcessId());
+    return CreateDirectoryA(dir, NULL) != 0;
+#else
+    snprintf(dir, sizeof dir, "/tmp/parconc-thumbs-XXXXXX");
+    return mkdtemp(dir) != NULL;
+#endif
+}
+
+static void remove_temp_dir(void)
+{
+#ifdef _WIN32
+    RemoveDirectoryA(dir);
+#else
+    rmdir(dir);
+#endif
+}
+
 int main(void)
 {
     parconc_pool *pool;
@@ -87,9 +120,8 @@ int main(void)
     uint64_t t0;
     double u0;
     int i, ok = 1;
-    char a[128], b[128];
-    snprintf(dir, sizeof dir, "/tmp/parconc-thumbs-XXXXXX");
-    if (!mkdtemp(dir)) return 1;
+    char a[300], b[300];
+    if (!make_temp_dir()) return 1;
     for (i = 0; i < IMAGES; i++) if (make_image(i) != 0) return 1;
     t0 = parconc_now_ns(); u0 = user_ms();
     for (i = 0; i < IMAGES; i++) ok &= thumbnail((void *)(intptr_t)i) == NULL;
@@ -108,7 +140,7 @@ int main(void)
         path(a, sizeof a, "img", i);
         remove(a);
     }
-    rmdir(dir);
+    remove_temp_dir();
     printf("%d thumbnails, serial == pool: %s\n", IMAGES, ok ? "OK" : "WRONG");
     return ok ? 0 : 1;
 }

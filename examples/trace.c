@@ -32,13 +32,15 @@ static void *fib(void *arg)
     return (void *)(intptr_t)((long)(intptr_t)a + b);
 }
 
+static volatile double work_sink; /* keeps the work from being optimised away */
 static void work(size_t b, size_t e, size_t worker, void *arg)
 {
-    volatile double x = 0;
+    double x = 0;
     size_t i;
     (void)worker;
     (void)arg;
     for (i = b * 2000; i < e * 2000; i++) x += (double)i * 0.5;
+    work_sink = x;
 }
 
 static int to_file(const char *data, size_t len, void *user)

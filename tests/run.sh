@@ -98,6 +98,11 @@ if [ -z "${SKIP_COMPILE_CHECKS:-}" ]; then
     else
         echo "== rtos"; echo "  skipped (FREERTOS_KERNEL, a FreeRTOS-Kernel tree, not given)"; total_skip=$((total_skip+1))
     fi
+    if command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; then
+        section windows wine $mk test-windows
+    else
+        echo "== windows"; echo "  skipped (x86_64-w64-mingw32-gcc not installed)"; total_skip=$((total_skip+1))
+    fi
     section static clang-tidy sh "$top/tools/static.sh"
     section helgrind valgrind sh "$top/tools/helgrind.sh"
 fi
