@@ -101,7 +101,11 @@ static void test_timed_waits_sleep_to_the_deadline(void)
     /* 40 waits of 1 ms (40 ms): sleeping costs about 10 us of CPU each
        here, a wait that watched the clock would burn its whole 1 ms; the
        bound, a fifth of the waiting time, leaves room for a busy host */
+#ifdef _WIN32
+    (void)c0; (void)c1; /* under Wine, GetThreadTimes counts in 10 ms clock ticks: too coarse for this bound */
+#else
     if (!ONECPU_SANITIZED) PT_EXPECT(c1 - c0 < 8000000u);
+#endif
 }
 
 static parconc_mutex lock_m = PARCONC_MUTEX_INIT;
