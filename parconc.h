@@ -1465,8 +1465,10 @@ extern "C" {
 #define PARCONC__SEQ_CST 5
 #if defined(_M_ARM64) || defined(_M_ARM)
 #define PARCONC__MSVC_FENCE() __dmb(0xB) /* ISH */
+#define PARCONC__MSVC_FULL_FENCE() __dmb(0xB)
 #else
 #define PARCONC__MSVC_FENCE() _ReadWriteBarrier()
+#define PARCONC__MSVC_FULL_FENCE() _mm_mfence() /* orders a store before a later load too */
 #endif
 #ifdef __cplusplus
 } /* templates need C++ linkage */
@@ -1561,7 +1563,7 @@ static __forceinline int parconc__msvc_cas(volatile void *p, void *expected, siz
 #define parconc__cas_weak(p, expected, desired, mo_ok, mo_fail) parconc__cas(p, expected, desired, mo_ok, mo_fail)
 #endif
 #if PARCONC__MSVC_ATOMICS
-#define parconc__fence(mo) ((mo) == PARCONC__SEQ_CST ? MemoryBarrier() : PARCONC__MSVC_FENCE())
+#define parconc__fence(mo) ((mo) == PARCONC__SEQ_CST ? PARCONC__MSVC_FULL_FENCE() : PARCONC__MSVC_FENCE())
 #elif defined(__SANITIZE_THREAD__)
 /* TSan does not model fences (gcc refuses them under -fsanitize=thread); a
    locked RMW on a dummy word is a full barrier on x86, where the TSan
@@ -1635,8 +1637,10 @@ static inline void parconc__u64_set(parconc__u64 *x, uint64_t v)
 /* One pause in a spin loop: lets the sibling hyper-thread run and saves power. */
 static inline void parconc__cpu_relax(void)
 {
-#if defined(_MSC_VER) && !defined(__GNUC__)
-    YieldProcessor();
+#if defined(_MSC_VER) && !defined(__GNUC__) && (defined(_M_ARM64) || defined(_M_ARM))
+    __yield();
+#elif defined(_MSC_VER) && !defined(__GNUC__)
+    _mm_pause();
 #elif defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #elif defined(__aarch64__) || (defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7)

@@ -96,12 +96,13 @@ for cc in $compilers; do
     done
 done
 
-# MSVC: the implementation as C11 and C++17, with and without the lock validator
+# MSVC: the implementation as C11 and C++17: plain, with the lock validator,
+# with static linkage, and as a custom port (no windows.h: the atomics stand alone)
 if command -v clang >/dev/null 2>&1; then
     res=$(clang -print-resource-dir)/include
     printf '#define PARCONC_IMPLEMENTATION\n#include "%s/parconc.h"\n' "$top" >"$out/msvc_check.c"
     for std in "-x c -std=c11" "-x c++ -std=c++17"; do
-        for opt in "" "-DPARCONC_DEBUG_LOCKS" "-DPARCONC_STATIC_API"; do
+        for opt in "" "-DPARCONC_DEBUG_LOCKS" "-DPARCONC_STATIC_API" "-DPARCONC_PORT_CUSTOM -DPARCONC_NO_STDIO"; do
             if clang --target=x86_64-pc-windows-msvc -fms-compatibility -fms-extensions -ffreestanding -fsyntax-only \
                    $std -Wall -Wextra -Werror $opt -nostdinc -I"$top/tests/msvc" -isystem "$res" \
                    -isystem /usr/share/mingw-w64/include "$out/msvc_check.c" >"$out/msvc.log" 2>&1; then
