@@ -4609,6 +4609,17 @@ PARCONC__PRIVATE int parconc__cgroup_path(const char *text, int v2, char *out, s
     return 0;
 }
 
+/* A CPU rate cap in 1/100 of a percent of the whole machine (a Windows job
+   object's CpuRate: 10000 = every CPU) as a CPU count, rounded up; 0 for
+   no cap. */
+PARCONC__PRIVATE int parconc__cpu_quota_from_rate(uint32_t machine_cpus, uint32_t rate)
+{
+    uint64_t q;
+    if (rate == 0 || rate >= 10000u) return 0;
+    q = ((uint64_t)machine_cpus * rate + 9999u) / 10000u;
+    return q == 0 ? 1 : q > (uint64_t)INT_MAX ? INT_MAX : (int)q;
+}
+
 /* The count the rest of the library uses: the affinity count, capped by a
    positive quota, never below 1. */
 PARCONC__PRIVATE int parconc__cpu_count_combine(int affinity_cpus, int quota_cpus)
@@ -4642,15 +4653,11 @@ static int parconc__affinity_cpus(void)
 static int parconc__job_quota_cpus(void)
 {
     JOBOBJECT_CPU_RATE_CONTROL_INFORMATION info;
-    DWORD every;
-    uint64_t q;
     memset(&info, 0, sizeof info);
     if (!QueryInformationJobObject(NULL, JobObjectCpuRateControlInformation, &info, sizeof info, NULL)) return 0;
     if (!(info.ControlFlags & JOB_OBJECT_CPU_RATE_CONTROL_ENABLE) || !(info.ControlFlags & JOB_OBJECT_CPU_RATE_CONTROL_HARD_CAP))
         return 0;
-    every = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
-    q = ((uint64_t)every * info.CpuRate + 9999u) / 10000u;
-    return q == 0 ? 1 : q > (uint64_t)INT_MAX ? INT_MAX : (int)q;
+    return parconc__cpu_quota_from_rate(GetActiveProcessorCount(ALL_PROCESSOR_GROUPS), info.CpuRate);
 }
 #elif !defined(PARCONC_PORT_CUSTOM)
 static int parconc__affinity_cpus(void)
@@ -5635,6 +5642,12 @@ PARCONC_API void parconc_after_fork_child(void)
     parconc__tls_finishing = NULL;
     parconc__loop_forget_all();
     parconc__park_after_fork();
+#ifdef PARCONC_DEBUG_LOCKS
+    /* a thread that was inside the validator does not exist here: its
+       lock would never be released (the graph it was updating may miss
+       that one edge, which costs at most one unreported order) */
+    parconc__store(&parconc__dbg_mutex, 0u, PARCONC__RELEASE);
+#endif
 }
 
 #if !defined(PARCONC_PORT_CUSTOM) && !PARCONC__WIN32 && !defined(PARCONC_NO_ATFORK)

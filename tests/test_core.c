@@ -421,6 +421,13 @@ static void test_cpu_count_combine(void)
     PT_CHECK_EQ(parconc__cpu_count_combine(2, 8), 2);  /* affinity caps */
     PT_CHECK_EQ(parconc__cpu_count_combine(4, -1), 4); /* unreadable quota ignored */
     PT_CHECK_EQ(parconc__cpu_count_combine(0, 0), 1);  /* never below 1 */
+    /* a Windows job object's CPU rate cap (1/100 % of the machine) */
+    PT_CHECK_EQ(parconc__cpu_quota_from_rate(16, 0), 0);      /* no cap */
+    PT_CHECK_EQ(parconc__cpu_quota_from_rate(16, 10000), 0);  /* the whole machine */
+    PT_CHECK_EQ(parconc__cpu_quota_from_rate(16, 2500), 4);   /* a quarter of 16 */
+    PT_CHECK_EQ(parconc__cpu_quota_from_rate(16, 2501), 5);   /* rounded up */
+    PT_CHECK_EQ(parconc__cpu_quota_from_rate(16, 1), 1);      /* never 0 */
+    PT_CHECK_EQ(parconc__cpu_quota_from_rate(0, 5000), 1);
     PT_CHECK_EQ(parconc__cpu_count_combine(-3, 0), 1);
 }
 

@@ -243,6 +243,45 @@ static void test_many_held(void)
     parconc_set_logger(NULL);
 }
 
+/* A fork while another thread is inside the validator (its lock held):
+   the child has no such thread, so parconc_after_fork_child must free the
+   validator's lock, or the child's first lock call would wait forever.
+   The held lock is simulated by setting it; the child reports by exit
+   status, and a hung child is killed after 10 s. */
+#if !defined(_WIN32) && !defined(PARCONC_PORT_CUSTOM) && !defined(__SANITIZE_THREAD__)
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void test_fork_frees_validator_lock(void)
+{
+    pid_t pid;
+    int st = 0, waited = 0;
+    parconc__store(&parconc__dbg_mutex, 1u, PARCONC__RELAXED); /* "another thread is inside" */
+    pid = fork();
+    if (pid == 0) {
+        parconc_mutex m = PARCONC_MUTEX_INIT;
+        parconc_after_fork_child(); /* what pthread_atfork runs once a pool exists */
+        if (parconc_mutex_lock(&m) != PARCONC_OK) _exit(2);
+        parconc_mutex_unlock(&m);
+        _exit(0);
+    }
+    parconc__store(&parconc__dbg_mutex, 0u, PARCONC__RELEASE);
+    PT_CHECK(pid > 0);
+    while (waitpid(pid, &st, WNOHANG) == 0 && waited < 1000) {
+        parconc_sleep_ns(10000000);
+        waited++;
+    }
+    if (waited >= 1000) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        PT_CHECK(!"the child hung on the validator's lock");
+    }
+    PT_EXPECT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+#else
+static void test_fork_frees_validator_lock(void) { PT_SKIP("no fork here (or under ThreadSanitizer)"); }
+#endif
+
 int main(int argc, char **argv)
 {
     static const pt_test tests[] = {
@@ -254,6 +293,7 @@ int main(int argc, char **argv)
         PT_TEST(test_read_after_write_refused),
         PT_TEST(test_reinit_forgets_hold),
         PT_TEST(test_many_held),
+        PT_TEST(test_fork_frees_validator_lock),
     };
     return pt_main(tests, PT_COUNT(tests), argc, argv);
 }
