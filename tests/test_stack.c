@@ -211,9 +211,13 @@ static void test_entry_point_stack_budgets(void)
     PT_EXPECT(base != (size_t)-1 && base < 8192);
     printf("\n    bytes:");
     for (i = 0; i < PT_COUNT(probes); i++) {
-        size_t used;
-        (void)measure(&probes[i], stack); /* first: lazy symbol binding takes stack once */
-        used = measure(&probes[i], stack);
+        size_t used = (size_t)-1, k;
+        /* the least of four runs: the dynamic linker binds a symbol the
+           first time a rare path calls it, on that call's stack */
+        for (k = 0; k < 4; k++) {
+            size_t u = measure(&probes[i], stack);
+            if (u < used) used = u;
+        }
         PT_EXPECT(used != (size_t)-1 && used >= base);
         used -= base;
         printf(" %s %zu%s", probes[i].name, used, i + 1 < PT_COUNT(probes) ? "," : " ");
