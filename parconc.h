@@ -81,8 +81,11 @@
    declarations    >>errors >>logger >>time >>threads >>port >>locks
                    >>cancel >>pool (futures too) >>groups (continuations,
                    combinators) >>serial >>division
-   implementation  >>platform (atomics, clock, futex or parking table)
-                   >>impl-errors >>impl-locks >>impl-threads >>impl-cancel
+   implementation  >>platform (atomics: __atomic or MSVC interlocked; clock,
+                   spinning, sleep; futex: Linux, Win32 WaitOnAddress, a
+                   custom port or the parking table)
+                   >>impl-errors >>impl-locks >>impl-threads (pthreads, Win32
+                   or port threads; CPU count) >>impl-cancel
                    >>impl-futures >>impl-pool (fork, tracing too) >>impl-groups
                    >>impl-division
    Options: OPTIONS above.  Each declaration carries its
@@ -1419,7 +1422,7 @@ extern "C" {
 #endif
 
 /* ===================================================================== */
-/* Platform: atomics, clock, deadlines, futex / parking table >>platform */
+/* Platform: atomics, clock, spinning, futex / parking table >>platform */
 /* ===================================================================== */
 
 /* Atomics: the GCC/Clang __atomic builtins work on plain integers in both C
