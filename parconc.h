@@ -1755,13 +1755,9 @@ PARCONC__PRIVATE void parconc__free(void *p)
    the array and its length in *n; free it with parconc__free_unless. */
 static void *parconc__frame_or_heap(void *local, size_t local_n, size_t want, size_t each, size_t *n)
 {
-    void *big;
-    *n = want <= local_n ? want : local_n;
-    if (want <= local_n) return local;
-    big = want <= SIZE_MAX / each ? parconc__malloc(want * each) : NULL;
-    if (!big) return local;
-    *n = want;
-    return big;
+    void *big = want > local_n && want <= SIZE_MAX / each ? parconc__malloc(want * each) : NULL;
+    *n = big || want <= local_n ? want : local_n;
+    return big ? big : local;
 }
 
 static void parconc__free_unless(void *array, const void *local)
@@ -2019,6 +2015,10 @@ PARCONC__PRIVATE int parconc__futex_wait(uint32_t *addr, uint32_t expected, uint
         if (left == 0) return PARCONC_ETIMEDOUT;
         ms = parconc__win_ms(left);
     }
+    /* No lost wake-up, as with the futex: WaitOnAddress compares and
+       sleeps atomically with respect to WakeByAddress*, and every waker
+       changes *addr before it wakes (the order of memory comes from the
+       callers' atomics, as with the futex). */
     if (!WaitOnAddress((volatile VOID *)addr, &expected, sizeof expected, ms) && GetLastError() == ERROR_TIMEOUT &&
         deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline)
         return PARCONC_ETIMEDOUT;
@@ -3001,7 +3001,11 @@ static void parconc__robust_release_all(parconc_robust_mutex *m)
    lock and unlock, so the callback needs no thread-local storage, which
    may be torn down before it runs. */
 static DWORD parconc__robust_fls = FLS_OUT_OF_INDEXES;
-static uint32_t parconc__robust_fls_state; /* 0 none yet, 1 being made, 2 ready, 3 failed */
+/* 0 none yet, 1 being made, 2 ready, 3 failed.  The thread that wins the
+   0 -> 1 CAS makes the slot and publishes it with a release store of 2 or
+   3; everyone else reads the state with acquire (the CAS's failure order,
+   or the load below), so a 2 they see comes with the slot's index. */
+static uint32_t parconc__robust_fls_state;
 
 static void NTAPI parconc__robust_fls_exit(void *head)
 {

@@ -26,6 +26,19 @@ typedef struct pt_test {
 #define PT_TEST(f) { #f, f }
 #define PT_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+/* 1 in an AddressSanitizer or ThreadSanitizer build (gcc or clang):
+   they change every stack frame and the cost of every call */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define PT_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define PT_SANITIZED 1
+#endif
+#endif
+#ifndef PT_SANITIZED
+#define PT_SANITIZED 0
+#endif
+
 static int pt__failures; /* failures in the current test; atomic access */
 static int pt__skipped;  /* the current test called PT_SKIP */
 

@@ -11,16 +11,6 @@
 #include <pthread.h>
 #endif
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define STACK_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define STACK_SANITIZED 1
-#endif
-#endif
-#ifndef STACK_SANITIZED
-#define STACK_SANITIZED 0
-#endif
 /* painting needs a thread on a stack we own: pthread_attr_setstack */
 #ifdef _WIN32
 #define STACK_PAINTABLE 0
@@ -198,7 +188,7 @@ static void test_entry_point_stack_budgets(void)
     unsigned char *stack;
     size_t base, i;
     parconc_pool_desc d;
-    if (STACK_SANITIZED) PT_SKIP("sanitizers change every frame");
+    if (PT_SANITIZED) PT_SKIP("sanitizers change every frame");
     stack = (unsigned char *)aligned_alloc(4096, STACK_BYTES);
     PT_CHECK(stack != NULL);
     memset(&d, 0, sizeof d);

@@ -285,6 +285,9 @@ int parconc_port_wait(uint32_t *addr, uint32_t expected, uint64_t deadline_ns)
     w.task = xTaskGetCurrentTaskHandle();
     w.woken = 0;
     taskENTER_CRITICAL();
+    /* acquire: a caller that returns because the word changed sees what
+       its waker wrote before changing it (the caller re-checks its
+       condition with its own atomics too) */
     if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) != expected) {
         taskEXIT_CRITICAL();
         return PARCONC_OK;

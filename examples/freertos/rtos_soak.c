@@ -13,13 +13,6 @@
      1  the lowest: mutex-protected increments
    At the end every thread is joined and the totals must add up: each task
    ran once, each interrupt post was taken once.  Exit status: failures. */
-#define PARCONC_IMPLEMENTATION
-#define PARCONC_PORT_CUSTOM
-#define PARCONC_NO_MALLOC
-#define PARCONC_NO_STDIO
-#define PARCONC_POOL_RING 0
-#define PARCONC_HELP_DEPTH 2
-#include "../../parconc.h"
 #include "rtos_common.h"
 
 #ifndef SOAK_SECONDS
@@ -174,15 +167,7 @@ static void soak(void)
     uint32_t last[6], second;
     void *submitted = NULL;
     int i;
-    memset(&desc, 0, sizeof desc);
-    desc.threads = 2;
-    desc.queue_capacity = 16;
-    desc.block_when_full = 1;
-    desc.deque_capacity = 16;
-    desc.memory = pool_memory;
-    desc.memory_size = sizeof pool_memory;
-    desc.stack_size = 2048;
-    desc.priority = 3;
+    rtos_pool_desc(&desc, pool_memory, sizeof pool_memory, 2048, 3);
     CHECK(parconc_pool_create(&pool, &desc) == PARCONC_OK);
     CHECK(parconc_rwlock_init(&rw, PARCONC_RW_FAIR) == PARCONC_OK);
     CHECK(parconc_sem_init(&irq_sem, 0) == PARCONC_OK);

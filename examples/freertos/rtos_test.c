@@ -10,13 +10,6 @@
    continuations, pause/resume, shutdown (drain and cancel), worker
    priority, the stack each entry point uses, and priority inversion on a
    parconc_mutex against a FreeRTOS mutex. */
-#define PARCONC_IMPLEMENTATION
-#define PARCONC_PORT_CUSTOM
-#define PARCONC_NO_MALLOC
-#define PARCONC_NO_STDIO
-#define PARCONC_POOL_RING 0
-#define PARCONC_HELP_DEPTH 2
-#include "../../parconc.h"
 #include "rtos_common.h"
 #include "semphr.h"
 
@@ -202,7 +195,6 @@ static void test_interrupt(void)
 }
 
 /* ---- pool in caller memory, futures in caller storage ---- */
-#define POOL_WORKERS 2
 static unsigned char pool_memory[12288] __attribute__((aligned(64)));
 static parconc_future futs[16];
 static volatile uint32_t task_runs;
@@ -233,15 +225,7 @@ static void *parent_task(void *arg)
 
 static void make_desc(parconc_pool_desc *desc, int priority)
 {
-    memset(desc, 0, sizeof *desc);
-    desc->threads = POOL_WORKERS;
-    desc->queue_capacity = 16;
-    desc->block_when_full = 1;
-    desc->deque_capacity = 16;
-    desc->memory = pool_memory;
-    desc->memory_size = sizeof pool_memory;
-    desc->stack_size = 3072;
-    desc->priority = priority;
+    rtos_pool_desc(desc, pool_memory, sizeof pool_memory, 3072, priority);
 }
 
 static parconc_pool *make_pool(int priority)
