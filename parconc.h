@@ -81,13 +81,14 @@
    declarations    >>errors >>logger >>time >>threads >>port >>locks
                    >>cancel >>pool (futures too) >>groups (continuations,
                    combinators) >>serial >>division
-   implementation  >>platform (atomics: __atomic or MSVC interlocked; clock,
-                   spinning, sleep; futex: Linux, Win32 WaitOnAddress, a
-                   custom port or the parking table)
-                   >>impl-errors >>impl-locks >>impl-threads (pthreads, Win32
-                   or port threads; CPU count) >>impl-cancel
-                   >>impl-futures >>impl-pool (fork, tracing too) >>impl-groups
-                   >>impl-division
+   implementation  >>impl-errors >>platform (atomics: __atomic or MSVC
+                   interlocked; logging, allocation, deadlines, text and
+                   CPU-quota helpers) >>backend (every OS call, one section
+                   per platform: >>backend-posix >>backend-win32
+                   >>backend-port) >>wait (clock, spinning, sleep, waits on
+                   a word) >>impl-locks >>impl-threads >>impl-cancel
+                   >>impl-futures >>impl-pool (fork, tracing too)
+                   >>impl-groups >>impl-division
    Options: OPTIONS above.  Each declaration carries its
    contract.
 
@@ -1422,7 +1423,51 @@ extern "C" {
 #endif
 
 /* ===================================================================== */
-/* Platform: atomics, clock, spinning, futex / parking table >>platform */
+/* Errors                                                >>impl-errors */
+/* ===================================================================== */
+
+PARCONC_API const char *parconc_strerror(int code)
+{
+    switch (code) {
+    case PARCONC_OK:              return "success";
+    case PARCONC_EBUSY:           return "resource busy";
+    case PARCONC_ETIMEDOUT:       return "timed out";
+    case PARCONC_EINVAL:          return "invalid argument";
+    case PARCONC_ENOMEM:          return "out of memory";
+    case PARCONC_EAGAIN:          return "resource temporarily unavailable";
+    case PARCONC_ECANCELED:       return "canceled";
+    case PARCONC_EPERM:           return "operation not permitted (not the owner)";
+    case PARCONC_EDEADLK:         return "deadlock would occur";
+    case PARCONC_EOWNERDEAD:      return "previous owner died holding the lock";
+    case PARCONC_ENOTRECOVERABLE: return "lock state not recoverable";
+    case PARCONC_ESHUTDOWN:       return "shut down";
+    case PARCONC_ENODEV:          return "no such device";
+    case PARCONC_ENOTSUP:         return "not supported";
+    case PARCONC_ERANGE:          return "count out of range";
+    case PARCONC_EDONE:           return "nothing left";
+    case PARCONC_EDEVICE:         return "device error";
+    default:                      return "unknown error";
+    }
+}
+
+/* Maps an errno value from the OS to the nearest parconc code. */
+PARCONC__PRIVATE int parconc__from_errno(int e)
+{
+    switch (e) {
+    case 0:         return PARCONC_OK;
+    case EBUSY:     return PARCONC_EBUSY;
+    case ETIMEDOUT: return PARCONC_ETIMEDOUT;
+    case ENOMEM:    return PARCONC_ENOMEM;
+    case EAGAIN:    return PARCONC_EAGAIN;
+    case EPERM:     return PARCONC_EPERM;
+    case EDEADLK:   return PARCONC_EDEADLK;
+    case ENOTSUP:   return PARCONC_ENOTSUP;
+    default:        return PARCONC_EINVAL;
+    }
+}
+
+/* ===================================================================== */
+/* Platform: atomics, logging, allocation, deadlines      >>platform */
 /* ===================================================================== */
 
 /* Atomics: the GCC/Clang __atomic builtins work on plain integers in both C
@@ -1653,6 +1698,14 @@ static inline void parconc__cpu_relax(void)
 #endif
 }
 
+/* x86's time-stamp counter, one instruction with GCC or clang (the
+   backends say whether traces may use it). */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define PARCONC__HAVE_TSC 1
+#else
+#define PARCONC__HAVE_TSC 0
+#endif
+
 /* Index of the highest set bit of x (x != 0). */
 static inline unsigned parconc__highest_bit(uint32_t x)
 {
@@ -1765,13 +1818,664 @@ static void parconc__free_unless(void *array, const void *local)
     if (array != local) parconc__free(array);
 }
 
-/* ---- clock and deadlines -------------------------------------------- */
+/* ---- deadlines ------------------------------------------------------ */
+/* Every timed operation turns its relative timeout into an absolute
+   deadline on the monotonic clock exactly once (parconc__deadline, in
+   >>wait), so the TIMEOUTS convention (top of the file) lives in one
+   place:
+     timeout <= 0            -> PARCONC__DEADLINE_NOW   (try once, never wait)
+     PARCONC_FOREVER         -> PARCONC__DEADLINE_NEVER
+     now + timeout overflows -> PARCONC__DEADLINE_NEVER (~584 years away) */
+#define PARCONC__DEADLINE_NOW   ((uint64_t)0)
+#define PARCONC__DEADLINE_NEVER UINT64_MAX
 
-PARCONC_API uint64_t parconc_now_ns(void)
+/* Nanoseconds from now to the deadline; 0 once it has passed. */
+static inline uint64_t parconc__ns_until(uint64_t deadline, uint64_t now)
 {
-#ifdef PARCONC_PORT_CUSTOM
-    return parconc_port_now_ns();
-#elif PARCONC__WIN32
+    if (deadline == PARCONC__DEADLINE_NEVER) return PARCONC__DEADLINE_NEVER;
+    return deadline > now ? deadline - now : 0;
+}
+
+/* ---- small helpers --------------------------------------------------- */
+
+/* Tiny no-stdio string builder (lock-order reports, CUDA errors). */
+PARCONC__PRIVATE void parconc__str_cat(char *buf, size_t cap, size_t *len, const char *s)
+{
+    while (*s && *len + 1 < cap) buf[(*len)++] = *s++;
+    buf[*len] = '\0';
+}
+PARCONC__PRIVATE void parconc__str_cat_int(char *buf, size_t cap, size_t *len, long v)
+{
+    char tmp[24];
+    int i = 0, neg = v < 0;
+    unsigned long u = neg ? 0ul - (unsigned long)v : (unsigned long)v;
+    do { tmp[i++] = (char)('0' + u % 10); u /= 10; } while (u);
+    if (neg) tmp[i++] = '-';
+    while (i > 0 && *len + 1 < cap) buf[(*len)++] = tmp[--i];
+    buf[*len] = '\0';
+}
+/* Parses a decimal unsigned number at *s, advancing *s.  Returns 0 when
+   there is no digit or it would overflow. */
+PARCONC__PRIVATE int parconc__parse_u64(const char **s, uint64_t *out)
+{
+    const char *p = *s;
+    uint64_t v = 0;
+    if (*p < '0' || *p > '9') return 0;
+    while (*p >= '0' && *p <= '9') {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10) return 0;
+        v = v * 10 + d;
+        p++;
+    }
+    *s = p;
+    *out = v;
+    return 1;
+}
+
+/* ---- CPU quota arithmetic (the backends read the numbers) ------------ */
+
+/* cgroup v2 "cpu.max" holds "$QUOTA $PERIOD" or "max $PERIOD".  Returns the
+   CPUs the quota allows, rounded up (1.5 CPUs -> 2), 0 for "no limit", -1
+   for text it cannot read. */
+PARCONC__PRIVATE int parconc__cpu_quota_from_cpu_max(const char *text)
+{
+    uint64_t quota, period = 100000, cpus;
+    const char *p = text;
+    if (!p) return -1;
+    while (*p == ' ' || *p == '\t') p++;
+    if (strncmp(p, "max", 3) == 0) return 0;
+    if (!parconc__parse_u64(&p, &quota)) return -1;
+    if (*p == ' ' || *p == '\t') {
+        while (*p == ' ' || *p == '\t') p++;
+        if (!parconc__parse_u64(&p, &period)) return -1;
+    }
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+    if (*p != '\0' || period == 0 || quota == 0) return -1;
+    cpus = quota / period + (quota % period != 0);
+    return cpus > (uint64_t)INT_MAX ? INT_MAX : (int)cpus;
+}
+
+/* cgroup v1: cpu.cfs_quota_us ("-1" = no limit) and cpu.cfs_period_us.
+   Same result convention as above. */
+PARCONC__PRIVATE int parconc__cpu_quota_from_cfs(const char *quota_text, const char *period_text)
+{
+    char buf[64];
+    size_t n;
+    if (!quota_text || !period_text) return -1;
+    while (*quota_text == ' ') quota_text++;
+    if (quota_text[0] == '-') return 0; /* -1: unlimited */
+    n = strlen(quota_text);
+    if (n + 1 + strlen(period_text) + 1 > sizeof buf) return -1;
+    memcpy(buf, quota_text, n);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) n--;
+    buf[n] = ' ';
+    memcpy(buf + n + 1, period_text, strlen(period_text) + 1);
+    return parconc__cpu_quota_from_cpu_max(buf);
+}
+
+/* Finds the cgroup path of this process in /proc/self/cgroup text: the v2
+   line "0::/path" (controller "" ) or, when v2 == 0, the v1 line whose
+   controller list contains "cpu".  Writes it to out; returns 1 if found. */
+PARCONC__PRIVATE int parconc__cgroup_path(const char *text, int v2, char *out, size_t cap)
+{
+    const char *line = text;
+    while (line && *line) {
+        const char *end = strchr(line, '\n'), *c1 = strchr(line, ':'), *c2;
+        if (!end) end = line + strlen(line);
+        c2 = c1 && c1 < end ? strchr(c1 + 1, ':') : NULL;
+        if (c2 && c2 < end) {
+            int match = 0;
+            if (v2) {
+                match = (c2 == c1 + 1) && line[0] == '0' && c1 == line + 1;
+            } else {
+                /* controllers are a comma list between c1 and c2 */
+                const char *s = c1 + 1;
+                while (s < c2) {
+                    const char *comma = s;
+                    while (comma < c2 && *comma != ',') comma++;
+                    if (comma - s == 3 && strncmp(s, "cpu", 3) == 0) match = 1;
+                    s = comma + 1;
+                }
+            }
+            if (match) {
+                size_t len = (size_t)(end - (c2 + 1));
+                if (len + 1 > cap) return 0;
+                memcpy(out, c2 + 1, len);
+                out[len] = '\0';
+                return 1;
+            }
+        }
+        line = *end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+/* A CPU rate cap in 1/100 of a percent of the whole machine (a Windows job
+   object's CpuRate: 10000 = every CPU) as a CPU count, rounded up; 0 for
+   no cap. */
+PARCONC__PRIVATE int parconc__cpu_quota_from_rate(uint32_t machine_cpus, uint32_t rate)
+{
+    uint64_t q;
+    if (rate == 0 || rate >= 10000u) return 0;
+    q = ((uint64_t)machine_cpus * rate + 9999u) / 10000u;
+    return q == 0 ? 1 : q > (uint64_t)INT_MAX ? INT_MAX : (int)q;
+}
+
+/* The count the rest of the library uses: the affinity count, capped by a
+   positive quota, never below 1. */
+PARCONC__PRIVATE int parconc__cpu_count_combine(int affinity_cpus, int quota_cpus)
+{
+    int n = affinity_cpus > 0 ? affinity_cpus : 1;
+    if (quota_cpus > 0 && quota_cpus < n) n = quota_cpus;
+    return n;
+}
+
+/* ===================================================================== */
+/* Backends: what the library asks of the OS                 >>backend */
+/* ===================================================================== */
+/* Exactly one of the three sections below is compiled: POSIX (pthreads,
+   with the Linux futex or a parking table), Win32, or a custom port (the
+   ten parconc_port_* functions of >>port).  Nothing else in the
+   implementation names an OS call or an OS type; everything goes through
+   these primitives, the first ten one to one with the port contract:
+
+   port function                     backend primitive
+   parconc_port_thread_create        parconc__os_thread_start(t, fn, arg, opts, detached)
+   parconc_port_thread_join          parconc__os_thread_join(t, result)
+   parconc_port_thread_detach        parconc__os_thread_detach(t)
+   parconc_port_thread_self          parconc__os_thread_self()
+   parconc_port_thread_yield         parconc__os_thread_yield()
+   parconc_port_now_ns               parconc__os_now_ns()
+   parconc_port_clock_resolution_ns  parconc__os_clock_resolution_ns()
+   parconc_port_wait                 parconc__os_wait(addr, expected, deadline)
+   parconc_port_wake                 parconc__os_wake(addr, n)
+   parconc_port_cpu_count            parconc__os_cpu_count()
+
+   and what an OS has beyond the contract (a custom port builds it from
+   the ten, or has none):
+   parconc__os_sleep_until(deadline)   sleep to an absolute deadline, never less
+   PARCONC__OS_WAIT_BITS               1: parconc__os_wait_bits/wake_bits wake
+                                       only waiters whose tag shares a bit
+   PARCONC__OS_EXIT_HOOK               1: parconc__os_exit_hook_ready(fn) and
+                                       parconc__os_exit_hook_note(head) call
+                                       fn(head) when a thread ends (robust mutexes)
+   parconc__os_atfork_register()       have parconc_after_fork_child run in a child
+   parconc__os_after_fork()            the backend's own state after a fork
+   PARCONC__OS_GETCPU                  1: parconc__os_current_cpu() names the
+                                       CPU (0: idle workers always spin first)
+   PARCONC__OS_SLACK_NS, PARCONC__OS_RW_BIAS_SLOTS, PARCONC__OS_TRACE_TSC
+                                       defaults of options and of the trace clock
+
+   Deadlines are absolute on parconc__os_now_ns (PARCONC__DEADLINE_NEVER:
+   none).  Waits may return early for any reason and answer
+   PARCONC_ETIMEDOUT only once the deadline has passed; the caller
+   re-checks its condition in a loop.  No lost wake-up: wait checks *addr
+   == expected and queues the waiter atomically with respect to wake, and
+   every waker changes *addr before it calls wake. */
+
+/* Called at the end of a thread with the last head it noted (never NULL);
+   tls_alive says whether the ending thread's thread-locals may still be
+   written. */
+typedef void (*parconc__exit_fn)(void *head, int tls_alive);
+
+#if !PARCONC__WIN32 && !defined(PARCONC_PORT_CUSTOM)
+/* ===================================================================== */
+/* Backend: POSIX (pthreads; Linux futex)              >>backend-posix */
+/* ===================================================================== */
+
+/* ---- clock and sleep ---- */
+static inline uint64_t parconc__os_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t parconc__os_clock_resolution_ns(void)
+{
+    struct timespec ts;
+    if (clock_getres(CLOCK_MONOTONIC, &ts) != 0) return 1000000u; /* unknown: assume a coarse one */
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+PARCONC__PRIVATE struct timespec parconc__timespec(uint64_t ns)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)(ns / 1000000000u);
+    ts.tv_nsec = (long)(ns % 1000000000u);
+    return ts;
+}
+
+static void parconc__os_sleep_until(uint64_t deadline)
+{
+#if defined(__linux__)
+    /* Absolute monotonic sleep: EINTR just resumes toward the same
+       deadline, so signals can never make it end early. */
+    struct timespec ts = parconc__timespec(deadline == PARCONC__DEADLINE_NEVER ? (uint64_t)INT64_MAX : deadline);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {}
+#else
+    for (;;) {
+        uint64_t left = parconc__ns_until(deadline, parconc__os_now_ns());
+        struct timespec ts;
+        if (left == 0) break;
+        ts = parconc__timespec(left);
+        nanosleep(&ts, NULL);
+    }
+#endif
+}
+
+/* ---- fork (parconc__os_after_fork is with the parking table below,
+   the one piece of backend state a child must renew) ---- */
+#ifndef PARCONC_NO_ATFORK
+static pthread_once_t parconc__atfork_once = PTHREAD_ONCE_INIT;
+static void parconc__atfork_register_once(void)
+{
+    (void)pthread_atfork(NULL, NULL, parconc_after_fork_child);
+}
+static void parconc__os_atfork_register(void)
+{
+    pthread_once(&parconc__atfork_once, parconc__atfork_register_once);
+}
+#else
+static void parconc__os_atfork_register(void) {}
+#endif
+
+/* ---- wait and wake on a word ---- */
+#if PARCONC__USE_FUTEX
+/* A waiter sleeps with a tag (bits) and wake_bits wakes only sleepers
+   whose tag shares a bit (the mutex wakes its one starving waiter this
+   way); plain wait/wake use every bit. */
+#define PARCONC__OS_WAIT_BITS 1
+PARCONC__PRIVATE int parconc__os_wait_bits(uint32_t *addr, uint32_t expected, uint64_t deadline, uint32_t bits)
+{
+    struct timespec ts, *tsp = NULL;
+    long r;
+    if (deadline != PARCONC__DEADLINE_NEVER) {
+        ts = parconc__timespec(deadline);
+        tsp = &ts;
+    }
+    /* FUTEX_WAIT_BITSET takes an ABSOLUTE CLOCK_MONOTONIC time, so retries
+       after spurious returns never stretch or shrink the wait. */
+    r = syscall(SYS_futex, addr, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, tsp, NULL, bits);
+    if (r == -1 && errno == ETIMEDOUT) return PARCONC_ETIMEDOUT;
+    return PARCONC_OK; /* woken, EAGAIN (value changed) or EINTR: re-check */
+}
+
+PARCONC__PRIVATE void parconc__os_wake_bits(uint32_t *addr, int n, uint32_t bits)
+{
+    syscall(SYS_futex, addr, FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG, n, NULL, NULL, bits);
+}
+
+PARCONC__PRIVATE int parconc__os_wait(uint32_t *addr, uint32_t expected, uint64_t deadline)
+{
+    return parconc__os_wait_bits(addr, expected, deadline, FUTEX_BITSET_MATCH_ANY);
+}
+
+PARCONC__PRIVATE void parconc__os_wake(uint32_t *addr, int n)
+{
+    syscall(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+}
+
+
+static void parconc__os_after_fork(void) {} /* the kernel keeps no waiters of ours */
+
+#else /* the portable parking table */
+#define PARCONC__OS_WAIT_BITS 0
+
+/* Waiters hash their address to one of 64 buckets.  Each waiter puts a
+   node on its bucket's list (its address, a woken flag) and sleeps on the
+   bucket's condvar until a wake marks it; wake(addr, n) marks and unlinks
+   at most n waiters of that address (the newest first) and broadcasts, so
+   like the futex it wakes n sleepers and no more: the others, and waiters
+   on addresses sharing the bucket, go back to sleep inside
+   parconc__os_wait.  The check of *addr happens under the bucket mutex,
+   and wake takes that mutex after *addr changed, so a waiter is either
+   already on the list (and is found) or sees the new value.
+   Limitation: with PARCONC_STATIC_API each file has its own table, so one object
+   must not be waited on in one file and woken from another. */
+#define PARCONC__PARK_BUCKETS 64
+typedef struct parconc__park_waiter {
+    const uint32_t *addr;
+    int woken;                             /* under the bucket mutex */
+    struct parconc__park_waiter *next;
+} parconc__park_waiter;
+typedef struct parconc__park_bucket {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    parconc__park_waiter *waiters;
+    char pad_[PARCONC_CACHELINE];
+} parconc__park_bucket;
+static parconc__park_bucket parconc__park_table[PARCONC__PARK_BUCKETS];
+static pthread_once_t parconc__park_once = PTHREAD_ONCE_INIT;
+static int parconc__park_monotonic; /* condvars time out on CLOCK_MONOTONIC */
+
+static void parconc__park_init(void)
+{
+    pthread_condattr_t attr;
+    int i;
+    parconc__os_atfork_register();
+    pthread_condattr_init(&attr);
+#if defined(_POSIX_CLOCK_SELECTION) && _POSIX_CLOCK_SELECTION >= 0
+    parconc__park_monotonic = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0;
+#endif
+    for (i = 0; i < PARCONC__PARK_BUCKETS; i++) {
+        pthread_mutex_init(&parconc__park_table[i].mutex, NULL);
+        pthread_cond_init(&parconc__park_table[i].cond, &attr);
+    }
+    pthread_condattr_destroy(&attr);
+}
+
+/* In a child after fork(): the buckets' mutexes may have been held by
+   threads that do not exist here, and their waiter lists name them.
+   Fresh buckets (the child's one thread is waiting on none). */
+static void parconc__os_after_fork(void)
+{
+    int i;
+    for (i = 0; i < PARCONC__PARK_BUCKETS; i++) parconc__park_table[i].waiters = NULL;
+    parconc__park_init();
+}
+
+static parconc__park_bucket *parconc__park_bucket_of(const void *addr)
+{
+    uintptr_t h = (uintptr_t)addr;
+    h ^= h >> 17;
+    h *= (uintptr_t)0x9E3779B97F4A7C15ull;
+    pthread_once(&parconc__park_once, parconc__park_init);
+    return &parconc__park_table[(h >> 7) % PARCONC__PARK_BUCKETS];
+}
+
+PARCONC__PRIVATE int parconc__os_wait(uint32_t *addr, uint32_t expected, uint64_t deadline)
+{
+    parconc__park_bucket *b = parconc__park_bucket_of(addr);
+    int rc = PARCONC_OK;
+    pthread_mutex_lock(&b->mutex);
+    if (parconc__load(addr, PARCONC__RELAXED) == expected) {
+        parconc__park_waiter me, **pp;
+        struct timespec ts;
+        me.addr = addr;
+        me.woken = 0;
+        me.next = b->waiters;
+        b->waiters = &me;
+        if (deadline != PARCONC__DEADLINE_NEVER) {
+            if (parconc__park_monotonic) {
+                ts = parconc__timespec(deadline);
+            } else {
+                /* realtime condvar: convert the remaining time; the
+                   caller's loop re-checks the monotonic deadline, so clock
+                   jumps only cause an extra round. */
+                struct timespec now_rt;
+                uint64_t left = parconc__ns_until(deadline, parconc__os_now_ns()), rt;
+                clock_gettime(CLOCK_REALTIME, &now_rt);
+                rt = (uint64_t)now_rt.tv_sec * 1000000000u + (uint64_t)now_rt.tv_nsec + left;
+                ts = parconc__timespec(rt);
+            }
+        }
+        while (!me.woken) {
+            if (deadline == PARCONC__DEADLINE_NEVER) pthread_cond_wait(&b->cond, &b->mutex);
+            else if (pthread_cond_timedwait(&b->cond, &b->mutex, &ts) == ETIMEDOUT) break;
+        }
+        if (!me.woken) /* timed out: take our node off the list */
+            for (pp = &b->waiters; *pp; pp = &(*pp)->next)
+                if (*pp == &me) { *pp = me.next; break; }
+    }
+    pthread_mutex_unlock(&b->mutex);
+    if (deadline != PARCONC__DEADLINE_NEVER && parconc__os_now_ns() >= deadline) rc = PARCONC_ETIMEDOUT;
+    return rc;
+}
+
+PARCONC__PRIVATE void parconc__os_wake(uint32_t *addr, int n)
+{
+    parconc__park_bucket *b = parconc__park_bucket_of(addr);
+    parconc__park_waiter **pp;
+    int woke = 0;
+    pthread_mutex_lock(&b->mutex);
+    for (pp = &b->waiters; *pp && woke < n;) {
+        parconc__park_waiter *w = *pp;
+        if (w->addr == addr) {
+            *pp = w->next;
+            w->woken = 1;
+            woke++;
+        } else {
+            pp = &w->next;
+        }
+    }
+    if (woke) pthread_cond_broadcast(&b->cond);
+    pthread_mutex_unlock(&b->mutex);
+}
+#endif /* PARCONC__USE_FUTEX */
+
+/* ---- threads ---- */
+typedef char parconc__pthread_fits[sizeof(pthread_t) <= sizeof(((parconc_thread *)0)->native_) ? 1 : -1];
+
+static pthread_t parconc__native(const parconc_thread *t)
+{
+    pthread_t h;
+    memcpy(&h, t->native_, sizeof h);
+    return h;
+}
+
+static int parconc__os_thread_start(parconc_thread *t, parconc_thread_fn fn, void *arg,
+                                    const parconc_thread_opts *opts, int detached)
+{
+    pthread_attr_t attr;
+    pthread_t h;
+    int e;
+    if (opts && opts->priority) return PARCONC_ENOTSUP; /* no portable meaning, often privileged */
+    if (pthread_attr_init(&attr) != 0) return PARCONC_ENOMEM;
+    if (opts && opts->stack_size) {
+        /* round up to whole pages; below the platform minimum, raise it */
+        size_t page = (size_t)sysconf(_SC_PAGESIZE), size = opts->stack_size;
+        long min = sysconf(_SC_THREAD_STACK_MIN);
+        if (min > 0 && size < (size_t)min) size = (size_t)min;
+        if (page) size = (size + page - 1) / page * page;
+        e = pthread_attr_setstacksize(&attr, size);
+        if (e) { pthread_attr_destroy(&attr); return PARCONC_EINVAL; }
+    }
+    /* Created joinable even when detached is asked for: naming a thread that
+       may already have exited is undefined, so name first, then detach. */
+    e = pthread_create(&h, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    if (e) return parconc__from_errno(e);
+#if defined(__linux__) || defined(__GLIBC__)
+    if (opts && opts->name && opts->name[0]) {
+        char name[16];
+        size_t n = strlen(opts->name);
+        if (n > 15) n = 15;
+        memcpy(name, opts->name, n);
+        name[n] = '\0';
+        pthread_setname_np(h, name); /* best effort: a name is cosmetic */
+    }
+#endif
+    if (detached) pthread_detach(h);
+    memcpy(t->native_, &h, sizeof h);
+    return PARCONC_OK;
+}
+
+static int parconc__os_thread_join(const parconc_thread *t, void **result)
+{
+    if (pthread_equal(parconc__native(t), pthread_self())) return PARCONC_EDEADLK;
+    return parconc__from_errno(pthread_join(parconc__native(t), result));
+}
+
+static int parconc__os_thread_detach(const parconc_thread *t)
+{
+    return parconc__from_errno(pthread_detach(parconc__native(t)));
+}
+
+static void parconc__os_thread_yield(void)
+{
+    sched_yield();
+}
+
+/* pthread_t is a scalar on every platform parconc supports; a struct
+   pthread_t fails to compile here. */
+static inline uintptr_t parconc__os_thread_self(void)
+{
+    return (uintptr_t)pthread_self();
+}
+
+/* ---- thread-exit hook ----
+   A pthread key whose value is the head the thread noted last; pthreads
+   calls the destructor at thread exit when the value is not NULL (and
+   clears it first).  The function is stored by every caller, always the
+   same one, so a relaxed atomic suffices: the destructor runs on a thread
+   that stored it itself. */
+#define PARCONC__OS_EXIT_HOOK 1
+static pthread_key_t parconc__exit_key;
+static pthread_once_t parconc__exit_key_once = PTHREAD_ONCE_INIT;
+static int parconc__exit_key_ok;
+static parconc__exit_fn parconc__exit_hook_fn;
+
+static void parconc__exit_key_destructor(void *head)
+{
+    parconc__load(&parconc__exit_hook_fn, PARCONC__RELAXED)(head, 1);
+}
+
+static void parconc__exit_key_init(void)
+{
+    parconc__exit_key_ok = pthread_key_create(&parconc__exit_key, parconc__exit_key_destructor) == 0;
+}
+
+static int parconc__os_exit_hook_ready(parconc__exit_fn fn)
+{
+    parconc__store(&parconc__exit_hook_fn, fn, PARCONC__RELAXED);
+    pthread_once(&parconc__exit_key_once, parconc__exit_key_init);
+    return parconc__exit_key_ok;
+}
+
+static void parconc__os_exit_hook_note(void *head)
+{
+    pthread_setspecific(parconc__exit_key, head);
+}
+
+/* ---- CPUs ---- */
+/* Reads a small text file without stdio into buf (NUL-terminated).
+   Returns the length read, or -1. */
+PARCONC__PRIVATE long parconc__read_small_file(const char *path, char *buf, size_t cap)
+{
+    long total = 0;
+    int fd;
+    if (cap == 0) return -1;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    while ((size_t)total + 1 < cap) {
+        ssize_t r = read(fd, buf + total, cap - 1 - (size_t)total);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        total += (long)r;
+    }
+    close(fd);
+    buf[total] = '\0';
+    return total;
+}
+
+static int parconc__affinity_cpus(void)
+{
+#if defined(__linux__)
+    /* raw syscall: no cpu_set_t size limit (1024) and no _GNU_SOURCE macros */
+    unsigned long mask[64]; /* 4096 CPUs */
+    long bytes = syscall(SYS_sched_getaffinity, 0, sizeof mask, mask);
+    if (bytes > 0) {
+        int n = 0;
+        long i;
+        for (i = 0; i < bytes / (long)sizeof(unsigned long); i++) n += __builtin_popcountl(mask[i]);
+        if (n > 0) return n;
+    }
+#endif
+    {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        return n > 0 ? (n > INT_MAX ? INT_MAX : (int)n) : 1;
+    }
+}
+
+/* Smallest quota found on the cgroup path and its ancestors (a parent's
+   limit applies to its children); 0 if none. */
+static int parconc__cgroup_quota_cpus(void)
+{
+#if defined(__linux__)
+    char text[2048], path[512], file[700], value[128], period[128];
+    int best = 0, v2;
+    if (parconc__read_small_file("/proc/self/cgroup", text, sizeof text) <= 0) return 0;
+    for (v2 = 1; v2 >= 0 && best == 0; v2--) {
+        size_t len;
+        if (!parconc__cgroup_path(text, v2, path, sizeof path)) continue;
+        for (;;) {
+            int q = -1;
+            len = strlen(path);
+            if (v2) {
+                memcpy(file, "/sys/fs/cgroup", 14);
+                memcpy(file + 14, path, len);
+                memcpy(file + 14 + len, "/cpu.max", 9);
+                if (parconc__read_small_file(file, value, sizeof value) > 0)
+                    q = parconc__cpu_quota_from_cpu_max(value);
+            } else {
+                memcpy(file, "/sys/fs/cgroup/cpu", 18);
+                memcpy(file + 18, path, len);
+                memcpy(file + 18 + len, "/cpu.cfs_quota_us", 18);
+                if (parconc__read_small_file(file, value, sizeof value) > 0) {
+                    memcpy(file + 18 + len, "/cpu.cfs_period_us", 19);
+                    if (parconc__read_small_file(file, period, sizeof period) > 0)
+                        q = parconc__cpu_quota_from_cfs(value, period);
+                }
+            }
+            if (q > 0 && (best == 0 || q < best)) best = q;
+            if (len <= 1) break; /* the root was just read */
+            /* up one level: "/a/b" -> "/a" -> "/" */
+            while (len > 0 && path[len - 1] != '/') len--;
+            if (len > 1) len--;
+            path[len] = '\0';
+        }
+    }
+    return best;
+#else
+    return 0;
+#endif
+}
+
+static int parconc__os_cpu_count(void)
+{
+    return parconc__cpu_count_combine(parconc__affinity_cpus(), parconc__cgroup_quota_cpus());
+}
+
+#if defined(__linux__)
+#define PARCONC__OS_GETCPU 1
+#if defined(__GLIBC__) && (defined(__USE_GNU) || !defined(__cplusplus))
+#define PARCONC__GLIBC_GETCPU 1
+#ifndef __USE_GNU
+extern int sched_getcpu(void); /* glibc declares it only under _GNU_SOURCE */
+#endif
+#endif
+/* The CPU this thread runs on, or -1.  glibc answers from the vDSO or the
+   rseq area, far cheaper than the system call, which matters because the
+   waker runs this while its wakee may be waiting for its CPU. */
+static int parconc__os_current_cpu(void)
+{
+#ifdef PARCONC__GLIBC_GETCPU
+    return sched_getcpu();
+#else
+    unsigned cpu = 0;
+    return syscall(SYS_getcpu, &cpu, NULL, NULL) == 0 ? (int)cpu : -1;
+#endif
+}
+#else
+#define PARCONC__OS_GETCPU 0
+#endif
+
+/* ---- defaults ---- */
+#define PARCONC__OS_SLACK_NS 60000u
+#define PARCONC__OS_RW_BIAS_SLOTS 1024
+#define PARCONC__OS_TRACE_TSC PARCONC__HAVE_TSC
+
+#endif /* POSIX backend */
+
+#if PARCONC__WIN32
+/* ===================================================================== */
+/* Backend: Win32 (Windows 8 or later)                 >>backend-win32 */
+/* ===================================================================== */
+
+/* ---- clock and sleep ---- */
+static inline uint64_t parconc__os_now_ns(void)
+{
     /* QueryPerformanceCounter: monotonic, never goes back; whole seconds
        and the remainder apart, so the product cannot overflow */
     LARGE_INTEGER c, f;
@@ -1781,23 +2485,360 @@ PARCONC_API uint64_t parconc_now_ns(void)
     q = (uint64_t)c.QuadPart;
     hz = (uint64_t)f.QuadPart;
     return q / hz * 1000000000u + q % hz * 1000000000u / hz;
-#else
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-#endif
 }
 
-/* Every timed operation turns its relative timeout into an absolute
-   deadline exactly once, here, so the TIMEOUTS convention (top of the
-   file) lives in one place:
-     timeout <= 0            -> PARCONC__DEADLINE_NOW   (try once, never wait)
-     PARCONC_FOREVER         -> PARCONC__DEADLINE_NEVER
-     now + timeout overflows -> PARCONC__DEADLINE_NEVER (~584 years away)
-   Deadlines are then compared against parconc_now_ns(). */
-#define PARCONC__DEADLINE_NOW   ((uint64_t)0)
-#define PARCONC__DEADLINE_NEVER UINT64_MAX
+static uint64_t parconc__os_clock_resolution_ns(void)
+{
+    LARGE_INTEGER f;
+    QueryPerformanceFrequency(&f);
+    return (1000000000u + (uint64_t)f.QuadPart - 1u) / (uint64_t)f.QuadPart;
+}
 
+/* ns as whole milliseconds for Win32 waits, rounded up (a wait never ends
+   early) and kept below INFINITE */
+PARCONC__PRIVATE DWORD parconc__win_ms(uint64_t ns)
+{
+    uint64_t ms = ns / 1000000u + (ns % 1000000u != 0u);
+    return ms >= 0xFFFFFFFEu ? (DWORD)0xFFFFFFFEu : (DWORD)ms;
+}
+
+static void parconc__os_sleep_until(uint64_t deadline)
+{
+    for (;;) { /* Sleep counts whole ms and may end early by a tick: re-check */
+        uint64_t left = parconc__ns_until(deadline, parconc__os_now_ns());
+        if (left == 0) break;
+        Sleep(parconc__win_ms(left));
+    }
+}
+
+/* ---- wait and wake on a word ---- */
+#define PARCONC__OS_WAIT_BITS 0
+/* WaitOnAddress compares *addr with expected and sleeps atomically with
+   respect to WakeByAddress*, as the futex does; it counts whole ms, so a
+   wait is rounded up and a wake-up before the deadline by the clock is
+   reported as spurious (callers re-check and wait again). */
+PARCONC__PRIVATE int parconc__os_wait(uint32_t *addr, uint32_t expected, uint64_t deadline)
+{
+    DWORD ms = INFINITE;
+    if (deadline != PARCONC__DEADLINE_NEVER) {
+        uint64_t left = parconc__ns_until(deadline, parconc__os_now_ns());
+        if (left == 0) return PARCONC_ETIMEDOUT;
+        ms = parconc__win_ms(left);
+    }
+    /* No lost wake-up, as with the futex: WaitOnAddress compares and
+       sleeps atomically with respect to WakeByAddress*, and every waker
+       changes *addr before it wakes (the order of memory comes from the
+       callers' atomics, as with the futex). */
+    if (!WaitOnAddress((volatile VOID *)addr, &expected, sizeof expected, ms) && GetLastError() == ERROR_TIMEOUT &&
+        deadline != PARCONC__DEADLINE_NEVER && parconc__os_now_ns() >= deadline)
+        return PARCONC_ETIMEDOUT;
+    return PARCONC_OK;
+}
+
+PARCONC__PRIVATE void parconc__os_wake(uint32_t *addr, int n)
+{
+    if (n == 1) WakeByAddressSingle((PVOID)addr);
+    else WakeByAddressAll((PVOID)addr);
+}
+
+
+/* ---- threads ---- */
+/* A thread is a record (fn, arg, its result, the handle) from the process
+   heap (an OS call, so PARCONC_NO_MALLOC builds have threads too).  Who
+   frees it: join, or for a detached thread the last of the thread's end
+   and the detach, told apart by two bits in `state`. */
+#define PARCONC__WIN_ENDED    1u
+#define PARCONC__WIN_DETACHED 2u
+typedef struct parconc__win_thread {
+    parconc_thread_fn fn;
+    void *arg, *result;
+    HANDLE handle;
+    uint32_t state;
+} parconc__win_thread;
+
+static parconc__win_thread *parconc__win_record(const parconc_thread *t)
+{
+    parconc__win_thread *r;
+    memcpy(&r, t->native_, sizeof r);
+    return r;
+}
+
+static unsigned __stdcall parconc__win_thread_main(void *p)
+{
+    parconc__win_thread *r = (parconc__win_thread *)p;
+    r->result = r->fn(r->arg);
+    /* acq_rel: the result is published to a detacher that frees the
+       record, and a detacher's bit is seen here */
+    if (parconc__fetch_or(&r->state, PARCONC__WIN_ENDED, PARCONC__ACQ_REL) & PARCONC__WIN_DETACHED) {
+        CloseHandle(r->handle);
+        HeapFree(GetProcessHeap(), 0, r);
+    }
+    return 0;
+}
+
+/* Names show in debuggers and profilers; SetThreadDescription exists from
+   Windows 10 1607, so it is looked up rather than linked. */
+static void parconc__win_name(HANDLE h, const char *name)
+{
+    typedef HRESULT(WINAPI * set_fn)(HANDLE, PCWSTR);
+    set_fn set;
+    WCHAR wide[64];
+    size_t i;
+    FARPROC f = GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "SetThreadDescription");
+    if (!f || !name) return;
+    memcpy(&set, &f, sizeof set);
+    for (i = 0; name[i] && i + 1 < sizeof wide / sizeof wide[0]; i++) wide[i] = (WCHAR)(unsigned char)name[i];
+    wide[i] = 0;
+    (void)set(h, wide);
+}
+
+static int parconc__os_thread_start(parconc_thread *t, parconc_thread_fn fn, void *arg,
+                                    const parconc_thread_opts *opts, int detached)
+{
+    parconc__win_thread *r;
+    uintptr_t h;
+    if (opts && opts->priority) return PARCONC_ENOTSUP; /* as on POSIX: set it inside the thread */
+    r = (parconc__win_thread *)HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *r);
+    if (!r) return PARCONC_ENOMEM;
+    r->fn = fn;
+    r->arg = arg;
+    /* suspended until its handle is stored: the thread may free r itself */
+    h = _beginthreadex(NULL, opts ? (unsigned)opts->stack_size : 0u, parconc__win_thread_main, r,
+                       CREATE_SUSPENDED | (opts && opts->stack_size ? STACK_SIZE_PARAM_IS_A_RESERVATION : 0u), NULL);
+    if (!h) {
+        HeapFree(GetProcessHeap(), 0, r);
+        return errno == EAGAIN ? PARCONC_EAGAIN : PARCONC_ENOMEM;
+    }
+    r->handle = (HANDLE)h;
+    if (opts && opts->name && opts->name[0]) parconc__win_name(r->handle, opts->name);
+    if (detached) r->state = PARCONC__WIN_DETACHED;
+    memcpy(t->native_, &r, sizeof r);
+    ResumeThread(r->handle);
+    return PARCONC_OK;
+}
+
+static int parconc__os_thread_join(const parconc_thread *t, void **result)
+{
+    parconc__win_thread *r = parconc__win_record(t);
+    if (GetThreadId(r->handle) == GetCurrentThreadId()) return PARCONC_EDEADLK;
+    if (WaitForSingleObject(r->handle, INFINITE) != WAIT_OBJECT_0) return PARCONC_EINVAL;
+    if (result) *result = r->result;
+    CloseHandle(r->handle);
+    HeapFree(GetProcessHeap(), 0, r);
+    return PARCONC_OK;
+}
+
+static int parconc__os_thread_detach(const parconc_thread *t)
+{
+    parconc__win_thread *r = parconc__win_record(t);
+    if (parconc__fetch_or(&r->state, PARCONC__WIN_DETACHED, PARCONC__ACQ_REL) & PARCONC__WIN_ENDED) {
+        CloseHandle(r->handle);
+        HeapFree(GetProcessHeap(), 0, r);
+    }
+    return PARCONC_OK;
+}
+
+static void parconc__os_thread_yield(void)
+{
+    SwitchToThread();
+}
+
+static inline uintptr_t parconc__os_thread_self(void)
+{
+    return (uintptr_t)GetCurrentThreadId();
+}
+
+
+/* ---- thread-exit hook ----
+   A fiber-local slot whose callback runs when a thread exits (ExitThread
+   or returning from its function; not TerminateThread, which runs no
+   code).  The slot holds the head itself, so the callback needs no
+   thread-local storage, which may be torn down before it runs.  The slot
+   is made once, under an INIT_ONCE: every thread that returns from
+   InitOnceExecuteOnce sees what the one that made it wrote.  The function
+   is stored by every caller, always the same one (relaxed: the callback
+   runs on a thread that stored it itself). */
+#define PARCONC__OS_EXIT_HOOK 1
+static DWORD parconc__exit_fls = FLS_OUT_OF_INDEXES;
+static INIT_ONCE parconc__exit_fls_once = INIT_ONCE_STATIC_INIT;
+static parconc__exit_fn parconc__exit_hook_fn;
+
+static void NTAPI parconc__exit_fls_callback(void *head)
+{
+    parconc__load(&parconc__exit_hook_fn, PARCONC__RELAXED)(head, 0);
+}
+
+static BOOL CALLBACK parconc__exit_fls_init(PINIT_ONCE once, PVOID param, PVOID *context)
+{
+    (void)once; (void)param; (void)context;
+    parconc__exit_fls = FlsAlloc(parconc__exit_fls_callback);
+    return TRUE;
+}
+
+static int parconc__os_exit_hook_ready(parconc__exit_fn fn)
+{
+    parconc__store(&parconc__exit_hook_fn, fn, PARCONC__RELAXED);
+    InitOnceExecuteOnce(&parconc__exit_fls_once, parconc__exit_fls_init, NULL, NULL);
+    return parconc__exit_fls != FLS_OUT_OF_INDEXES;
+}
+
+static void parconc__os_exit_hook_note(void *head)
+{
+    FlsSetValue(parconc__exit_fls, head);
+}
+
+/* ---- fork: none on Windows ---- */
+static void parconc__os_atfork_register(void) {}
+static void parconc__os_after_fork(void) {}
+
+/* ---- CPUs ---- */
+/* The process's affinity mask counts the CPUs of its processor group; a
+   process with the whole machine (the default on Windows 11) may run on
+   every group, so then every active processor counts. */
+static int parconc__affinity_cpus(void)
+{
+    DWORD_PTR mine = 0, all = 0;
+    int n = 0;
+    if (GetProcessAffinityMask(GetCurrentProcess(), &mine, &all)) {
+        DWORD_PTR m;
+        for (m = mine; m; m &= m - 1) n++;
+        if (mine == all && GetActiveProcessorGroupCount() > 1) {
+            DWORD every = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+            if (every > (DWORD)n) n = every > (DWORD)INT_MAX ? INT_MAX : (int)every;
+        }
+    }
+    return n > 0 ? n : 1;
+}
+
+/* A job object's hard CPU rate cap (CpuRate: 1/100 of a percent of the
+   whole machine), as a CPU count rounded up; 0 if none. */
+static int parconc__job_quota_cpus(void)
+{
+    JOBOBJECT_CPU_RATE_CONTROL_INFORMATION info;
+    memset(&info, 0, sizeof info);
+    if (!QueryInformationJobObject(NULL, JobObjectCpuRateControlInformation, &info, sizeof info, NULL)) return 0;
+    if (!(info.ControlFlags & JOB_OBJECT_CPU_RATE_CONTROL_ENABLE) || !(info.ControlFlags & JOB_OBJECT_CPU_RATE_CONTROL_HARD_CAP))
+        return 0;
+    return parconc__cpu_quota_from_rate(GetActiveProcessorCount(ALL_PROCESSOR_GROUPS), info.CpuRate);
+}
+
+static int parconc__os_cpu_count(void)
+{
+    return parconc__cpu_count_combine(parconc__affinity_cpus(), parconc__job_quota_cpus());
+}
+
+/* ---- defaults ---- */
+#define PARCONC__OS_GETCPU 0
+#define PARCONC__OS_SLACK_NS 60000u
+#define PARCONC__OS_RW_BIAS_SLOTS 1024
+#define PARCONC__OS_TRACE_TSC PARCONC__HAVE_TSC
+
+#endif /* Win32 backend */
+
+#ifdef PARCONC_PORT_CUSTOM
+/* ===================================================================== */
+/* Backend: a custom port (the ten parconc_port_* functions) >>backend-port */
+/* ===================================================================== */
+
+/* ---- clock and sleep ---- */
+static inline uint64_t parconc__os_now_ns(void) { return parconc_port_now_ns(); }
+static uint64_t parconc__os_clock_resolution_ns(void) { return parconc_port_clock_resolution_ns(); }
+
+/* ---- wait and wake on a word ---- */
+#define PARCONC__OS_WAIT_BITS 0
+PARCONC__PRIVATE int parconc__os_wait(uint32_t *addr, uint32_t expected, uint64_t deadline)
+{
+    int rc = parconc_port_wait(addr, expected, deadline);
+    /* a port that answers "timed out" early would break "never early" */
+    if (rc == PARCONC_ETIMEDOUT && deadline != PARCONC__DEADLINE_NEVER && parconc_port_now_ns() < deadline) rc = PARCONC_OK;
+    return rc == PARCONC_ETIMEDOUT ? PARCONC_ETIMEDOUT : PARCONC_OK;
+}
+
+PARCONC__PRIVATE void parconc__os_wake(uint32_t *addr, int n)
+{
+    parconc_port_wake(addr, n);
+}
+
+/* a wait on a word nobody wakes, until the deadline */
+static void parconc__os_sleep_until(uint64_t deadline)
+{
+    uint32_t never_woken = 0;
+    while (parconc_port_wait(&never_woken, 0, deadline) != PARCONC_ETIMEDOUT) {}
+}
+
+/* ---- threads ---- */
+static void *parconc__port_handle(const parconc_thread *t)
+{
+    void *h;
+    memcpy(&h, t->native_, sizeof h);
+    return h;
+}
+
+static int parconc__os_thread_start(parconc_thread *t, parconc_thread_fn fn, void *arg,
+                                    const parconc_thread_opts *opts, int detached)
+{
+    void *h = NULL;
+    parconc_port_thread_attr attr;
+    int e;
+    memset(&attr, 0, sizeof attr);
+    if (opts) {
+        attr.stack_size = opts->stack_size;
+        attr.name = opts->name;
+        attr.priority = opts->priority;
+    }
+    e = parconc_port_thread_create(&h, fn, arg, &attr);
+    if (e != PARCONC_OK) return e < 0 ? e : PARCONC_EAGAIN;
+    if (!h) return PARCONC_EAGAIN; /* a port bug; never store a NULL handle */
+    if (detached) parconc_port_thread_detach(h);
+    memcpy(t->native_, &h, sizeof h);
+    return PARCONC_OK;
+}
+
+static int parconc__os_thread_join(const parconc_thread *t, void **result)
+{
+    return parconc_port_thread_join(parconc__port_handle(t), result);
+}
+
+static int parconc__os_thread_detach(const parconc_thread *t)
+{
+    return parconc_port_thread_detach(parconc__port_handle(t));
+}
+
+
+static void parconc__os_thread_yield(void) { parconc_port_thread_yield(); }
+static inline uintptr_t parconc__os_thread_self(void) { return parconc_port_thread_self(); }
+
+/* ---- no thread-exit hook (robust mutexes answer PARCONC_ENOTSUP) and no
+   fork: the program calls parconc_after_fork_child itself if it forks ---- */
+#define PARCONC__OS_EXIT_HOOK 0
+static void parconc__os_atfork_register(void) {}
+static void parconc__os_after_fork(void) {}
+
+/* ---- CPUs ---- */
+static int parconc__os_cpu_count(void) { return parconc__cpu_count_combine(parconc_port_cpu_count(), 0); }
+#define PARCONC__OS_GETCPU 0
+
+/* ---- defaults: no busy tail on timed waits (an RTOS sleeps to the tick),
+   no reader-bias table (RAM is scarce), the port's clock for traces ---- */
+#define PARCONC__OS_SLACK_NS 0u
+#define PARCONC__OS_RW_BIAS_SLOTS 0
+#define PARCONC__OS_TRACE_TSC 0
+
+#endif /* custom port backend */
+
+/* ===================================================================== */
+/* Time, spinning, waits on a word: on the backend             >>wait */
+/* ===================================================================== */
+
+/* ---- clock and deadlines -------------------------------------------- */
+
+PARCONC_API uint64_t parconc_now_ns(void)
+{
+    return parconc__os_now_ns();
+}
+
+/* The one place a relative timeout becomes a deadline (see "deadlines"
+   above); deadlines are then compared against parconc_now_ns(). */
 PARCONC__PRIVATE uint64_t parconc__deadline(int64_t timeout_ns)
 {
     uint64_t now;
@@ -1811,10 +2852,14 @@ PARCONC__PRIVATE uint64_t parconc__deadline(int64_t timeout_ns)
 /* Nanoseconds left before the deadline; 0 once it has passed. */
 PARCONC__PRIVATE uint64_t parconc__deadline_left(uint64_t deadline)
 {
-    uint64_t now;
     if (deadline == PARCONC__DEADLINE_NEVER) return PARCONC__DEADLINE_NEVER;
-    now = parconc_now_ns();
-    return deadline > now ? deadline - now : 0;
+    return parconc__ns_until(deadline, parconc_now_ns());
+}
+
+PARCONC_API void parconc_sleep_ns(int64_t ns)
+{
+    uint64_t deadline = parconc__deadline(ns);
+    if (deadline != PARCONC__DEADLINE_NOW) parconc__os_sleep_until(deadline);
 }
 
 /* ---- spinning and backing off ---------------------------------------- */
@@ -1838,29 +2883,9 @@ PARCONC__PRIVATE uint64_t parconc__deadline_left(uint64_t deadline)
 #define PARCONC_MUTEX_SPINS 10
 #endif
 #ifndef PARCONC_TIMED_WAIT_SLACK_NS
-#ifdef PARCONC_PORT_CUSTOM
-#define PARCONC_TIMED_WAIT_SLACK_NS 0u
-#else
-#define PARCONC_TIMED_WAIT_SLACK_NS 60000u
-#endif
+#define PARCONC_TIMED_WAIT_SLACK_NS PARCONC__OS_SLACK_NS
 #endif
 
-static uint64_t parconc__clock_resolution_ns(void)
-{
-#ifdef PARCONC_PORT_CUSTOM
-    return parconc_port_clock_resolution_ns();
-#elif PARCONC__WIN32
-    LARGE_INTEGER f;
-    QueryPerformanceFrequency(&f);
-    return (1000000000u + (uint64_t)f.QuadPart - 1u) / (uint64_t)f.QuadPart;
-#else
-    struct timespec ts;
-    if (clock_getres(CLOCK_MONOTONIC, &ts) != 0) return 1000000u; /* unknown: assume a coarse one */
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-#endif
-}
-
-/* May a waiter spin for about spin_ns (0: a spin counted in pauses)? */
 static int parconc__spin_ok(uint64_t spin_ns)
 {
 #ifdef PARCONC_NO_SPIN
@@ -1877,7 +2902,7 @@ static int parconc__spin_ok(uint64_t spin_ns)
     }
     if (n <= 1) return 0;
     if (r == 0) {
-        uint64_t res = parconc__clock_resolution_ns();
+        uint64_t res = parconc__os_clock_resolution_ns();
         r = res >= UINT32_MAX / 8u ? UINT32_MAX / 8u : (uint32_t)res + 1u;
         parconc__store(&res_plus, r, PARCONC__RELAXED);
     }
@@ -1885,293 +2910,44 @@ static int parconc__spin_ok(uint64_t spin_ns)
 #endif
 }
 
-#if PARCONC__WIN32
-/* ns as whole milliseconds for Win32 waits, rounded up (a wait never ends
-   early) and kept below INFINITE */
-PARCONC__PRIVATE DWORD parconc__win_ms(uint64_t ns)
-{
-    uint64_t ms = ns / 1000000u + (ns % 1000000u != 0u);
-    return ms >= 0xFFFFFFFEu ? (DWORD)0xFFFFFFFEu : (DWORD)ms;
-}
-#endif
-
-#if !defined(PARCONC_PORT_CUSTOM) && !PARCONC__WIN32
-PARCONC__PRIVATE struct timespec parconc__timespec(uint64_t ns)
-{
-    struct timespec ts;
-    ts.tv_sec = (time_t)(ns / 1000000000u);
-    ts.tv_nsec = (long)(ns % 1000000000u);
-    return ts;
-}
-
-#endif
-
-PARCONC_API void parconc_sleep_ns(int64_t ns)
-{
-    uint64_t deadline = parconc__deadline(ns);
-    if (deadline == PARCONC__DEADLINE_NOW) return;
-#if defined(PARCONC_PORT_CUSTOM)
-    {
-        /* a wait on a word nobody wakes, until the deadline */
-        uint32_t never_woken = 0;
-        while (parconc_port_wait(&never_woken, 0, deadline) != PARCONC_ETIMEDOUT) {}
-    }
-#elif PARCONC__WIN32
-    for (;;) { /* Sleep counts whole ms and may end early by a tick: re-check */
-        uint64_t left = parconc__deadline_left(deadline);
-        if (left == 0) break;
-        Sleep(parconc__win_ms(left));
-    }
-#elif defined(__linux__)
-    {
-        /* Absolute monotonic sleep: EINTR just resumes toward the same
-           deadline, so signals can never make it end early. */
-        struct timespec ts = parconc__timespec(deadline == PARCONC__DEADLINE_NEVER ? (uint64_t)INT64_MAX : deadline);
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {}
-    }
-#else
-    for (;;) {
-        uint64_t left = parconc__deadline_left(deadline);
-        struct timespec ts;
-        if (left == 0) break;
-        ts = parconc__timespec(left);
-        nanosleep(&ts, NULL);
-    }
-#endif
-}
-
-/* ---- futex: wait until a 32-bit word changes ------------------------- */
-
+/* ---- waits on a word -------------------------------------------------- */
 /* parconc__futex_wait(addr, expected, deadline) blocks while *addr ==
-   expected, until parconc__futex_wake(addr, n) or the absolute deadline.
-   It may return spuriously; callers always re-check their condition in a
-   loop.  Returns PARCONC_ETIMEDOUT only when the deadline has passed.
+   expected, until parconc__futex_wake(addr, n) or the absolute deadline,
+   with the backend's contract (see >>backend): it may return spuriously,
+   callers re-check their condition in a loop, PARCONC_ETIMEDOUT only once
+   the deadline has passed, no lost wake-up because every waker changes
+   *addr before it wakes.  The _bits forms tag a waiter; a backend without
+   tags wakes every waiter on the address instead: more wake-ups, same
+   result. */
+PARCONC__PRIVATE int parconc__futex_wait(uint32_t *addr, uint32_t expected, uint64_t deadline)
+{
+    return parconc__os_wait(addr, expected, deadline);
+}
 
-   No lost wake-up: the kernel (or the parking bucket's mutex below) checks
-   *addr == expected and queues the waiter atomically with respect to wake,
-   and every waker changes *addr BEFORE it calls wake. */
-#if PARCONC__USE_FUTEX
+PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
+{
+    parconc__os_wake(addr, n);
+}
 
-/* _bits variants: a waiter sleeps with a tag (bits) and wake_bits wakes
-   only sleepers whose tag shares a bit (the mutex wakes its one starving
-   waiter this way).  Plain wait/wake use every bit.  Backends without tags
-   wake every sleeper on the address instead: more wake-ups, same result. */
 PARCONC__PRIVATE int parconc__futex_wait_bits(uint32_t *addr, uint32_t expected, uint64_t deadline, uint32_t bits)
 {
-    struct timespec ts, *tsp = NULL;
-    long r;
-    if (deadline != PARCONC__DEADLINE_NEVER) {
-        ts = parconc__timespec(deadline);
-        tsp = &ts;
-    }
-    /* FUTEX_WAIT_BITSET takes an ABSOLUTE CLOCK_MONOTONIC time, so retries
-       after spurious returns never stretch or shrink the wait. */
-    r = syscall(SYS_futex, addr, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, tsp, NULL, bits);
-    if (r == -1 && errno == ETIMEDOUT) return PARCONC_ETIMEDOUT;
-    return PARCONC_OK; /* woken, EAGAIN (value changed) or EINTR: re-check */
-}
-
-PARCONC__PRIVATE void parconc__futex_wake_bits(uint32_t *addr, int n, uint32_t bits)
-{
-    syscall(SYS_futex, addr, FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG, n, NULL, NULL, bits);
-}
-
-PARCONC__PRIVATE int parconc__futex_wait(uint32_t *addr, uint32_t expected, uint64_t deadline)
-{
-    return parconc__futex_wait_bits(addr, expected, deadline, FUTEX_BITSET_MATCH_ANY);
-}
-
-PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
-{
-    syscall(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
-}
-
-#elif defined(PARCONC_PORT_CUSTOM)
-
-PARCONC__PRIVATE int parconc__futex_wait(uint32_t *addr, uint32_t expected, uint64_t deadline)
-{
-    int rc = parconc_port_wait(addr, expected, deadline);
-    /* a port that answers "timed out" early would break "never early" */
-    if (rc == PARCONC_ETIMEDOUT && deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() < deadline) rc = PARCONC_OK;
-    return rc == PARCONC_ETIMEDOUT ? PARCONC_ETIMEDOUT : PARCONC_OK;
-}
-
-PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
-{
-    parconc_port_wake(addr, n);
-}
-
-#elif PARCONC__WIN32
-
-/* WaitOnAddress compares *addr with expected and sleeps atomically with
-   respect to WakeByAddress*, as the futex does; it counts whole ms, so a
-   wait is rounded up and a wake-up before the deadline by the clock is
-   reported as spurious (callers re-check and wait again). */
-PARCONC__PRIVATE int parconc__futex_wait(uint32_t *addr, uint32_t expected, uint64_t deadline)
-{
-    DWORD ms = INFINITE;
-    if (deadline != PARCONC__DEADLINE_NEVER) {
-        uint64_t left = parconc__deadline_left(deadline);
-        if (left == 0) return PARCONC_ETIMEDOUT;
-        ms = parconc__win_ms(left);
-    }
-    /* No lost wake-up, as with the futex: WaitOnAddress compares and
-       sleeps atomically with respect to WakeByAddress*, and every waker
-       changes *addr before it wakes (the order of memory comes from the
-       callers' atomics, as with the futex). */
-    if (!WaitOnAddress((volatile VOID *)addr, &expected, sizeof expected, ms) && GetLastError() == ERROR_TIMEOUT &&
-        deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline)
-        return PARCONC_ETIMEDOUT;
-    return PARCONC_OK;
-}
-
-PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
-{
-    if (n == 1) WakeByAddressSingle((PVOID)addr);
-    else WakeByAddressAll((PVOID)addr);
-}
-
-#else /* portable parking table */
-
-/* Waiters hash their address to one of 64 buckets.  Each waiter puts a
-   node on its bucket's list (its address, a woken flag) and sleeps on the
-   bucket's condvar until a wake marks it; wake(addr, n) marks and unlinks
-   at most n waiters of that address (the newest first) and broadcasts, so
-   like the futex it wakes n sleepers and no more: the others, and waiters
-   on addresses sharing the bucket, go back to sleep inside
-   parconc__futex_wait.  The check of *addr happens under the bucket mutex,
-   and wake takes that mutex after *addr changed, so a waiter is either
-   already on the list (and is found) or sees the new value.
-   Limitation: with PARCONC_STATIC_API each file has its own table, so one object
-   must not be waited on in one file and woken from another. */
-#define PARCONC__PARK_BUCKETS 64
-typedef struct parconc__park_waiter {
-    const uint32_t *addr;
-    int woken;                             /* under the bucket mutex */
-    struct parconc__park_waiter *next;
-} parconc__park_waiter;
-typedef struct parconc__park_bucket {
-    pthread_mutex_t mutex;
-    pthread_cond_t cond;
-    parconc__park_waiter *waiters;
-    char pad_[PARCONC_CACHELINE];
-} parconc__park_bucket;
-static parconc__park_bucket parconc__park_table[PARCONC__PARK_BUCKETS];
-static pthread_once_t parconc__park_once = PTHREAD_ONCE_INIT;
-static int parconc__park_monotonic; /* condvars time out on CLOCK_MONOTONIC */
-
-static void parconc__atfork_register(void); /* pool section: see "fork" */
-static void parconc__park_init(void)
-{
-    pthread_condattr_t attr;
-    int i;
-    parconc__atfork_register();
-    pthread_condattr_init(&attr);
-#if defined(_POSIX_CLOCK_SELECTION) && _POSIX_CLOCK_SELECTION >= 0
-    parconc__park_monotonic = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0;
-#endif
-    for (i = 0; i < PARCONC__PARK_BUCKETS; i++) {
-        pthread_mutex_init(&parconc__park_table[i].mutex, NULL);
-        pthread_cond_init(&parconc__park_table[i].cond, &attr);
-    }
-    pthread_condattr_destroy(&attr);
-}
-
-/* In a child after fork(): the buckets' mutexes may have been held by
-   threads that do not exist here, and their waiter lists name them.
-   Fresh buckets (the child's one thread is waiting on none). */
-static void parconc__park_after_fork(void)
-{
-    int i;
-    for (i = 0; i < PARCONC__PARK_BUCKETS; i++) parconc__park_table[i].waiters = NULL;
-    parconc__park_init();
-}
-
-static parconc__park_bucket *parconc__park_bucket_of(const void *addr)
-{
-    uintptr_t h = (uintptr_t)addr;
-    h ^= h >> 17;
-    h *= (uintptr_t)0x9E3779B97F4A7C15ull;
-    pthread_once(&parconc__park_once, parconc__park_init);
-    return &parconc__park_table[(h >> 7) % PARCONC__PARK_BUCKETS];
-}
-
-PARCONC__PRIVATE int parconc__futex_wait(uint32_t *addr, uint32_t expected, uint64_t deadline)
-{
-    parconc__park_bucket *b = parconc__park_bucket_of(addr);
-    int rc = PARCONC_OK;
-    pthread_mutex_lock(&b->mutex);
-    if (parconc__load(addr, PARCONC__RELAXED) == expected) {
-        parconc__park_waiter me, **pp;
-        struct timespec ts;
-        me.addr = addr;
-        me.woken = 0;
-        me.next = b->waiters;
-        b->waiters = &me;
-        if (deadline != PARCONC__DEADLINE_NEVER) {
-            if (parconc__park_monotonic) {
-                ts = parconc__timespec(deadline);
-            } else {
-                /* realtime condvar: convert the remaining time; the
-                   caller's loop re-checks the monotonic deadline, so clock
-                   jumps only cause an extra round. */
-                struct timespec now_rt;
-                uint64_t left = parconc__deadline_left(deadline), rt;
-                clock_gettime(CLOCK_REALTIME, &now_rt);
-                rt = (uint64_t)now_rt.tv_sec * 1000000000u + (uint64_t)now_rt.tv_nsec + left;
-                ts = parconc__timespec(rt);
-            }
-        }
-        while (!me.woken) {
-            if (deadline == PARCONC__DEADLINE_NEVER) pthread_cond_wait(&b->cond, &b->mutex);
-            else if (pthread_cond_timedwait(&b->cond, &b->mutex, &ts) == ETIMEDOUT) break;
-        }
-        if (!me.woken) /* timed out: take our node off the list */
-            for (pp = &b->waiters; *pp; pp = &(*pp)->next)
-                if (*pp == &me) { *pp = me.next; break; }
-    }
-    pthread_mutex_unlock(&b->mutex);
-    if (deadline != PARCONC__DEADLINE_NEVER && parconc_now_ns() >= deadline) rc = PARCONC_ETIMEDOUT;
-    return rc;
-}
-
-PARCONC__PRIVATE void parconc__futex_wake(uint32_t *addr, int n)
-{
-    parconc__park_bucket *b = parconc__park_bucket_of(addr);
-    parconc__park_waiter **pp;
-    int woke = 0;
-    pthread_mutex_lock(&b->mutex);
-    for (pp = &b->waiters; *pp && woke < n;) {
-        parconc__park_waiter *w = *pp;
-        if (w->addr == addr) {
-            *pp = w->next;
-            w->woken = 1;
-            woke++;
-        } else {
-            pp = &w->next;
-        }
-    }
-    if (woke) pthread_cond_broadcast(&b->cond);
-    pthread_mutex_unlock(&b->mutex);
-}
-
-#endif /* PARCONC__USE_FUTEX */
-#if PARCONC__USE_FUTEX || defined(PARCONC_PORT_CUSTOM) || PARCONC__WIN32
-static void parconc__park_after_fork(void) {} /* the kernel keeps no waiters of ours */
-#endif
-
-#if !PARCONC__USE_FUTEX
-PARCONC__PRIVATE int parconc__futex_wait_bits(uint32_t *addr, uint32_t expected, uint64_t deadline, uint32_t bits)
-{
+#if PARCONC__OS_WAIT_BITS
+    return parconc__os_wait_bits(addr, expected, deadline, bits);
+#else
     (void)bits;
-    return parconc__futex_wait(addr, expected, deadline);
+    return parconc__os_wait(addr, expected, deadline);
+#endif
 }
+
 PARCONC__PRIVATE void parconc__futex_wake_bits(uint32_t *addr, int n, uint32_t bits)
 {
+#if PARCONC__OS_WAIT_BITS
+    parconc__os_wake_bits(addr, n, bits);
+#else
     (void)n; (void)bits;
-    parconc__futex_wake(addr, INT_MAX); /* no tags: wake them all */
-}
+    parconc__os_wake(addr, INT_MAX); /* no tags: wake them all */
 #endif
+}
 
 /* The kernel may fire a timer up to its timer slack (50 us by default for
    ordinary threads) late.  For the timeouts users see (locks, semaphores,
@@ -2209,108 +2985,6 @@ PARCONC__PRIVATE int parconc__futex_wait_precise_bits(uint32_t *addr, uint32_t e
 PARCONC__PRIVATE int parconc__futex_wait_precise(uint32_t *addr, uint32_t expected, uint64_t deadline)
 {
     return parconc__futex_wait_precise_bits(addr, expected, deadline, 0xFFFFFFFFu);
-}
-
-/* ---- small helpers --------------------------------------------------- */
-
-#if !defined(PARCONC_PORT_CUSTOM) && !PARCONC__WIN32
-/* Reads a small text file without stdio into buf (NUL-terminated).
-   Returns the length read, or -1. */
-PARCONC__PRIVATE long parconc__read_small_file(const char *path, char *buf, size_t cap)
-{
-    long total = 0;
-    int fd;
-    if (cap == 0) return -1;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    while ((size_t)total + 1 < cap) {
-        ssize_t r = read(fd, buf + total, cap - 1 - (size_t)total);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        total += (long)r;
-    }
-    close(fd);
-    buf[total] = '\0';
-    return total;
-}
-#endif
-
-/* Tiny no-stdio string builder (lock-order reports, CUDA errors). */
-PARCONC__PRIVATE void parconc__str_cat(char *buf, size_t cap, size_t *len, const char *s)
-{
-    while (*s && *len + 1 < cap) buf[(*len)++] = *s++;
-    buf[*len] = '\0';
-}
-PARCONC__PRIVATE void parconc__str_cat_int(char *buf, size_t cap, size_t *len, long v)
-{
-    char tmp[24];
-    int i = 0, neg = v < 0;
-    unsigned long u = neg ? 0ul - (unsigned long)v : (unsigned long)v;
-    do { tmp[i++] = (char)('0' + u % 10); u /= 10; } while (u);
-    if (neg) tmp[i++] = '-';
-    while (i > 0 && *len + 1 < cap) buf[(*len)++] = tmp[--i];
-    buf[*len] = '\0';
-}
-/* Parses a decimal unsigned number at *s, advancing *s.  Returns 0 when
-   there is no digit or it would overflow. */
-PARCONC__PRIVATE int parconc__parse_u64(const char **s, uint64_t *out)
-{
-    const char *p = *s;
-    uint64_t v = 0;
-    if (*p < '0' || *p > '9') return 0;
-    while (*p >= '0' && *p <= '9') {
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10) return 0;
-        v = v * 10 + d;
-        p++;
-    }
-    *s = p;
-    *out = v;
-    return 1;
-}
-
-/* ===================================================================== */
-/* Errors                                                >>impl-errors */
-/* ===================================================================== */
-
-PARCONC_API const char *parconc_strerror(int code)
-{
-    switch (code) {
-    case PARCONC_OK:              return "success";
-    case PARCONC_EBUSY:           return "resource busy";
-    case PARCONC_ETIMEDOUT:       return "timed out";
-    case PARCONC_EINVAL:          return "invalid argument";
-    case PARCONC_ENOMEM:          return "out of memory";
-    case PARCONC_EAGAIN:          return "resource temporarily unavailable";
-    case PARCONC_ECANCELED:       return "canceled";
-    case PARCONC_EPERM:           return "operation not permitted (not the owner)";
-    case PARCONC_EDEADLK:         return "deadlock would occur";
-    case PARCONC_EOWNERDEAD:      return "previous owner died holding the lock";
-    case PARCONC_ENOTRECOVERABLE: return "lock state not recoverable";
-    case PARCONC_ESHUTDOWN:       return "shut down";
-    case PARCONC_ENODEV:          return "no such device";
-    case PARCONC_ENOTSUP:         return "not supported";
-    case PARCONC_ERANGE:          return "count out of range";
-    case PARCONC_EDONE:           return "nothing left";
-    case PARCONC_EDEVICE:         return "device error";
-    default:                      return "unknown error";
-    }
-}
-
-/* Maps an errno value from the OS to the nearest parconc code. */
-PARCONC__PRIVATE int parconc__from_errno(int e)
-{
-    switch (e) {
-    case 0:         return PARCONC_OK;
-    case EBUSY:     return PARCONC_EBUSY;
-    case ETIMEDOUT: return PARCONC_ETIMEDOUT;
-    case ENOMEM:    return PARCONC_ENOMEM;
-    case EAGAIN:    return PARCONC_EAGAIN;
-    case EPERM:     return PARCONC_EPERM;
-    case EDEADLK:   return PARCONC_EDEADLK;
-    case ENOTSUP:   return PARCONC_ENOTSUP;
-    default:        return PARCONC_EINVAL;
-    }
 }
 
 /* ===================================================================== */
@@ -2373,19 +3047,6 @@ PARCONC__PRIVATE int parconc__from_errno(int e)
 /* Flags for a lock call: blocking (0) or try/timed, which may fail. */
 #define PARCONC__TSAN_KIND(deadline) ((deadline) == PARCONC__DEADLINE_NEVER ? 0u : (unsigned)PARCONC__TSAN_TRY)
 #define PARCONC__TSAN_RESULT(kind, rc) ((kind) | ((rc) == PARCONC_OK || (rc) == PARCONC_EOWNERDEAD ? 0u : (unsigned)PARCONC__TSAN_FAILED))
-
-/* Identity of the calling thread (owner fields).  pthread_t is a scalar on
-   every platform parconc supports; a struct pthread_t fails to compile here. */
-static inline uintptr_t parconc__self(void)
-{
-#ifdef PARCONC_PORT_CUSTOM
-    return parconc_port_thread_self();
-#elif PARCONC__WIN32
-    return (uintptr_t)GetCurrentThreadId();
-#else
-    return (uintptr_t)pthread_self();
-#endif
-}
 
 #if defined(__cplusplus) && __cplusplus >= 201103L
 #define PARCONC__THREAD_LOCAL thread_local
@@ -2907,7 +3568,7 @@ PARCONC_API int parconc_mutex_unlock(parconc_mutex *m)
    orders everything else.  depth_ is touched only by the owner. */
 static int parconc__rmutex_acquire(parconc_rmutex *m, uint64_t deadline)
 {
-    uintptr_t me = parconc__self();
+    uintptr_t me = parconc__os_thread_self();
     unsigned kind = PARCONC__TSAN_KIND(deadline);
     int rc;
     PARCONC__DBG_SITE;
@@ -2954,7 +3615,7 @@ PARCONC_API int (parconc_rmutex_timedlock)(parconc_rmutex *m, int64_t timeout_ns
 PARCONC_API int parconc_rmutex_unlock(parconc_rmutex *m)
 {
     if (!m) return PARCONC_EINVAL;
-    if (parconc__load(&m->owner_, PARCONC__RELAXED) != parconc__self())
+    if (parconc__load(&m->owner_, PARCONC__RELAXED) != parconc__os_thread_self())
         return PARCONC__MISUSE(PARCONC_EPERM, "unlock of a reentrant mutex by a thread that does not own it");
     if (--m->depth_ > 0) return PARCONC_OK;
     parconc__store(&m->owner_, (uintptr_t)0, PARCONC__RELAXED);
@@ -2966,22 +3627,27 @@ PARCONC_API int parconc_rmutex_unlock(parconc_rmutex *m)
 }
 
 /* ---- robust mutex ------------------------------------------------------------
-   Each thread keeps an intrusive list of the robust mutexes it holds.  The
-   first lock in a thread sets a pthread key whose destructor runs when the
-   thread exits: it marks every mutex still on the list OWNERDEAD and
-   releases it, so the next locker gets EOWNERDEAD.  status_ is only changed
-   by the holder of the inner mutex (or by the dying owner's destructor,
-   which still holds it); it is read without the lock only for the early
-   ENOTRECOVERABLE answer, hence atomic. */
+   Each thread keeps an intrusive list of the robust mutexes it holds and
+   notes its head with the backend's thread-exit hook at every lock and
+   unlock.  When the thread exits holding any, the hook marks every mutex
+   on the list OWNERDEAD and releases it, so the next locker gets
+   EOWNERDEAD.  status_ is only changed by the holder of the inner mutex
+   (or by the dying owner's hook, which still holds it); it is read without
+   the lock only for the early ENOTRECOVERABLE answer, hence atomic.  A
+   backend without the hook (a custom port) answers PARCONC_ENOTSUP. */
 #define PARCONC__ROBUST_OWNERDEAD 1u
 #define PARCONC__ROBUST_NOTRECOVERABLE 2u
 
 static PARCONC__THREAD_LOCAL parconc_robust_mutex *parconc__robust_held;
-#ifndef PARCONC_PORT_CUSTOM
-/* Releases every robust mutex on the list that starts at m (the exiting
-   thread's), marked OWNERDEAD. */
-static void parconc__robust_release_all(parconc_robust_mutex *m)
+#if PARCONC__OS_EXIT_HOOK
+/* The backend's thread-exit hook (see >>backend): releases every robust
+   mutex on the list that starts at head (the exiting thread's), marked
+   OWNERDEAD.  The list is emptied where the thread-locals still live, so
+   a lock taken later in the thread's exit (another thread-exit handler)
+   starts a fresh list instead of linking to released mutexes. */
+static void parconc__robust_thread_exit(void *head, int tls_alive)
 {
+    parconc_robust_mutex *m = (parconc_robust_mutex *)head;
     while (m) {
         parconc_robust_mutex *next = m->next_;
         m->next_ = m->prev_ = NULL;
@@ -2992,78 +3658,12 @@ static void parconc__robust_release_all(parconc_robust_mutex *m)
         PARCONC__TSAN_POST_UNLOCK(m, 0);
         m = next;
     }
-}
-
-#if PARCONC__WIN32
-/* A fiber-local slot whose callback runs when a thread exits (ExitThread
-   or returning from its function; not TerminateThread, which runs no
-   code).  The slot holds the list's head itself, kept current on every
-   lock and unlock, so the callback needs no thread-local storage, which
-   may be torn down before it runs. */
-static DWORD parconc__robust_fls = FLS_OUT_OF_INDEXES;
-/* 0 none yet, 1 being made, 2 ready, 3 failed.  The thread that wins the
-   0 -> 1 CAS makes the slot and publishes it with a release store of 2 or
-   3; everyone else reads the state with acquire (the CAS's failure order,
-   or the load below), so a 2 they see comes with the slot's index. */
-static uint32_t parconc__robust_fls_state;
-
-static void NTAPI parconc__robust_fls_exit(void *head)
-{
-    parconc__robust_release_all((parconc_robust_mutex *)head);
-}
-
-static int parconc__robust_exit_hook_ready(void)
-{
-    uint32_t st = 0;
-    unsigned turn = 0;
-    if (parconc__cas(&parconc__robust_fls_state, &st, 1u, PARCONC__ACQUIRE, PARCONC__ACQUIRE)) {
-        parconc__robust_fls = FlsAlloc(parconc__robust_fls_exit);
-        parconc__store(&parconc__robust_fls_state, parconc__robust_fls == FLS_OUT_OF_INDEXES ? 3u : 2u,
-                       PARCONC__RELEASE);
-    }
-    while ((st = parconc__load(&parconc__robust_fls_state, PARCONC__ACQUIRE)) == 1u) parconc__backoff(&turn);
-    return st == 2u;
-}
-
-/* the list's head changed: keep the exit callback's copy current */
-static void parconc__robust_head_changed(void)
-{
-    FlsSetValue(parconc__robust_fls, parconc__robust_held);
-}
-#else
-/* A pthread key whose destructor runs at thread exit; its value only needs
-   to be non-NULL (set at the first lock) and the list is the thread's. */
-static pthread_key_t parconc__robust_key;
-static pthread_once_t parconc__robust_key_once = PTHREAD_ONCE_INIT;
-static int parconc__robust_key_ok;
-
-static void parconc__robust_thread_exit(void *unused)
-{
-    (void)unused;
-    parconc__robust_release_all(parconc__robust_held);
-    parconc__robust_held = NULL;
-}
-
-static void parconc__robust_key_init(void)
-{
-    parconc__robust_key_ok = pthread_key_create(&parconc__robust_key, parconc__robust_thread_exit) == 0;
-}
-
-static int parconc__robust_exit_hook_ready(void)
-{
-    pthread_once(&parconc__robust_key_once, parconc__robust_key_init);
-    return parconc__robust_key_ok;
-}
-
-static void parconc__robust_head_changed(void)
-{
-    if (parconc__robust_held) pthread_setspecific(parconc__robust_key, (void *)parconc__robust_held);
+    if (tls_alive) parconc__robust_held = NULL;
 }
 #endif
-#endif
 
-#ifdef PARCONC_PORT_CUSTOM
-/* a port has no thread-exit hook to detect the owner's death */
+#if !PARCONC__OS_EXIT_HOOK
+/* no thread-exit hook to detect the owner's death */
 static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
 {
     PARCONC__DBG_SITE; /* consumed like every lock call's site */
@@ -3079,8 +3679,8 @@ static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
     PARCONC__DBG_SITE;
     if (!m) return PARCONC_EINVAL;
     if (parconc__load(&m->status_, PARCONC__ACQUIRE) == PARCONC__ROBUST_NOTRECOVERABLE) return PARCONC_ENOTRECOVERABLE;
-    if (parconc__load(&m->owner_, PARCONC__RELAXED) == parconc__self()) return PARCONC_EDEADLK;
-    if (!parconc__robust_exit_hook_ready()) return PARCONC_EAGAIN;
+    if (parconc__load(&m->owner_, PARCONC__RELAXED) == parconc__os_thread_self()) return PARCONC_EDEADLK;
+    if (!parconc__os_exit_hook_ready(parconc__robust_thread_exit)) return PARCONC_EAGAIN;
     if (deadline != PARCONC__DEADLINE_NOW) PARCONC__DBG_CHECK(m, 0, 0);
     PARCONC__TSAN_PRE_LOCK(m, kind);
     rc = parconc__mutex_lock_raw(&m->mutex_, deadline);
@@ -3091,27 +3691,23 @@ static int parconc__robust_acquire(parconc_robust_mutex *m, uint64_t deadline)
     }
     PARCONC__TSAN_POST_LOCK(m, PARCONC__TSAN_RESULT(kind, rc), 0);
     if (rc != PARCONC_OK) return rc;
-    parconc__store(&m->owner_, parconc__self(), PARCONC__RELAXED);
+    parconc__store(&m->owner_, parconc__os_thread_self(), PARCONC__RELAXED);
     m->prev_ = NULL;
     m->next_ = parconc__robust_held;
     if (m->next_) m->next_->prev_ = m;
     parconc__robust_held = m;
-    parconc__robust_head_changed(); /* arms the thread-exit hook */
+    parconc__os_exit_hook_note(parconc__robust_held); /* arms the thread-exit hook */
     PARCONC__DBG_ACQUIRED(m, 0);
     return status == PARCONC__ROBUST_OWNERDEAD ? PARCONC_EOWNERDEAD : PARCONC_OK;
 }
-#endif /* PARCONC_PORT_CUSTOM */
+#endif /* PARCONC__OS_EXIT_HOOK */
 
 PARCONC_API int parconc_robust_mutex_init(parconc_robust_mutex *m)
 {
     if (!m) return PARCONC_EINVAL;
     PARCONC__DBG_FORGET(m);
     memset(m, 0, sizeof *m);
-#ifdef PARCONC_PORT_CUSTOM
-    return PARCONC_ENOTSUP;
-#else
-    return PARCONC_OK;
-#endif
+    return PARCONC__OS_EXIT_HOOK ? PARCONC_OK : PARCONC_ENOTSUP;
 }
 
 PARCONC_API int parconc_robust_mutex_destroy(parconc_robust_mutex *m)
@@ -3132,12 +3728,12 @@ PARCONC_API int (parconc_robust_mutex_timedlock)(parconc_robust_mutex *m, int64_
 PARCONC_API int parconc_robust_mutex_unlock(parconc_robust_mutex *m)
 {
     if (!m) return PARCONC_EINVAL;
-    if (parconc__load(&m->owner_, PARCONC__RELAXED) != parconc__self()) return PARCONC_EPERM;
+    if (parconc__load(&m->owner_, PARCONC__RELAXED) != parconc__os_thread_self()) return PARCONC_EPERM;
     if (m->prev_) m->prev_->next_ = m->next_; else parconc__robust_held = m->next_;
     if (m->next_) m->next_->prev_ = m->prev_;
     m->next_ = m->prev_ = NULL;
-#if PARCONC__WIN32
-    parconc__robust_head_changed();
+#if PARCONC__OS_EXIT_HOOK
+    parconc__os_exit_hook_note(parconc__robust_held);
 #endif
     /* unlocked while still abandoned: nobody repaired the data */
     if (parconc__load(&m->status_, PARCONC__RELAXED) == PARCONC__ROBUST_OWNERDEAD)
@@ -3153,7 +3749,7 @@ PARCONC_API int parconc_robust_mutex_unlock(parconc_robust_mutex *m)
 PARCONC_API int parconc_mutex_consistent(parconc_robust_mutex *m)
 {
     if (!m) return PARCONC_EINVAL;
-    if (parconc__load(&m->owner_, PARCONC__RELAXED) != parconc__self()) return PARCONC_EPERM;
+    if (parconc__load(&m->owner_, PARCONC__RELAXED) != parconc__os_thread_self()) return PARCONC_EPERM;
     if (parconc__load(&m->status_, PARCONC__RELAXED) != PARCONC__ROBUST_OWNERDEAD) return PARCONC_EINVAL;
     parconc__store(&m->status_, 0u, PARCONC__RELAXED);
     return PARCONC_OK;
@@ -3525,11 +4121,7 @@ static int parconc__rw_drain(parconc_rwlock *rw, uint32_t target, uint64_t deadl
    and a lock shared between such files is scanned in the table its readers
    use. */
 #ifndef PARCONC_RW_BIAS_SLOTS
-#ifdef PARCONC_PORT_CUSTOM
-#define PARCONC_RW_BIAS_SLOTS 0
-#else
-#define PARCONC_RW_BIAS_SLOTS 1024
-#endif
+#define PARCONC_RW_BIAS_SLOTS PARCONC__OS_RW_BIAS_SLOTS
 #endif
 #define PARCONC__RW_BIAS_INHIBIT 16u
 
@@ -4287,220 +4879,13 @@ PARCONC_API void parconc_guard_release(parconc_mutex **slot)
 
 #define PARCONC__THREAD_VALID    1u
 #define PARCONC__THREAD_DETACHED 2u
-
-/* Each backend supplies three steps on the handle bytes in native_;
-   the public functions below do the argument checks and the flags once. */
-#ifdef PARCONC_PORT_CUSTOM
-
-static void *parconc__port_handle(const parconc_thread *t)
-{
-    void *h;
-    memcpy(&h, t->native_, sizeof h);
-    return h;
-}
-
-static int parconc__thread_start(parconc_thread *t, parconc_thread_fn fn, void *arg,
-                                 const parconc_thread_opts *opts, int detached)
-{
-    void *h = NULL;
-    parconc_port_thread_attr attr;
-    int e;
-    memset(&attr, 0, sizeof attr);
-    if (opts) {
-        attr.stack_size = opts->stack_size;
-        attr.name = opts->name;
-        attr.priority = opts->priority;
-    }
-    e = parconc_port_thread_create(&h, fn, arg, &attr);
-    if (e != PARCONC_OK) return e < 0 ? e : PARCONC_EAGAIN;
-    if (!h) return PARCONC_EAGAIN; /* a port bug; never store a NULL handle */
-    if (detached) parconc_port_thread_detach(h);
-    memcpy(t->native_, &h, sizeof h);
-    return PARCONC_OK;
-}
-
-static int parconc__thread_wait(const parconc_thread *t, void **result)
-{
-    return parconc_port_thread_join(parconc__port_handle(t), result);
-}
-
-static int parconc__thread_forget(const parconc_thread *t)
-{
-    return parconc_port_thread_detach(parconc__port_handle(t));
-}
-
+/* The backend (>>backend) starts, joins and detaches; the public
+   functions below do the argument checks and the flags once. */
 PARCONC_API void parconc_thread_yield(void)
 {
-    parconc_port_thread_yield();
+    parconc__os_thread_yield();
 }
 
-#elif PARCONC__WIN32
-
-/* A thread is a record (fn, arg, its result, the handle) from the process
-   heap (an OS call, so PARCONC_NO_MALLOC builds have threads too).  Who
-   frees it: join, or for a detached thread the last of the thread's end
-   and the detach, told apart by two bits in `state`. */
-#define PARCONC__WIN_ENDED    1u
-#define PARCONC__WIN_DETACHED 2u
-typedef struct parconc__win_thread {
-    parconc_thread_fn fn;
-    void *arg, *result;
-    HANDLE handle;
-    uint32_t state;
-} parconc__win_thread;
-
-static parconc__win_thread *parconc__win_record(const parconc_thread *t)
-{
-    parconc__win_thread *r;
-    memcpy(&r, t->native_, sizeof r);
-    return r;
-}
-
-static unsigned __stdcall parconc__win_thread_main(void *p)
-{
-    parconc__win_thread *r = (parconc__win_thread *)p;
-    r->result = r->fn(r->arg);
-    /* acq_rel: the result is published to a detacher that frees the
-       record, and a detacher's bit is seen here */
-    if (parconc__fetch_or(&r->state, PARCONC__WIN_ENDED, PARCONC__ACQ_REL) & PARCONC__WIN_DETACHED) {
-        CloseHandle(r->handle);
-        HeapFree(GetProcessHeap(), 0, r);
-    }
-    return 0;
-}
-
-/* Names show in debuggers and profilers; SetThreadDescription exists from
-   Windows 10 1607, so it is looked up rather than linked. */
-static void parconc__win_name(HANDLE h, const char *name)
-{
-    typedef HRESULT(WINAPI * set_fn)(HANDLE, PCWSTR);
-    set_fn set;
-    WCHAR wide[64];
-    size_t i;
-    FARPROC f = GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "SetThreadDescription");
-    if (!f || !name) return;
-    memcpy(&set, &f, sizeof set);
-    for (i = 0; name[i] && i + 1 < sizeof wide / sizeof wide[0]; i++) wide[i] = (WCHAR)(unsigned char)name[i];
-    wide[i] = 0;
-    (void)set(h, wide);
-}
-
-static int parconc__thread_start(parconc_thread *t, parconc_thread_fn fn, void *arg,
-                                 const parconc_thread_opts *opts, int detached)
-{
-    parconc__win_thread *r;
-    uintptr_t h;
-    if (opts && opts->priority) return PARCONC_ENOTSUP; /* as on POSIX: set it inside the thread */
-    r = (parconc__win_thread *)HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *r);
-    if (!r) return PARCONC_ENOMEM;
-    r->fn = fn;
-    r->arg = arg;
-    /* suspended until its handle is stored: the thread may free r itself */
-    h = _beginthreadex(NULL, opts ? (unsigned)opts->stack_size : 0u, parconc__win_thread_main, r,
-                       CREATE_SUSPENDED | (opts && opts->stack_size ? STACK_SIZE_PARAM_IS_A_RESERVATION : 0u), NULL);
-    if (!h) {
-        HeapFree(GetProcessHeap(), 0, r);
-        return errno == EAGAIN ? PARCONC_EAGAIN : PARCONC_ENOMEM;
-    }
-    r->handle = (HANDLE)h;
-    if (opts && opts->name && opts->name[0]) parconc__win_name(r->handle, opts->name);
-    if (detached) r->state = PARCONC__WIN_DETACHED;
-    memcpy(t->native_, &r, sizeof r);
-    ResumeThread(r->handle);
-    return PARCONC_OK;
-}
-
-static int parconc__thread_wait(const parconc_thread *t, void **result)
-{
-    parconc__win_thread *r = parconc__win_record(t);
-    if (GetThreadId(r->handle) == GetCurrentThreadId()) return PARCONC_EDEADLK;
-    if (WaitForSingleObject(r->handle, INFINITE) != WAIT_OBJECT_0) return PARCONC_EINVAL;
-    if (result) *result = r->result;
-    CloseHandle(r->handle);
-    HeapFree(GetProcessHeap(), 0, r);
-    return PARCONC_OK;
-}
-
-static int parconc__thread_forget(const parconc_thread *t)
-{
-    parconc__win_thread *r = parconc__win_record(t);
-    if (parconc__fetch_or(&r->state, PARCONC__WIN_DETACHED, PARCONC__ACQ_REL) & PARCONC__WIN_ENDED) {
-        CloseHandle(r->handle);
-        HeapFree(GetProcessHeap(), 0, r);
-    }
-    return PARCONC_OK;
-}
-
-PARCONC_API void parconc_thread_yield(void)
-{
-    SwitchToThread();
-}
-
-#else /* pthreads */
-
-typedef char parconc__pthread_fits[sizeof(pthread_t) <= sizeof(((parconc_thread *)0)->native_) ? 1 : -1];
-
-static pthread_t parconc__native(const parconc_thread *t)
-{
-    pthread_t h;
-    memcpy(&h, t->native_, sizeof h);
-    return h;
-}
-
-static int parconc__thread_start(parconc_thread *t, parconc_thread_fn fn, void *arg,
-                                 const parconc_thread_opts *opts, int detached)
-{
-    pthread_attr_t attr;
-    pthread_t h;
-    int e;
-    if (opts && opts->priority) return PARCONC_ENOTSUP; /* no portable meaning, often privileged */
-    if (pthread_attr_init(&attr) != 0) return PARCONC_ENOMEM;
-    if (opts && opts->stack_size) {
-        /* round up to whole pages; below the platform minimum, raise it */
-        size_t page = (size_t)sysconf(_SC_PAGESIZE), size = opts->stack_size;
-        long min = sysconf(_SC_THREAD_STACK_MIN);
-        if (min > 0 && size < (size_t)min) size = (size_t)min;
-        if (page) size = (size + page - 1) / page * page;
-        e = pthread_attr_setstacksize(&attr, size);
-        if (e) { pthread_attr_destroy(&attr); return PARCONC_EINVAL; }
-    }
-    /* Created joinable even when detached is asked for: naming a thread that
-       may already have exited is undefined, so name first, then detach. */
-    e = pthread_create(&h, &attr, fn, arg);
-    pthread_attr_destroy(&attr);
-    if (e) return parconc__from_errno(e);
-#if defined(__linux__) || defined(__GLIBC__)
-    if (opts && opts->name && opts->name[0]) {
-        char name[16];
-        size_t n = strlen(opts->name);
-        if (n > 15) n = 15;
-        memcpy(name, opts->name, n);
-        name[n] = '\0';
-        pthread_setname_np(h, name); /* best effort: a name is cosmetic */
-    }
-#endif
-    if (detached) pthread_detach(h);
-    memcpy(t->native_, &h, sizeof h);
-    return PARCONC_OK;
-}
-
-static int parconc__thread_wait(const parconc_thread *t, void **result)
-{
-    if (pthread_equal(parconc__native(t), pthread_self())) return PARCONC_EDEADLK;
-    return parconc__from_errno(pthread_join(parconc__native(t), result));
-}
-
-static int parconc__thread_forget(const parconc_thread *t)
-{
-    return parconc__from_errno(pthread_detach(parconc__native(t)));
-}
-
-PARCONC_API void parconc_thread_yield(void)
-{
-    sched_yield();
-}
-
-#endif /* PARCONC_PORT_CUSTOM */
 
 PARCONC_API int parconc_thread_create(parconc_thread *t, parconc_thread_fn fn, void *arg,
                                       const parconc_thread_opts *opts)
@@ -4512,7 +4897,7 @@ PARCONC_API int parconc_thread_create(parconc_thread *t, parconc_thread_fn fn, v
     if (opts && opts->stack_size &&
         (opts->stack_size < PARCONC_THREAD_STACK_MIN || opts->stack_size > PARCONC_THREAD_STACK_MAX))
         return PARCONC_EINVAL;
-    e = parconc__thread_start(t, fn, arg, opts, detached);
+    e = parconc__os_thread_start(t, fn, arg, opts, detached);
     if (e != PARCONC_OK) {
         memset(t, 0, sizeof *t);
         return e;
@@ -4526,7 +4911,7 @@ PARCONC_API int parconc_thread_join(parconc_thread t, void **result)
     void *r = NULL;
     int e;
     if (!(t.flags_ & PARCONC__THREAD_VALID) || (t.flags_ & PARCONC__THREAD_DETACHED)) return PARCONC_EINVAL;
-    e = parconc__thread_wait(&t, &r);
+    e = parconc__os_thread_join(&t, &r);
     if (e != PARCONC_OK) return e;
     if (result) *result = r;
     return PARCONC_OK;
@@ -4535,211 +4920,14 @@ PARCONC_API int parconc_thread_join(parconc_thread t, void **result)
 PARCONC_API int parconc_thread_detach(parconc_thread t)
 {
     if (!(t.flags_ & PARCONC__THREAD_VALID) || (t.flags_ & PARCONC__THREAD_DETACHED)) return PARCONC_EINVAL;
-    return parconc__thread_forget(&t);
+    return parconc__os_thread_detach(&t);
 }
-
-/* ---- CPU count ------------------------------------------------------- */
-
-/* cgroup v2 "cpu.max" holds "$QUOTA $PERIOD" or "max $PERIOD".  Returns the
-   CPUs the quota allows, rounded up (1.5 CPUs -> 2), 0 for "no limit", -1
-   for text it cannot read. */
-PARCONC__PRIVATE int parconc__cpu_quota_from_cpu_max(const char *text)
-{
-    uint64_t quota, period = 100000, cpus;
-    const char *p = text;
-    if (!p) return -1;
-    while (*p == ' ' || *p == '\t') p++;
-    if (strncmp(p, "max", 3) == 0) return 0;
-    if (!parconc__parse_u64(&p, &quota)) return -1;
-    if (*p == ' ' || *p == '\t') {
-        while (*p == ' ' || *p == '\t') p++;
-        if (!parconc__parse_u64(&p, &period)) return -1;
-    }
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
-    if (*p != '\0' || period == 0 || quota == 0) return -1;
-    cpus = quota / period + (quota % period != 0);
-    return cpus > (uint64_t)INT_MAX ? INT_MAX : (int)cpus;
-}
-
-/* cgroup v1: cpu.cfs_quota_us ("-1" = no limit) and cpu.cfs_period_us.
-   Same result convention as above. */
-PARCONC__PRIVATE int parconc__cpu_quota_from_cfs(const char *quota_text, const char *period_text)
-{
-    char buf[64];
-    size_t n;
-    if (!quota_text || !period_text) return -1;
-    while (*quota_text == ' ') quota_text++;
-    if (quota_text[0] == '-') return 0; /* -1: unlimited */
-    n = strlen(quota_text);
-    if (n + 1 + strlen(period_text) + 1 > sizeof buf) return -1;
-    memcpy(buf, quota_text, n);
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) n--;
-    buf[n] = ' ';
-    memcpy(buf + n + 1, period_text, strlen(period_text) + 1);
-    return parconc__cpu_quota_from_cpu_max(buf);
-}
-
-/* Finds the cgroup path of this process in /proc/self/cgroup text: the v2
-   line "0::/path" (controller "" ) or, when v2 == 0, the v1 line whose
-   controller list contains "cpu".  Writes it to out; returns 1 if found. */
-PARCONC__PRIVATE int parconc__cgroup_path(const char *text, int v2, char *out, size_t cap)
-{
-    const char *line = text;
-    while (line && *line) {
-        const char *end = strchr(line, '\n'), *c1 = strchr(line, ':'), *c2;
-        if (!end) end = line + strlen(line);
-        c2 = c1 && c1 < end ? strchr(c1 + 1, ':') : NULL;
-        if (c2 && c2 < end) {
-            int match = 0;
-            if (v2) {
-                match = (c2 == c1 + 1) && line[0] == '0' && c1 == line + 1;
-            } else {
-                /* controllers are a comma list between c1 and c2 */
-                const char *s = c1 + 1;
-                while (s < c2) {
-                    const char *comma = s;
-                    while (comma < c2 && *comma != ',') comma++;
-                    if (comma - s == 3 && strncmp(s, "cpu", 3) == 0) match = 1;
-                    s = comma + 1;
-                }
-            }
-            if (match) {
-                size_t len = (size_t)(end - (c2 + 1));
-                if (len + 1 > cap) return 0;
-                memcpy(out, c2 + 1, len);
-                out[len] = '\0';
-                return 1;
-            }
-        }
-        line = *end ? end + 1 : NULL;
-    }
-    return 0;
-}
-
-/* A CPU rate cap in 1/100 of a percent of the whole machine (a Windows job
-   object's CpuRate: 10000 = every CPU) as a CPU count, rounded up; 0 for
-   no cap. */
-PARCONC__PRIVATE int parconc__cpu_quota_from_rate(uint32_t machine_cpus, uint32_t rate)
-{
-    uint64_t q;
-    if (rate == 0 || rate >= 10000u) return 0;
-    q = ((uint64_t)machine_cpus * rate + 9999u) / 10000u;
-    return q == 0 ? 1 : q > (uint64_t)INT_MAX ? INT_MAX : (int)q;
-}
-
-/* The count the rest of the library uses: the affinity count, capped by a
-   positive quota, never below 1. */
-PARCONC__PRIVATE int parconc__cpu_count_combine(int affinity_cpus, int quota_cpus)
-{
-    int n = affinity_cpus > 0 ? affinity_cpus : 1;
-    if (quota_cpus > 0 && quota_cpus < n) n = quota_cpus;
-    return n;
-}
-
-#if PARCONC__WIN32
-/* The process's affinity mask counts the CPUs of its processor group; a
-   process with the whole machine (the default on Windows 11) may run on
-   every group, so then every active processor counts. */
-static int parconc__affinity_cpus(void)
-{
-    DWORD_PTR mine = 0, all = 0;
-    int n = 0;
-    if (GetProcessAffinityMask(GetCurrentProcess(), &mine, &all)) {
-        DWORD_PTR m;
-        for (m = mine; m; m &= m - 1) n++;
-        if (mine == all && GetActiveProcessorGroupCount() > 1) {
-            DWORD every = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
-            if (every > (DWORD)n) n = every > (DWORD)INT_MAX ? INT_MAX : (int)every;
-        }
-    }
-    return n > 0 ? n : 1;
-}
-
-/* A job object's hard CPU rate cap (CpuRate: 1/100 of a percent of the
-   whole machine), as a CPU count rounded up; 0 if none. */
-static int parconc__job_quota_cpus(void)
-{
-    JOBOBJECT_CPU_RATE_CONTROL_INFORMATION info;
-    memset(&info, 0, sizeof info);
-    if (!QueryInformationJobObject(NULL, JobObjectCpuRateControlInformation, &info, sizeof info, NULL)) return 0;
-    if (!(info.ControlFlags & JOB_OBJECT_CPU_RATE_CONTROL_ENABLE) || !(info.ControlFlags & JOB_OBJECT_CPU_RATE_CONTROL_HARD_CAP))
-        return 0;
-    return parconc__cpu_quota_from_rate(GetActiveProcessorCount(ALL_PROCESSOR_GROUPS), info.CpuRate);
-}
-#elif !defined(PARCONC_PORT_CUSTOM)
-static int parconc__affinity_cpus(void)
-{
-#if defined(__linux__)
-    /* raw syscall: no cpu_set_t size limit (1024) and no _GNU_SOURCE macros */
-    unsigned long mask[64]; /* 4096 CPUs */
-    long bytes = syscall(SYS_sched_getaffinity, 0, sizeof mask, mask);
-    if (bytes > 0) {
-        int n = 0;
-        long i;
-        for (i = 0; i < bytes / (long)sizeof(unsigned long); i++) n += __builtin_popcountl(mask[i]);
-        if (n > 0) return n;
-    }
-#endif
-    {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        return n > 0 ? (n > INT_MAX ? INT_MAX : (int)n) : 1;
-    }
-}
-
-/* Smallest quota found on the cgroup path and its ancestors (a parent's
-   limit applies to its children); 0 if none. */
-static int parconc__cgroup_quota_cpus(void)
-{
-#if defined(__linux__)
-    char text[2048], path[512], file[700], value[128], period[128];
-    int best = 0, v2;
-    if (parconc__read_small_file("/proc/self/cgroup", text, sizeof text) <= 0) return 0;
-    for (v2 = 1; v2 >= 0 && best == 0; v2--) {
-        size_t len;
-        if (!parconc__cgroup_path(text, v2, path, sizeof path)) continue;
-        for (;;) {
-            int q = -1;
-            len = strlen(path);
-            if (v2) {
-                memcpy(file, "/sys/fs/cgroup", 14);
-                memcpy(file + 14, path, len);
-                memcpy(file + 14 + len, "/cpu.max", 9);
-                if (parconc__read_small_file(file, value, sizeof value) > 0)
-                    q = parconc__cpu_quota_from_cpu_max(value);
-            } else {
-                memcpy(file, "/sys/fs/cgroup/cpu", 18);
-                memcpy(file + 18, path, len);
-                memcpy(file + 18 + len, "/cpu.cfs_quota_us", 18);
-                if (parconc__read_small_file(file, value, sizeof value) > 0) {
-                    memcpy(file + 18 + len, "/cpu.cfs_period_us", 19);
-                    if (parconc__read_small_file(file, period, sizeof period) > 0)
-                        q = parconc__cpu_quota_from_cfs(value, period);
-                }
-            }
-            if (q > 0 && (best == 0 || q < best)) best = q;
-            if (len <= 1) break; /* the root was just read */
-            /* up one level: "/a/b" -> "/a" -> "/" */
-            while (len > 0 && path[len - 1] != '/') len--;
-            if (len > 1) len--;
-            path[len] = '\0';
-        }
-    }
-    return best;
-#else
-    return 0;
-#endif
-}
-#endif /* POSIX */
-
+/* CPUs this process may use: the backend's count (affinity capped by a
+   cgroup quota or a job object's rate), never below 1. */
 PARCONC_API int parconc_cpu_count(void)
 {
-#ifdef PARCONC_PORT_CUSTOM
-    return parconc__cpu_count_combine(parconc_port_cpu_count(), 0);
-#elif PARCONC__WIN32
-    return parconc__cpu_count_combine(parconc__affinity_cpus(), parconc__job_quota_cpus());
-#else
-    return parconc__cpu_count_combine(parconc__affinity_cpus(), parconc__cgroup_quota_cpus());
-#endif
+    int n = parconc__os_cpu_count();
+    return n > 0 ? n : 1;
 }
 
 /* ===================================================================== */
@@ -5635,7 +5823,6 @@ static int parconc__pool_inherited(const parconc_pool *p)
     return parconc__forked_since(p->fork_gen);
 }
 static void parconc__loop_forget_all(void); /* work-division section */
-static void parconc__park_after_fork(void); /* platform section */
 
 PARCONC_API void parconc_after_fork_child(void)
 {
@@ -5648,7 +5835,7 @@ PARCONC_API void parconc_after_fork_child(void)
     parconc__tls_help_depth = 0;
     parconc__tls_finishing = NULL;
     parconc__loop_forget_all();
-    parconc__park_after_fork();
+    parconc__os_after_fork();
 #ifdef PARCONC_DEBUG_LOCKS
     /* a thread that was inside the validator does not exist here: its
        lock would never be released (the graph it was updating may miss
@@ -5656,20 +5843,6 @@ PARCONC_API void parconc_after_fork_child(void)
     parconc__store(&parconc__dbg_mutex, 0u, PARCONC__RELEASE);
 #endif
 }
-
-#if !defined(PARCONC_PORT_CUSTOM) && !PARCONC__WIN32 && !defined(PARCONC_NO_ATFORK)
-static pthread_once_t parconc__atfork_once = PTHREAD_ONCE_INIT;
-static void parconc__atfork_register_once(void)
-{
-    (void)pthread_atfork(NULL, NULL, parconc_after_fork_child);
-}
-static void parconc__atfork_register(void)
-{
-    pthread_once(&parconc__atfork_once, parconc__atfork_register_once);
-}
-#else
-static void parconc__atfork_register(void) {}
-#endif
 
 /* ---- Chase-Lev deque (Le et al., "Correct and efficient work-stealing for
    weak memory models", PPoPP 2013).  bottom is published with release and
@@ -6104,29 +6277,6 @@ static parconc_future *parconc__pool_node_alloc(parconc_pool *p)
 }
 
 /* ---- accounting and wake-ups ---- */
-#if defined(__linux__) && !defined(PARCONC_PORT_CUSTOM)
-#define PARCONC__HAVE_GETCPU 1
-#if defined(__GLIBC__) && (defined(__USE_GNU) || !defined(__cplusplus))
-#define PARCONC__GLIBC_GETCPU 1
-#ifndef __USE_GNU
-extern int sched_getcpu(void); /* glibc declares it only under _GNU_SOURCE */
-#endif
-#endif
-/* The CPU this thread runs on, or -1.  glibc answers from the vDSO or the
-   rseq area, far cheaper than the system call, which matters because the
-   waker runs this while its wakee may be waiting for its CPU. */
-static int parconc__current_cpu(void)
-{
-#ifdef PARCONC__GLIBC_GETCPU
-    return sched_getcpu();
-#else
-    unsigned cpu = 0;
-    return syscall(SYS_getcpu, &cpu, NULL, NULL) == 0 ? (int)cpu : -1;
-#endif
-}
-#else
-#define PARCONC__HAVE_GETCPU 0 /* no lone-task rule: idle workers always spin first */
-#endif
 
 /* Wakes `n` sleepers, then notes the waker's CPU when note_cpu (see
    worker_main: a worker woken for a lone task onto that CPU sleeps instead
@@ -6143,8 +6293,8 @@ static void parconc__pool_futex_wake(parconc_pool *p, int n, int note_cpu)
 {
     parconc__fetch_add(&p->wake_seq, 1u, PARCONC__SEQ_CST);
     parconc__futex_wake(&p->wake_seq, n);
-#if PARCONC__HAVE_GETCPU
-    parconc__store(&p->waker_cpu, note_cpu ? parconc__current_cpu() : -1, PARCONC__RELAXED);
+#if PARCONC__OS_GETCPU
+    parconc__store(&p->waker_cpu, note_cpu ? parconc__os_current_cpu() : -1, PARCONC__RELAXED);
 #else
     (void)note_cpu;
 #endif
@@ -6153,9 +6303,9 @@ static void parconc__pool_futex_wake(parconc_pool *p, int n, int note_cpu)
 /* Runs this thread on the CPU of the last thread that woke a sleeper? */
 static int parconc__pool_beside_waker(parconc_pool *p)
 {
-#if PARCONC__HAVE_GETCPU
+#if PARCONC__OS_GETCPU
     int waker = parconc__load(&p->waker_cpu, PARCONC__RELAXED);
-    return waker >= 0 && waker == parconc__current_cpu();
+    return waker >= 0 && waker == parconc__os_current_cpu();
 #else
     (void)p;
     return 0;
@@ -6270,8 +6420,7 @@ static void parconc__pool_settled(parconc_pool *p)
    the CPUs that matter), converted to nanoseconds when the trace is
    written, from both clocks read at start and at stop; elsewhere the
    monotonic clock itself. */
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && \
-    !defined(PARCONC_PORT_CUSTOM)
+#if PARCONC__OS_TRACE_TSC
 #define PARCONC__TRACE_TICKS() ((uint64_t)__builtin_ia32_rdtsc())
 #else
 #define PARCONC__TRACE_TICKS() parconc_now_ns()
@@ -6930,7 +7079,7 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
     }
     p->waker_cpu = -1;
     p->fork_gen = parconc__load(&parconc__fork_gen, PARCONC__RELAXED);
-    parconc__atfork_register();
+    parconc__os_atfork_register();
     p->workers = (parconc__worker *)(void *)(base + off_w); /* offsets keep alignment */
     if (ring) {
         p->ring = (parconc__ring_slot *)(void *)(base + off_r);
