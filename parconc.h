@@ -5117,6 +5117,20 @@ PARCONC_API int parconc_cancel_destroy(parconc_cancel *c)
 /* ===================================================================== */
 /* Futures                                              >>impl-futures */
 /* ===================================================================== */
+/* ---- calls up the file ----
+   Futures, the pool and work division call each other: a future's last
+   release gives its slot back to the pool that made it, settling a
+   serial queue's task starts the next, a wait helps the pool run tasks, a
+   worker joins parallel loops, a fork forgets every loop, and a wait asks
+   whether it runs inside a loop body.  These are the only functions used
+   before the section that defines them. */
+static void parconc__pool_node_free(parconc_pool *p, parconc_future *f); /* >>impl-pool: preallocated slots */
+static void parconc__serial_settle(parconc_future *f);                  /* >>impl-pool: tasks with inputs */
+static int parconc__future_await_ex(parconc_future *f, uint64_t deadline, int help); /* >>impl-pool: waiting */
+static void parconc__loop_forget_all(void);                             /* >>impl-division */
+static int parconc__pool_try_loop(parconc_pool *p);                     /* >>impl-division */
+static int parconc__in_loop_body(void);                                 /* >>impl-division */
+
 /* state_ holds the public state plus BUSY: set while the completing thread
    still runs callbacks and wakes waiters.  Waiters return only once the
    state is terminal AND BUSY is clear, so after a wait returns nothing in
@@ -5208,8 +5222,6 @@ static void parconc__future_setup(parconc_future *f, uint32_t flags, uint32_t re
     f->flags_ = flags;
     f->refs_ = refs;
 }
-
-static void parconc__pool_node_free(parconc_pool *p, parconc_future *f); /* pool section */
 
 /* Frees a heap future's memory (its allocator copy included). */
 static void parconc__future_block_free(parconc_future *f)
@@ -5341,7 +5353,6 @@ static void parconc__group_member_done(parconc_group *g, uint32_t state, int err
    slot) is kept alive by ours until we are done with it; caller storage
    is never freed, and must not be touched once BUSY is off (its owner may
    reuse it): it gets none. */
-static void parconc__serial_settle(parconc_future *f); /* pool: tasks with inputs */
 static int parconc__future_fire(parconc_future *f)
 {
     parconc__cb_node *more;
@@ -5512,8 +5523,6 @@ static void parconc__on_done_node(parconc_future *f, parconc__cb_node *node, par
     cb(f, user); /* already terminal: run now, on this thread */
     parconc__free_with(parconc__future_allocator(f), node);
 }
-
-static int parconc__future_await_ex(parconc_future *f, uint64_t deadline, int help); /* pool: waiting */
 
 /* Registers `link` to learn (link->settled_) when f has settled: from the
    settling thread right after it settled f, or now if f settled (or is
@@ -5822,7 +5831,6 @@ static int parconc__pool_inherited(const parconc_pool *p)
 {
     return parconc__forked_since(p->fork_gen);
 }
-static void parconc__loop_forget_all(void); /* work-division section */
 
 PARCONC_API void parconc_after_fork_child(void)
 {
@@ -6822,8 +6830,6 @@ static int parconc__run_one(parconc_pool *p, parconc__worker *w)
     }
     return 1;
 }
-
-static int parconc__pool_try_loop(parconc_pool *p); /* work-division section */
 
 static int parconc__pool_has_work(parconc_pool *p)
 {
@@ -7847,7 +7853,6 @@ PARCONC_API int parconc_future_cancel(parconc_future *f)
 #ifndef PARCONC_HELP_DEPTH
 #define PARCONC_HELP_DEPTH 16
 #endif
-static int parconc__in_loop_body(void); /* work-division section */
 
 /* Is this thread running a task (on a worker, or one it runs for its own
    submission or claimed in a wait) or a loop body? */

@@ -465,6 +465,47 @@ static void test_robust_several_held(void)
     for (i = 0; i < 3; i++) PT_CHECK_EQ(parconc_robust_mutex_unlock(&g_robust_many[i]), PARCONC_OK);
 }
 
+/* The most recent lock (the head of the thread's held list) released
+   before the thread ends, the older two abandoned: the exit hook must see
+   the list as it is at the end, not as it was at the last lock. */
+static void *die_after_releasing_newest(void *arg)
+{
+    int i;
+    (void)arg;
+    for (i = 0; i < 3; i++) PT_EXPECT(parconc_robust_mutex_lock(&g_robust_many[i]) == PARCONC_OK);
+    PT_EXPECT(parconc_robust_mutex_unlock(&g_robust_many[2]) == PARCONC_OK);
+    return NULL;
+}
+
+static void *release_all_then_end(void *arg)
+{
+    int i;
+    (void)arg;
+    for (i = 0; i < 3; i++) PT_EXPECT(parconc_robust_mutex_lock(&g_robust_many[i]) == PARCONC_OK);
+    for (i = 2; i >= 0; i--) PT_EXPECT(parconc_robust_mutex_unlock(&g_robust_many[i]) == PARCONC_OK);
+    return NULL;
+}
+
+static void test_robust_newest_released_before_exit(void)
+{
+    int i;
+#ifdef PARCONC_PORT_CUSTOM
+    PT_CHECK_EQ(parconc_robust_mutex_init(&g_robust), PARCONC_ENOTSUP);
+    PT_SKIP("robust mutexes need a thread-exit hook; a custom port answers ENOTSUP");
+#endif
+    for (i = 0; i < 3; i++) PT_CHECK_EQ(parconc_robust_mutex_init(&g_robust_many[i]), PARCONC_OK);
+    PT_CHECK(run_threads(1, die_after_releasing_newest, NULL));
+    PT_CHECK_EQ(parconc_robust_mutex_trylock(&g_robust_many[2]), PARCONC_OK);
+    PT_CHECK_EQ(parconc_robust_mutex_trylock(&g_robust_many[1]), PARCONC_EOWNERDEAD);
+    PT_CHECK_EQ(parconc_robust_mutex_trylock(&g_robust_many[0]), PARCONC_EOWNERDEAD);
+    for (i = 0; i < 2; i++) PT_CHECK_EQ(parconc_mutex_consistent(&g_robust_many[i]), PARCONC_OK);
+    for (i = 0; i < 3; i++) PT_CHECK_EQ(parconc_robust_mutex_unlock(&g_robust_many[i]), PARCONC_OK);
+    /* everything released before the end: nothing is marked */
+    PT_CHECK(run_threads(1, release_all_then_end, NULL));
+    for (i = 0; i < 3; i++) PT_CHECK_EQ(parconc_robust_mutex_trylock(&g_robust_many[i]), PARCONC_OK);
+    for (i = 0; i < 3; i++) PT_CHECK_EQ(parconc_robust_mutex_unlock(&g_robust_many[i]), PARCONC_OK);
+}
+
 /* ====================== rwlock ====================== */
 
 static parconc_rwlock g_rw;
@@ -1338,6 +1379,7 @@ int main(int argc, char **argv)
         PT_TEST(test_robust_not_repaired_becomes_unrecoverable),
         PT_TEST(test_robust_bad_input),
         PT_TEST(test_robust_several_held),
+        PT_TEST(test_robust_newest_released_before_exit),
         PT_TEST(test_rwlock_exclusion_all_policies),
         PT_TEST(test_rwlock_readers_overlap),
         PT_TEST(test_rwlock_try_and_timeouts),
