@@ -317,7 +317,8 @@ PARCONC_API int parconc_thread_detach(parconc_thread t);
 /* Gives the CPU to another ready thread. */
 PARCONC_API void parconc_thread_yield(void);
 /* CPUs this process may really use: the affinity mask, capped by a cgroup
-   CPU quota (v2 cpu.max, or v1 cfs quota) rounded up.  Never less than 1. */
+   CPU quota (v2 cpu.max, or v1 cfs quota) or a Windows job object's CPU
+   rate cap, rounded up; a custom port's own count.  Never less than 1. */
 PARCONC_API int parconc_cpu_count(void);
 
 /* ===================================================================== */
@@ -331,7 +332,9 @@ PARCONC_API int parconc_cpu_count(void);
    linkage).  examples/freertos/port_freertos.c is a complete FreeRTOS port
    (`make rtos` runs it under QEMU on Cortex-M3 and M4F boards);
    tests/port/port_posix.c one over pthreads (the whole test suite runs on
-   it).  What a port must give:
+   it).  In the implementation, >>backend-port is all that parconc does with
+   them, beside the POSIX and Win32 backends that give the same primitives.
+   What a port must give:
 
    THREADS AND THEIR TLS.  parconc keeps per-thread state in __thread
    variables (the worker a thread is, the task it runs, nested waits), so
@@ -1356,9 +1359,12 @@ PARCONC_API int parconc_for_advise(const parconc_pool *p, size_t n, double ns_pe
 #include <float.h>
 #include <limits.h>
 #include <string.h>
-/* Backends: a custom port (PARCONC_PORT_CUSTOM), Win32 (threads, the
-   WaitOnAddress futex, QueryPerformanceCounter; no pthreads), or POSIX
-   (pthreads, with the Linux futex or the portable parking table). */
+/* Which backend, and its OS headers: a custom port (PARCONC_PORT_CUSTOM),
+   Win32 (threads, the WaitOnAddress futex, QueryPerformanceCounter; no
+   pthreads), or POSIX (pthreads, with the Linux futex or the portable
+   parking table).  The headers come here, before extern "C" (C++ headers
+   among them must not be wrapped in it); the code that uses them is in the
+   backend's own section (>>backend). */
 #if defined(_WIN32) && !defined(PARCONC_PORT_CUSTOM)
 #define PARCONC__WIN32 1
 #else
@@ -2647,7 +2653,6 @@ static inline uintptr_t parconc__os_thread_self(void)
 {
     return (uintptr_t)GetCurrentThreadId();
 }
-
 
 /* ---- thread-exit hook ----
    A fiber-local slot whose callback runs when a thread exits (ExitThread
