@@ -6300,8 +6300,7 @@ static parconc_future *parconc__pool_node_alloc(parconc_pool *p)
    sleep.  Wakes for parallel_for helpers, and a spinner's wake that
    spreads a burst, note no CPU: a loop's caller works through the loop
    itself and wants its helpers spinning for the next loop, as OpenMP's
-   team does (with the rule, back-to-back dynamic,1 loops went from
-   0.78x-0.87x of OpenMP to 0.81x-1.68x). */
+   team does (back-to-back loops would otherwise pay a wake-up each). */
 static void parconc__pool_futex_wake(parconc_pool *p, int n, int note_cpu)
 {
     parconc__fetch_add(&p->wake_seq, 1u, PARCONC__SEQ_CST);
@@ -9297,7 +9296,7 @@ static void parconc__loop_run_range(parconc__loop *L, size_t b, size_t e, size_t
         L->fn(b, e, id, L->arg);
         ns = parconc_now_ns() - t0;
         /* the clock's own cost is not the items' (a 1-item probe of an
-           empty body would otherwise read as ~25 ns an item on a VM) */
+           empty body would otherwise read as two clock reads an item) */
         clock_ns = parconc__clock_cost_ns();
         parconc__loop_learn(L, e - b, ns > clock_ns ? ns - clock_ns : 0);
     } else {
@@ -9470,7 +9469,7 @@ static int parconc__loop_setup(parconc__loop *L, parconc_pool *p, size_t n, parc
     if (k > n) k = n ? n : 1;
     L->participants = k;
     if (L->schedule == PARCONC_RESPAWN) {
-        /* a thread per chunk costs ~20-50 us: default 4 chunks per thread,
+        /* a thread per chunk costs tens of us: default 4 chunks per thread,
            and never more than 64 per thread whatever chunk says */
         size_t floor_chunk = n / (64 * k) + 1;
         if (!L->chunk) L->chunk = n / (4 * k) ? n / (4 * k) : 1;
