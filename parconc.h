@@ -2891,6 +2891,7 @@ PARCONC_API void parconc_sleep_ns(int64_t ns)
 #define PARCONC_TIMED_WAIT_SLACK_NS PARCONC__OS_SLACK_NS
 #endif
 
+/* May a waiter spin for about spin_ns (0: a spin counted in pauses)? */
 static int parconc__spin_ok(uint64_t spin_ns)
 {
 #ifdef PARCONC_NO_SPIN
