@@ -7042,11 +7042,111 @@ static void parconc__pool_join(parconc_pool *p, int count)
     for (i = 0; i < count; i++) parconc_thread_join(p->workers[i].thread, NULL);
 }
 
+/* The pool's fields from the description, in the zeroed block at base. */
+static parconc_pool *parconc__pool_init(unsigned char *base, unsigned char *block, const parconc_pool_desc *d,
+                                        int threads)
+{
+    parconc_pool *p = (parconc_pool *)(void *)base; /* via void *: base is cache-line aligned */
+    const char *nm = d->name && d->name[0] ? d->name : "parconc";
+    size_t len = strlen(nm);
+    p->memory_block = block;
+    p->own_memory = d->memory == NULL;
+    p->input_holds = 1;
+    parconc__u64_set(&p->timer_next, PARCONC__DEADLINE_NEVER);
+    p->alloc = d->allocator;
+    p->nthreads = threads;
+    /* a default pool has a worker per CPU; a loop adds its caller, so one
+       worker sits out and the loop runs one thread per CPU, as an OpenMP
+       team does.  A pool sized by the user runs all its workers + caller. */
+    p->loop_team = d->threads == 0 && threads > 1 ? threads : threads + 1;
+    p->schedule = d->schedule;
+    p->capacity = d->queue_capacity;
+    p->block_when_full = d->block_when_full;
+    p->caller_runs = d->caller_runs_when_full != 0;
+    if (d->hooks) {
+        p->hooks = *d->hooks;
+        if (p->hooks.worker_start || p->hooks.worker_stop || p->hooks.task_begin || p->hooks.task_end ||
+            p->hooks.idle_begin || p->hooks.idle_end)
+            p->observe = PARCONC__OBSERVE_HOOKS;
+    }
+    p->waker_cpu = -1;
+    p->fork_gen = parconc__load(&parconc__fork_gen, PARCONC__RELAXED);
+    if (len > sizeof p->name - 1) len = sizeof p->name - 1;
+    memcpy(p->name, nm, len);
+    return p;
+}
+
+/* The ring, the caller-memory task slots and each worker's first deque
+   buffer, carved from the block at the offsets parconc__pool_layout gave
+   (each offset keeps cache-line alignment). */
+static void parconc__pool_carve(parconc_pool *p, unsigned char *base, size_t dc, size_t nodes, size_t ring,
+                                size_t off_r, size_t off_w, size_t off_s, size_t off_n)
+{
+    size_t i;
+    p->workers = (parconc__worker *)(void *)(base + off_w);
+    if (ring) {
+        p->ring = (parconc__ring_slot *)(void *)(base + off_r);
+        p->ring_mask = ring - 1;
+        for (i = 0; i < ring; i++) p->ring[i].seq = i; /* slot i: free for the push at position i */
+    }
+    for (i = 0; i < nodes; i++) { /* caller-memory slots for fire-and-forget */
+        parconc_future *f = (parconc_future *)(void *)(base + off_n) + i;
+        f->next_ = p->free_nodes;
+        p->free_nodes = f;
+    }
+    for (i = 0; i < (size_t)p->nthreads; i++) {
+        parconc__worker *w = &p->workers[i];
+        w->pool = p;
+        w->index = (int)i;
+        w->rng = (uint32_t)i * 2654435761u + 1u;
+        w->deque.first.slots = (parconc__task_ref *)(void *)(base + off_s) + i * dc;
+        w->deque.first.mask = (intptr_t)dc - 1;
+        w->deque.buf = &w->deque.first;
+        w->deque.may_grow = p->own_memory && !p->caller_runs; /* caller-runs: the deque is a bound */
+    }
+}
+
+/* "<pool name>-<i>" without stdio, into 32 bytes: the pool's name has at
+   most 23, the index at most 4 digits (PARCONC__POOL_MAX_THREADS). */
+static void parconc__worker_name(char *name, const char *pool_name, size_t i)
+{
+    char digits[12];
+    int nd = 0;
+    size_t len = strlen(pool_name);
+    memcpy(name, pool_name, len);
+    name[len] = '-';
+    do { digits[nd++] = (char)('0' + i % 10); i /= 10; } while (i && nd < 11);
+    while (nd) name[++len] = digits[--nd];
+    name[len + 1] = '\0';
+}
+
+/* Starts every worker; on a failure joins those already started and
+   returns the error. */
+static int parconc__pool_start_workers(parconc_pool *p, const parconc_pool_desc *d)
+{
+    int i, rc;
+    for (i = 0; i < p->nthreads; i++) {
+        parconc_thread_opts o;
+        char name[32];
+        memset(&o, 0, sizeof o);
+        parconc__worker_name(name, p->name, (size_t)i);
+        o.name = name;
+        o.stack_size = d->stack_size;
+        o.priority = d->priority;
+        rc = parconc_thread_create(&p->workers[i].thread, parconc__worker_main, &p->workers[i], &o);
+        if (rc != PARCONC_OK) {
+            parconc__pool_join(p, i);
+            return rc;
+        }
+    }
+    return PARCONC_OK;
+}
+
 PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc *desc)
 {
     parconc_pool_desc d;
     parconc_pool *p;
-    size_t dc, size, off_r, off_w, off_s, off_n, nodes, ring, i;
+    size_t dc, size, off_r, off_w, off_s, off_n, nodes, ring;
     int threads, rc;
     unsigned char *block, *base;
     if (!out) return PARCONC_EINVAL;
@@ -7067,81 +7167,13 @@ PARCONC_API int parconc_pool_create(parconc_pool **out, const parconc_pool_desc 
     }
     base = block + ((PARCONC_CACHELINE - ((uintptr_t)block % PARCONC_CACHELINE)) % PARCONC_CACHELINE);
     memset(base, 0, size - PARCONC_CACHELINE);
-    p = (parconc_pool *)(void *)base; /* via void *: base is cache-line aligned */
-    p->memory_block = block;
-    p->own_memory = d.memory == NULL;
-    p->input_holds = 1;
-    parconc__u64_set(&p->timer_next, PARCONC__DEADLINE_NEVER);
-    p->alloc = d.allocator;
-    p->nthreads = threads;
-    /* a default pool has a worker per CPU; a loop adds its caller, so one
-       worker sits out and the loop runs one thread per CPU, as an OpenMP
-       team does.  A pool sized by the user runs all its workers + caller. */
-    p->loop_team = d.threads == 0 && threads > 1 ? threads : threads + 1;
-    p->schedule = d.schedule;
-    p->capacity = d.queue_capacity;
-    p->block_when_full = d.block_when_full;
-    p->caller_runs = d.caller_runs_when_full != 0;
-    if (d.hooks) {
-        p->hooks = *d.hooks;
-        if (p->hooks.worker_start || p->hooks.worker_stop || p->hooks.task_begin || p->hooks.task_end ||
-            p->hooks.idle_begin || p->hooks.idle_end)
-            p->observe = PARCONC__OBSERVE_HOOKS;
-    }
-    p->waker_cpu = -1;
-    p->fork_gen = parconc__load(&parconc__fork_gen, PARCONC__RELAXED);
+    p = parconc__pool_init(base, block, &d, threads);
+    parconc__pool_carve(p, base, dc, nodes, ring, off_r, off_w, off_s, off_n);
     parconc__os_atfork_register();
-    p->workers = (parconc__worker *)(void *)(base + off_w); /* offsets keep alignment */
-    if (ring) {
-        p->ring = (parconc__ring_slot *)(void *)(base + off_r);
-        p->ring_mask = ring - 1;
-        for (i = 0; i < ring; i++) p->ring[i].seq = i; /* slot i: free for the push at position i */
-    }
-    {
-        const char *nm = d.name && d.name[0] ? d.name : "parconc";
-        size_t len = strlen(nm);
-        if (len > sizeof p->name - 1) len = sizeof p->name - 1;
-        memcpy(p->name, nm, len);
-    }
-    for (i = 0; i < nodes; i++) { /* caller-memory slots for fire-and-forget */
-        parconc_future *f = (parconc_future *)(void *)(base + off_n) + i;
-        f->next_ = p->free_nodes;
-        p->free_nodes = f;
-    }
-    for (i = 0; i < (size_t)threads; i++) {
-        parconc__worker *w = &p->workers[i];
-        w->pool = p;
-        w->index = (int)i;
-        w->rng = (uint32_t)i * 2654435761u + 1u;
-        w->deque.first.slots = (parconc__task_ref *)(void *)(base + off_s) + i * dc;
-        w->deque.first.mask = (intptr_t)dc - 1;
-        w->deque.buf = &w->deque.first;
-        w->deque.may_grow = p->own_memory && !p->caller_runs; /* caller-runs: the deque is a bound */
-    }
-    for (i = 0; i < (size_t)threads; i++) {
-        parconc_thread_opts o;
-        char name[32];
-        size_t len = strlen(p->name);
-        memset(&o, 0, sizeof o);
-        memcpy(name, p->name, len);
-        name[len] = '-';
-        {   /* "-<i>" without stdio */
-            char digits[12];
-            int nd = 0;
-            size_t v = i;
-            do { digits[nd++] = (char)('0' + v % 10); v /= 10; } while (v && nd < 11);
-            while (nd) name[++len] = digits[--nd];
-            name[len + 1] = '\0';
-        }
-        o.name = name;
-        o.stack_size = d.stack_size;
-        o.priority = d.priority;
-        rc = parconc_thread_create(&p->workers[i].thread, parconc__worker_main, &p->workers[i], &o);
-        if (rc != PARCONC_OK) {
-            parconc__pool_join(p, (int)i);
-            if (p->own_memory) parconc__free_with(&p->alloc, block);
-            return rc;
-        }
+    rc = parconc__pool_start_workers(p, &d);
+    if (rc != PARCONC_OK) {
+        if (p->own_memory) parconc__free_with(&p->alloc, block);
+        return rc;
     }
     *out = p;
     return PARCONC_OK;
