@@ -6884,12 +6884,74 @@ static void parconc__worker_park(parconc_pool *p, parconc__worker *w)
 }
 
 /* ---- the worker loop ---- */
+
+/* Out of work: spin a while, watching the queues, unless the rule below
+   or the spinner limit says sleep at once.  Returns whether work (or a
+   pause) turned up.  streak: tasks run since this worker last slept. */
+static int parconc__worker_idle_spin(parconc_pool *p, parconc__worker *w, unsigned streak, int max_spinners)
+{
+    int spins, found = 0, lone = w->woken && streak == 1;
+    uint64_t spin_end;
+    w->woken = 0;
+    if (lone && parconc__pool_beside_waker(p)) {
+        /* We were woken, ran exactly one task (no loop work: see
+           loop_participate) and run on the CPU of the thread that woke
+           us (where Linux most often places a wakee): spinning would
+           keep that thread, likely the submitter, off its CPU for the
+           whole spin, and its submit call would return only after it.
+           Sleep at once.  Only the spin is skipped: the sleep re-checks
+           every queue after sleepers++, so a task published meanwhile is
+           still found or wakes us (the no-lost-wake-up argument holds for
+           a worker that never spun).  After a run of tasks (a stream), or
+           after finding nothing (woken for a loop that ended before we
+           came: the next may follow at once), the spin stays. */
+        return 0;
+    }
+    if (parconc__load(&p->spinning, PARCONC__RELAXED) >= (uint32_t)max_spinners ||
+        !parconc__spin_ok(PARCONC__IDLE_SPIN_NS))
+        return 0;
+    spin_end = parconc_now_ns() + PARCONC__IDLE_SPIN_NS;
+    parconc__store(&w->idle_spins, w->idle_spins + 1, PARCONC__RELAXED);
+    parconc__fetch_add(&p->spinning, 1u, PARCONC__SEQ_CST);
+    for (spins = 1; !parconc__load(&p->stop, PARCONC__ACQUIRE); spins++) {
+        if (parconc__pool_has_work(p) || parconc__load(&p->paused, PARCONC__RELAXED)) { found = 1; break; }
+        parconc__cpu_relax();
+        if ((spins & 31) == 0) {
+            if (parconc_now_ns() > spin_end) break;
+            if (streak > 1) parconc_thread_yield(); /* do not starve a submitter of its core */
+        }
+    }
+    /* the last spinner leaving with work found: keep someone watching */
+    if (parconc__fetch_sub(&p->spinning, 1u, PARCONC__SEQ_CST) == 1 && found) parconc__pool_wake_sleeper(p);
+    return found;
+}
+
+/* Sleeps until woken or until the earliest delayed task is due.
+   sleepers++ and the fence come before the last look at the queues, stop
+   and pause; a publisher's fence comes before its look at sleepers
+   (parconc__pool_wake).  So one of the two sees the other: the work is
+   found here, or the publisher wakes us by bumping wake_seq, which the
+   wait compares (see "accounting and wake-ups"). */
+static void parconc__worker_sleep(parconc_pool *p, parconc__worker *w)
+{
+    uint32_t seq;
+    parconc__fetch_add(&p->sleepers, 1u, PARCONC__SEQ_CST);
+    seq = parconc__load(&p->wake_seq, PARCONC__SEQ_CST);
+    parconc__fence(PARCONC__SEQ_CST);
+    if (!parconc__pool_has_work(p) && !parconc__load(&p->stop, PARCONC__ACQUIRE) &&
+        !parconc__load(&p->paused, PARCONC__SEQ_CST)) {
+        parconc__futex_wait(&p->wake_seq, seq, parconc__u64_get(&p->timer_next));
+        w->woken = 1;
+    }
+    parconc__fetch_sub(&p->sleepers, 1u, PARCONC__SEQ_CST);
+}
+
 static void *parconc__worker_main(void *arg)
 {
     parconc__worker *w = (parconc__worker *)arg;
     parconc_pool *p = w->pool;
-    /* every idle worker may spin its ~50 us: back-to-back parallel loops
-       then find their helpers awake, as OpenMP's spinning team does */
+    /* every idle worker may spin: back-to-back parallel loops then find
+       their helpers awake, as OpenMP's spinning team does */
     int max_spinners = p->nthreads > 1 ? p->nthreads : 1;
     /* tasks run since this worker last slept: the idle spin yields its
        core only after two or more (a stream, whose submitter may need the
@@ -6902,8 +6964,6 @@ static void *parconc__worker_main(void *arg)
     parconc__tls_worker = w;
     parconc__hook_worker(p, p->hooks.worker_start, w->index);
     for (;;) {
-        int spins, lone;
-        uint32_t seq;
         if (parconc__pool_inherited(p)) break; /* a child that forked inside one of our tasks */
         /* a busy span opens when the worker starts looking for work and
            closes when it finds none: no clock read per task */
@@ -6927,55 +6987,12 @@ static void *parconc__worker_main(void *arg)
         parconc__worker_idle_look(p, w);
         parconc__worker_close_busy_span(w);
         parconc__hook_worker(p, p->hooks.idle_begin, w->index);
-        lone = w->woken && streak == 1;
-        w->woken = 0;
-        if (lone && parconc__pool_beside_waker(p)) {
-            /* We were woken, ran exactly one task (no loop work: see
-               loop_participate) and run on the CPU of the thread that woke
-               us (where Linux most often places a wakee): spinning would
-               keep that thread, likely the submitter, off its CPU for the
-               whole spin, and its submit call would return only after it.
-               Sleep at once.  Only the spin is
-               skipped: the sleep below re-checks every queue after
-               sleepers++, so a task published meanwhile is still found or
-               wakes us (the no-lost-wake-up argument above holds for a
-               worker that never spun).  After a run of tasks (a stream), or
-               after finding nothing (woken for a loop that ended before we
-               came: the next may follow at once), the spin stays. */
-        } else if (parconc__load(&p->spinning, PARCONC__RELAXED) < (uint32_t)max_spinners &&
-                   parconc__spin_ok(PARCONC__IDLE_SPIN_NS)) {
-            int found = 0;
-            uint64_t spin_end = parconc_now_ns() + PARCONC__IDLE_SPIN_NS;
-            parconc__store(&w->idle_spins, w->idle_spins + 1, PARCONC__RELAXED);
-            parconc__fetch_add(&p->spinning, 1u, PARCONC__SEQ_CST);
-            for (spins = 1; !parconc__load(&p->stop, PARCONC__ACQUIRE); spins++) {
-                if (parconc__pool_has_work(p) || parconc__load(&p->paused, PARCONC__RELAXED)) { found = 1; break; }
-                parconc__cpu_relax();
-                if ((spins & 31) == 0) {
-                    if (parconc_now_ns() > spin_end) break;
-                    if (streak > 1) parconc_thread_yield(); /* do not starve a submitter of its core */
-                }
-            }
-            /* the last spinner leaving with work found: keep someone watching */
-            if (parconc__fetch_sub(&p->spinning, 1u, PARCONC__SEQ_CST) == 1 && found) parconc__pool_wake_sleeper(p);
-            if (found) {
-                parconc__hook_worker(p, p->hooks.idle_end, w->index);
-                continue;
-            }
+        if (!parconc__worker_idle_spin(p, w, streak, max_spinners)) {
+            if (parconc__load(&p->stop, PARCONC__ACQUIRE)) break;
+            parconc__worker_sleep(p, w);
+            streak = 0;
         }
-        if (parconc__load(&p->stop, PARCONC__ACQUIRE)) break;
-        parconc__fetch_add(&p->sleepers, 1u, PARCONC__SEQ_CST);
-        seq = parconc__load(&p->wake_seq, PARCONC__SEQ_CST);
-        parconc__fence(PARCONC__SEQ_CST);
-        if (!parconc__pool_has_work(p) && !parconc__load(&p->stop, PARCONC__ACQUIRE) &&
-            !parconc__load(&p->paused, PARCONC__SEQ_CST)) {
-            /* until woken, or until the earliest delayed task is due */
-            parconc__futex_wait(&p->wake_seq, seq, parconc__u64_get(&p->timer_next));
-            w->woken = 1;
-        }
-        parconc__fetch_sub(&p->sleepers, 1u, PARCONC__SEQ_CST);
         parconc__hook_worker(p, p->hooks.idle_end, w->index);
-        streak = 0;
     }
     parconc__hook_worker(p, p->hooks.worker_stop, w->index);
     parconc__tls_worker = NULL;
