@@ -6931,7 +6931,7 @@ static int parconc__worker_idle_spin(parconc_pool *p, parconc__worker *w, unsign
    and pause; a publisher's fence comes before its look at sleepers
    (parconc__pool_wake).  So one of the two sees the other: the work is
    found here, or the publisher wakes us by bumping wake_seq, which the
-   wait compares (see "accounting and wake-ups"). */
+   wait compares (the no-lost-wake-up argument in the pool's comment). */
 static void parconc__worker_sleep(parconc_pool *p, parconc__worker *w)
 {
     uint32_t seq;
