@@ -2323,9 +2323,11 @@ static inline uintptr_t parconc__os_thread_self(void)
 /* ---- thread-exit hook ----
    A pthread key whose value is the head the thread noted last; pthreads
    calls the destructor at thread exit when the value is not NULL (and
-   clears it first).  The function is stored by every caller, always the
-   same one, so a relaxed atomic suffices: the destructor runs on a thread
-   that stored it itself. */
+   clears it first).  The function is always the same one; the first
+   caller stores it and later ones only read it, so robust locks on many
+   threads do not all write one cache line.  Relaxed suffices: the
+   destructor runs on a thread that stored or read the value itself, and
+   every store writes that same value. */
 #define PARCONC__OS_EXIT_HOOK 1
 static pthread_key_t parconc__exit_key;
 static pthread_once_t parconc__exit_key_once = PTHREAD_ONCE_INIT;
@@ -2344,7 +2346,8 @@ static void parconc__exit_key_init(void)
 
 static int parconc__os_exit_hook_ready(parconc__exit_fn fn)
 {
-    parconc__store(&parconc__exit_hook_fn, fn, PARCONC__RELAXED);
+    if (parconc__load(&parconc__exit_hook_fn, PARCONC__RELAXED) != fn)
+        parconc__store(&parconc__exit_hook_fn, fn, PARCONC__RELAXED);
     pthread_once(&parconc__exit_key_once, parconc__exit_key_init);
     return parconc__exit_key_ok;
 }
@@ -2661,8 +2664,8 @@ static inline uintptr_t parconc__os_thread_self(void)
    thread-local storage, which may be torn down before it runs.  The slot
    is made once, under an INIT_ONCE: every thread that returns from
    InitOnceExecuteOnce sees what the one that made it wrote.  The function
-   is stored by every caller, always the same one (relaxed: the callback
-   runs on a thread that stored it itself). */
+   is stored as on POSIX: by the first caller, always the same one
+   (relaxed: the callback runs on a thread that stored or read it). */
 #define PARCONC__OS_EXIT_HOOK 1
 static DWORD parconc__exit_fls = FLS_OUT_OF_INDEXES;
 static INIT_ONCE parconc__exit_fls_once = INIT_ONCE_STATIC_INIT;
@@ -2682,7 +2685,8 @@ static BOOL CALLBACK parconc__exit_fls_init(PINIT_ONCE once, PVOID param, PVOID 
 
 static int parconc__os_exit_hook_ready(parconc__exit_fn fn)
 {
-    parconc__store(&parconc__exit_hook_fn, fn, PARCONC__RELAXED);
+    if (parconc__load(&parconc__exit_hook_fn, PARCONC__RELAXED) != fn)
+        parconc__store(&parconc__exit_hook_fn, fn, PARCONC__RELAXED);
     InitOnceExecuteOnce(&parconc__exit_fls_once, parconc__exit_fls_init, NULL, NULL);
     return parconc__exit_fls != FLS_OUT_OF_INDEXES;
 }
@@ -4928,12 +4932,11 @@ PARCONC_API int parconc_thread_detach(parconc_thread t)
     if (!(t.flags_ & PARCONC__THREAD_VALID) || (t.flags_ & PARCONC__THREAD_DETACHED)) return PARCONC_EINVAL;
     return parconc__os_thread_detach(&t);
 }
-/* CPUs this process may use: the backend's count (affinity capped by a
-   cgroup quota or a job object's rate), never below 1. */
+/* The backend's count: affinity capped by a cgroup quota or a job
+   object's rate, or the port's; parconc__cpu_count_combine keeps it >= 1. */
 PARCONC_API int parconc_cpu_count(void)
 {
-    int n = parconc__os_cpu_count();
-    return n > 0 ? n : 1;
+    return parconc__os_cpu_count();
 }
 
 /* ===================================================================== */
@@ -6887,7 +6890,8 @@ static void parconc__worker_park(parconc_pool *p, parconc__worker *w)
 
 /* Out of work: spin a while, watching the queues, unless the rule below
    or the spinner limit says sleep at once.  Returns whether work (or a
-   pause) turned up.  streak: tasks run since this worker last slept. */
+   pause) turned up.  streak: tasks run since this worker last slept.
+   Consumes w->woken (set by the last sleep), which the rule reads. */
 static int parconc__worker_idle_spin(parconc_pool *p, parconc__worker *w, unsigned streak, int max_spinners)
 {
     int spins, found = 0, lone = w->woken && streak == 1;
