@@ -3738,7 +3738,8 @@ PARCONC_API int (parconc_robust_mutex_timedlock)(parconc_robust_mutex *m, int64_
 PARCONC_API int parconc_robust_mutex_unlock(parconc_robust_mutex *m)
 {
     if (!m) return PARCONC_EINVAL;
-    if (parconc__load(&m->owner_, PARCONC__RELAXED) != parconc__os_thread_self()) return PARCONC_EPERM;
+    if (parconc__load(&m->owner_, PARCONC__RELAXED) != parconc__os_thread_self())
+        return PARCONC__MISUSE(PARCONC_EPERM, "unlock of a robust mutex by a thread that does not own it");
     if (m->prev_) m->prev_->next_ = m->next_; else parconc__robust_held = m->next_;
     if (m->next_) m->next_->prev_ = m->prev_;
     m->next_ = m->prev_ = NULL;

@@ -419,6 +419,7 @@ static void *foreign_consistent(void *arg)
 
 static void test_robust_bad_input(void)
 {
+    int before;
 #ifdef PARCONC_PORT_CUSTOM
     PT_CHECK_EQ(parconc_robust_mutex_init(&g_robust), PARCONC_ENOTSUP);
     PT_CHECK_EQ(parconc_robust_mutex_lock(&g_robust), PARCONC_ENOTSUP);
@@ -428,11 +429,14 @@ static void test_robust_bad_input(void)
     PT_CHECK_EQ(parconc_robust_mutex_lock(NULL), PARCONC_EINVAL);
     PT_CHECK_EQ(parconc_robust_mutex_unlock(NULL), PARCONC_EINVAL);
     PT_CHECK_EQ(parconc_mutex_consistent(NULL), PARCONC_EINVAL);
-    PT_CHECK_EQ(parconc_robust_mutex_unlock(&g_robust), PARCONC_EPERM);
+    before = misuse_reports;
+    PT_CHECK_EQ(parconc_robust_mutex_unlock(&g_robust), PARCONC_EPERM); /* not locked */
+    PT_CHECK_EQ(misuse_reports, before + 1);                            /* and reported */
     PT_CHECK_EQ(parconc_robust_mutex_lock(&g_robust), PARCONC_OK);
     PT_CHECK(run_threads(1, foreign_consistent, NULL));
     PT_CHECK_EQ(consistent_rc, PARCONC_EPERM);
-    PT_CHECK_EQ(unlock_rc, PARCONC_EPERM);
+    PT_CHECK_EQ(unlock_rc, PARCONC_EPERM); /* another thread's: reported too */
+    PT_CHECK_EQ(misuse_reports, before + 2);
     PT_CHECK_EQ(parconc_robust_mutex_destroy(&g_robust), PARCONC_EBUSY);
     PT_CHECK_EQ(parconc_robust_mutex_unlock(&g_robust), PARCONC_OK);
 }
